@@ -1,0 +1,19 @@
+# Every dependency is found with pkg-config. A missing one stops configure
+# with the Debian package that provides it, so the fix is one apt-get away.
+find_package(PkgConfig REQUIRED)
+
+function(dnsoracle_require target module debian_package)
+  pkg_check_modules(${target} IMPORTED_TARGET ${module})
+  if(NOT ${target}_FOUND)
+    message(FATAL_ERROR
+      "dnsoracle needs ${module} (pkg-config module '${module}' not found).\n"
+      "On Debian or Ubuntu install it with:  apt-get install ${debian_package}")
+  endif()
+endfunction()
+
+dnsoracle_require(PSL libpsl libpsl-dev)
+dnsoracle_require(INIH inih libinih-dev)
+dnsoracle_require(BSD libbsd libbsd-dev)
+if(DNSORACLE_TESTS)
+  dnsoracle_require(CMOCKA cmocka libcmocka-dev)
+endif()

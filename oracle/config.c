@@ -1,0 +1,201 @@
+/* oracle/config.c - the configuration file, one table of options. */
+#include "config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+typedef enum { T_STRING, T_PATH, T_UINT, T_DOUBLE, T_BOOL } s_type_t;
+
+typedef struct {
+    const char *section;
+    const char *key;
+    s_type_t type;
+    size_t offset; /* into config_t */
+    size_t size;   /* for strings: the buffer size */
+    double min, max;
+} s_option_t;
+
+#define OPT(sec, key, type, field, lo, hi)                                                         \
+    {                                                                                              \
+        sec, #key, type, offsetof(config_t, field), sizeof(((config_t *)0)->field), lo, hi         \
+    }
+
+/* One row per option. Defaults are in engine_settings_default() and
+ * config_defaults(); documentation is in dnsoracle.conf.example. */
+static const s_option_t s_options[] = {
+    OPT("engine", model, T_PATH, engine.model_path, 0, 0),
+    OPT("engine", allowlist_file, T_PATH, engine.allowlist_file, 0, 0),
+    OPT("engine", allow, T_STRING, engine.allow, 0, 0),
+    OPT("engine", psl_rules, T_PATH, engine.psl_rules, 0, 0),
+    OPT("engine", exempt_reverse, T_BOOL, engine.exempt_reverse, 0, 1),
+    OPT("engine", bigram_threshold, T_DOUBLE, engine.bigram_threshold, -64, 0),
+    OPT("engine", bigram_margin, T_DOUBLE, engine.bigram_margin, 0, 64),
+    OPT("engine", registrable_margin, T_DOUBLE, engine.registrable_margin, 0, 64),
+    OPT("engine", bigram_min_pairs, T_UINT, engine.bigram_min_pairs, 1, 1000),
+    OPT("engine", entropy_threshold, T_DOUBLE, engine.entropy_threshold, 0.1, 10),
+    OPT("engine", entropy_min_chars, T_UINT, engine.entropy_min_chars, 1, 1000),
+    OPT("engine", max_non_ldh, T_UINT, engine.max_non_ldh, 0, 253),
+    OPT("engine", max_hex, T_UINT, engine.max_hex, 1, 253),
+    OPT("engine", max_encoded_label, T_UINT, engine.max_encoded_label, 1, 63),
+    OPT("engine", max_case_switches, T_UINT, engine.max_case_switches, 0, 253),
+    OPT("engine", max_digit_switches, T_UINT, engine.max_digit_switches, 1, 253),
+    OPT("engine", max_label, T_UINT, engine.max_label, 1, 63),
+    OPT("engine", max_labels, T_UINT, engine.max_labels, 1, 127),
+    OPT("engine", max_length, T_UINT, engine.max_length, 1, 253),
+};
+#define S_NOPTIONS (sizeof s_options / sizeof s_options[0])
+
+const char *config_default_path(void) { return DNSORACLE_CONFIG_PATH; }
+
+void config_defaults(config_t *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    engine_settings_default(&cfg->engine);
+}
+
+typedef struct {
+    config_t *cfg;
+    bool seen[S_NOPTIONS];
+    char why[256];
+} s_parse_t;
+
+static int s_set(const s_option_t *o, config_t *cfg, const char *value, char *why, size_t cap)
+{
+    void *field = (char *)cfg + o->offset;
+    char *end = NULL;
+    switch (o->type) {
+    case T_STRING:
+    case T_PATH:
+        if (strlen(value) >= o->size) {
+            snprintf(why, cap, "%s: value too long (at most %zu bytes)", o->key, o->size - 1);
+            return -1;
+        }
+        if (o->type == T_PATH && value[0] && value[0] != '/') {
+            snprintf(why, cap, "%s: '%s' is not an absolute path", o->key, value);
+            return -1;
+        }
+        memcpy(field, value, strlen(value) + 1);
+        return 0;
+    case T_UINT: {
+        errno = 0;
+        unsigned long v = strtoul(value, &end, 10);
+        if (!value[0] || *end || errno || value[0] == '-' || v < o->min || v > o->max) {
+            snprintf(why, cap, "%s: '%s' is not a whole number from %.0f to %.0f", o->key, value,
+                     o->min, o->max);
+            return -1;
+        }
+        *(unsigned *)field = (unsigned)v;
+        return 0;
+    }
+    case T_DOUBLE: {
+        errno = 0;
+        double v = strtod(value, &end);
+        if (!value[0] || *end || errno || !isfinite(v) || v < o->min || v > o->max) {
+            snprintf(why, cap, "%s: '%s' is not a number from %g to %g", o->key, value, o->min,
+                     o->max);
+            return -1;
+        }
+        *(double *)field = v;
+        return 0;
+    }
+    case T_BOOL:
+        if (!strcasecmp(value, "true") || !strcasecmp(value, "yes") || !strcmp(value, "1") ||
+            !strcasecmp(value, "on"))
+            *(bool *)field = true;
+        else if (!strcasecmp(value, "false") || !strcasecmp(value, "no") || !strcmp(value, "0") ||
+                 !strcasecmp(value, "off"))
+            *(bool *)field = false;
+        else {
+            snprintf(why, cap, "%s: '%s' is not true or false", o->key, value);
+            return -1;
+        }
+        return 0;
+    }
+    return -1;
+}
+
+static int s_handler(void *user, const char *section, const char *key, const char *value)
+{
+    s_parse_t *p = user;
+    bool section_known = false;
+    for (size_t i = 0; i < S_NOPTIONS; i++) {
+        const s_option_t *o = &s_options[i];
+        if (strcmp(o->section, section) != 0)
+            continue;
+        section_known = true;
+        if (strcmp(o->key, key) != 0)
+            continue;
+        if (p->seen[i]) {
+            snprintf(p->why, sizeof p->why, "%s: set twice in [%s]", key, section);
+            return 0;
+        }
+        p->seen[i] = true;
+        return s_set(o, p->cfg, value, p->why, sizeof p->why) == 0;
+    }
+    if (!section[0])
+        snprintf(p->why, sizeof p->why, "%s: key outside any [section]", key);
+    else if (!section_known)
+        snprintf(p->why, sizeof p->why, "unknown section [%s]", section);
+    else
+        snprintf(p->why, sizeof p->why, "%s: unknown key in [%s]", key, section);
+    return 0;
+}
+
+int config_load(const char *path, config_t *cfg, char *err, size_t errcap)
+{
+    config_defaults(cfg);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        int e = errno;
+        snprintf(err, errcap, "%s: %s", path, strerror(e));
+        return -e;
+    }
+    s_parse_t p = {.cfg = cfg};
+    int line = ini_parse_file(f, s_handler, &p);
+    fclose(f);
+    if (line == 0)
+        return 0;
+    if (line < 0)
+        snprintf(err, errcap, "%s: cannot read", path);
+    else if (p.why[0])
+        snprintf(err, errcap, "%s:%d: %s", path, line, p.why);
+    else
+        snprintf(err, errcap, "%s:%d: syntax error (expected [section] or key = value)", path,
+                 line);
+    config_defaults(cfg);
+    return -EINVAL;
+}
+
+void config_dump(const config_t *cfg, FILE *out)
+{
+    const char *section = "";
+    for (size_t i = 0; i < S_NOPTIONS; i++) {
+        const s_option_t *o = &s_options[i];
+        const void *field = (const char *)cfg + o->offset;
+        if (strcmp(section, o->section) != 0) {
+            fprintf(out, "%s[%s]\n", i ? "\n" : "", o->section);
+            section = o->section;
+        }
+        switch (o->type) {
+        case T_STRING:
+        case T_PATH:
+            fprintf(out, "%s = %s\n", o->key, (const char *)field);
+            break;
+        case T_UINT:
+            fprintf(out, "%s = %u\n", o->key, *(const unsigned *)field);
+            break;
+        case T_DOUBLE:
+            fprintf(out, "%s = %g\n", o->key, *(const double *)field);
+            break;
+        case T_BOOL:
+            fprintf(out, "%s = %s\n", o->key, *(const bool *)field ? "true" : "false");
+            break;
+        }
+    }
+}

@@ -1,0 +1,35 @@
+/* oracle/config.h - the configuration file, one table of options.
+ *
+ * dnsoracle.conf is an INI file: `[section]` headers, `key = value` lines,
+ * comments on lines starting with '#' or ';'. Every option is one row of the
+ * table in config.c (section, key, type, range, default), the defaults are
+ * the ones set by engine_settings_default() and config_defaults(), and an
+ * empty file therefore means every default. Unknown sections or keys,
+ * repeated keys and out-of-range values are errors naming file, line and key.
+ */
+#ifndef DNSORACLE_CONFIG_H
+#define DNSORACLE_CONFIG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "engine.h"
+
+typedef struct {
+    engine_settings_t engine; /* [engine] */
+} config_t;
+
+/* The default configuration file (compiled in; install.sh writes it there). */
+const char *config_default_path(void);
+
+/* Fills `cfg` with every default. */
+void config_defaults(config_t *cfg);
+
+/* Fills `cfg` with the defaults, then reads `path` over them. Returns 0, or
+ * a negative errno code with "FILE:LINE: reason" (or "FILE: reason") in err. */
+int config_load(const char *path, config_t *cfg, char *err, size_t errcap);
+
+/* Prints every option with its current value in file syntax to `out`. */
+void config_dump(const config_t *cfg, FILE *out);
+
+#endif
