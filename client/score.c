@@ -29,7 +29,10 @@ static int s_score_line(void *user, const char *line, size_t len)
 {
     score_t *s = user;
     verdict_t v;
-    engine_check(s->engine, line, len, &v);
+    if (s->explain)
+        engine_check_all(s->engine, line, len, &v);
+    else
+        engine_check(s->engine, line, len, &v);
     s->total++;
     s->bad += !v.good;
     s->invalid += strcmp(v.reason, "invalid") == 0;

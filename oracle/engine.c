@@ -124,30 +124,92 @@ static bool s_verdict(verdict_t *v, bool good, const char *reason)
     return good;
 }
 
-/* The charset test: the first signal over its threshold names the reason. */
-static const char *s_charset(const engine_settings_t *s, const lexical_t *f, const lexical_t *reg,
-                             size_t name_length)
+/* The tests run in stages, cheapest first, and the verdict is the first
+ * reason found in this order:
+ *   shape    charset:non-ldh, charset:label-length, charset:label-count,
+ *            charset:length (a pass over the bytes that vectorises);
+ *   pattern  charset:hex, charset:encoded, charset:case, charset:digits;
+ *   entropy, then bigram.
+ * engine_check() stops at the first failing stage, as the verdict is then
+ * known; engine_check_all() runs every stage so that every score is there. */
+static const char *s_shape(const engine_settings_t *s, const name_t *name, size_t reg,
+                           const unsigned char *skip, verdict_t *v)
 {
-    if (f->non_ldh + reg->non_ldh > s->max_non_ldh)
+    size_t labels = 0, longest = 0;
+    for (size_t l = 0; l < reg; l++) {
+        if (skip[l])
+            continue;
+        labels++;
+        longest = name->len[l] > longest ? name->len[l] : longest;
+    }
+    /* Non-LDH bytes over the whole span in one pass: the dots between its
+     * labels count too, so take them off again (a '.' byte inside a label,
+     * from "\.", stays counted, as it should). Skipped labels have none. */
+    size_t last = reg < name->nlabels ? reg : name->nlabels - 1;
+    size_t span = (size_t)name->off[last] + name->len[last];
+    size_t non_ldh = lexical_non_ldh(name->lower, span) - last;
+    v->f.labels = labels;
+    v->f.longest_label = longest;
+    v->f.non_ldh = non_ldh; /* registrable label included; v->reg.non_ldh stays 0 */
+    if (non_ldh > s->max_non_ldh)
         return "charset:non-ldh";
-    if (f->hex_chars + reg->hex_chars > s->max_hex)
-        return "charset:hex";
-    if (f->data_label > s->max_encoded_label || reg->data_label > s->max_encoded_label)
-        return "charset:encoded";
-    if (s->max_case_switches && f->case_switches + reg->case_switches > s->max_case_switches)
-        return "charset:case";
-    if (f->digit_switches > s->max_digit_switches || reg->digit_switches > s->max_digit_switches)
-        return "charset:digits";
-    if (f->longest_label > s->max_label)
+    if (longest > s->max_label)
         return "charset:label-length";
-    if (f->labels > s->max_labels)
+    if (labels > s->max_labels)
         return "charset:label-count";
-    if (name_length > s->max_length)
+    if (name->length > s->max_length)
         return "charset:length";
     return NULL;
 }
 
-bool engine_check_name(const engine_t *self, const name_t *name, verdict_t *v)
+static const char *s_pattern(const engine_settings_t *s, const name_t *name, size_t reg,
+                             const unsigned char *skip, verdict_t *v)
+{
+    lexical_t *f = &v->f, *r = &v->reg;
+    size_t non_ldh = f->non_ldh;
+    lexical_measure(name, 0, reg, skip, f);
+    if (reg < name->nlabels)
+        lexical_measure(name, reg, reg + 1, skip, r);
+    f->non_ldh = non_ldh; /* as counted by s_shape, for one figure in explain */
+    r->non_ldh = 0;
+    if (f->hex_chars + r->hex_chars > s->max_hex)
+        return "charset:hex";
+    if (f->data_label > s->max_encoded_label || r->data_label > s->max_encoded_label)
+        return "charset:encoded";
+    if (s->max_case_switches && f->case_switches + r->case_switches > s->max_case_switches)
+        return "charset:case";
+    if (f->digit_switches > s->max_digit_switches || r->digit_switches > s->max_digit_switches)
+        return "charset:digits";
+    return NULL;
+}
+
+static const char *s_entropy(const engine_settings_t *s, const verdict_t *v)
+{
+    if (v->f.chars >= s->entropy_min_chars && v->f.entropy_ratio >= s->entropy_threshold)
+        return "entropy";
+    return NULL;
+}
+
+static const char *s_bigram(const engine_t *self, const name_t *name, size_t reg,
+                            const unsigned char *skip, verdict_t *v)
+{
+    const engine_settings_t *s = &self->s;
+    for (size_t l = 0; l < name->nlabels && l <= reg; l++)
+        if (!skip[l] && !lexical_is_punycode(name->lower + name->off[l], name->len[l]))
+            model_score_label(self->model, name->lower + name->off[l], name->len[l], &v->bigram,
+                              &v->bigram_pairs);
+    if (v->bigram_pairs)
+        v->bigram /= (double)v->bigram_pairs;
+    /* The mean of n pairs wanders by about 1/sqrt(n): short names need a
+     * lower mean to fail. Only the registrable label: a stricter margin. */
+    double margin = v->f.labels ? s->bigram_margin : s->registrable_margin;
+    if (v->bigram_pairs >= s->bigram_min_pairs &&
+        v->bigram < s->bigram_threshold - margin / sqrt((double)v->bigram_pairs))
+        return "bigram";
+    return NULL;
+}
+
+static bool s_judge(const engine_t *self, const name_t *name, verdict_t *v, bool all)
 {
     const engine_settings_t *s = &self->s;
     memset(v, 0, sizeof *v);
@@ -164,27 +226,42 @@ bool engine_check_name(const engine_t *self, const name_t *name, verdict_t *v)
     unsigned char skip[NAME_MAX_LABELS];
     size_t skipped = exempt_service_labels(name, skip);
 
-    /* The subdomain part, then the registrable label on its own. */
-    lexical_measure(name, 0, reg, skip, &v->f);
-    if (reg < name->nlabels)
-        lexical_measure(name, reg, reg + 1, skip, &v->reg);
-    for (size_t l = 0; l < name->nlabels && l <= reg; l++)
-        if (!skip[l] && !(name->len[l] > 4 && !memcmp(name->lower + name->off[l], "xn--", 4)))
-            model_score_label(self->model, name->lower + name->off[l], name->len[l], &v->bigram,
-                              &v->bigram_pairs);
-    if (v->bigram_pairs)
-        v->bigram /= (double)v->bigram_pairs;
-
-    const char *why = s_charset(s, &v->f, &v->reg, name->length);
+    const char *why = s_shape(s, name, reg, skip, v), *w;
+    if (!why || all) {
+        w = s_pattern(s, name, reg, skip, v);
+        why = why ? why : w;
+    }
+    if (!why || all) {
+        w = s_entropy(s, v);
+        why = why ? why : w;
+    }
+    if (!why || all) {
+        w = s_bigram(self, name, reg, skip, v);
+        why = why ? why : w;
+    }
     if (why)
         return s_verdict(v, false, why);
-    if (v->f.chars >= s->entropy_min_chars && v->f.entropy_ratio >= s->entropy_threshold)
-        return s_verdict(v, false, "entropy");
-    double margin = v->f.labels ? s->bigram_margin : s->registrable_margin;
-    if (v->bigram_pairs >= s->bigram_min_pairs &&
-        v->bigram < s->bigram_threshold - margin / sqrt((double)v->bigram_pairs))
-        return s_verdict(v, false, "bigram");
     return s_verdict(v, true, skipped && v->f.labels == 0 ? "service" : "ok");
+}
+
+bool engine_check_name(const engine_t *self, const name_t *name, verdict_t *v)
+{
+    return s_judge(self, name, v, false);
+}
+
+bool engine_check_name_all(const engine_t *self, const name_t *name, verdict_t *v)
+{
+    return s_judge(self, name, v, true);
+}
+
+bool engine_check_all(const engine_t *self, const char *qname, size_t len, verdict_t *v)
+{
+    name_t name;
+    if (name_parse(qname, len, &name) != 0) {
+        memset(v, 0, sizeof *v);
+        return s_verdict(v, false, "invalid");
+    }
+    return s_judge(self, &name, v, true);
 }
 
 bool engine_check(const engine_t *self, const char *qname, size_t len, verdict_t *v)

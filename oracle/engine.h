@@ -3,17 +3,20 @@
  * engine_check() parses the name (name.h), finds its registrable domain with
  * the Public Suffix List (suffix.h), applies the structural exemptions and the
  * allow list (exempt.h), then runs the lexical tests on the subdomain part
- * and the registrable label, in this order, stopping the verdict at the first
- * that fails (every score is computed regardless, for --explain):
+ * and the registrable label, cheapest first; the reason is the first failure
+ * in this order:
  *
- *   charset  bytes outside letters-digits-hyphen, long hex runs, encoded
- *            labels, case and digit/letter alternation, label length, label
- *            count, total length;
+ *   charset  bytes outside letters-digits-hyphen-underscore, label length,
+ *            label count, total length; then long hex runs, encoded-looking
+ *            labels, case alternation, digit/letter alternation;
  *   entropy  Shannon entropy of the subdomain bytes against what random data
  *            of the same length reaches;
  *   bigram   mean log2-probability per character pair under the model,
  *            against a bound that tightens with length: the mean of n pairs
  *            wanders by about 1/sqrt(n), so short names need a lower mean.
+ *
+ * engine_check() stops once the verdict is known, leaving later scores 0;
+ * engine_check_all() computes every score (for --explain and the tools).
  *
  * An engine is immutable once made, so any number of threads may share it; a
  * reload makes a new engine. All thresholds live in engine_settings_t, whose
@@ -85,6 +88,11 @@ bool engine_check(const engine_t *self, const char *qname, size_t len, verdict_t
 
 /* The same for a name already parsed. */
 bool engine_check_name(const engine_t *self, const name_t *name, verdict_t *v);
+
+/* As engine_check() and engine_check_name(), with every score computed even
+ * after the verdict is known; same verdict and reason. */
+bool engine_check_all(const engine_t *self, const char *qname, size_t len, verdict_t *v);
+bool engine_check_name_all(const engine_t *self, const name_t *name, verdict_t *v);
 
 /* Writes every score of *v as "key=value" pairs separated by spaces into buf.
  * Returns the length written (truncated output is still NUL-terminated). */

@@ -12,6 +12,7 @@
 #define DNSORACLE_LEXICAL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "name.h"
 
@@ -33,6 +34,12 @@ typedef struct {
  * skip[label] is non-zero (skip may be NULL). */
 void lexical_measure(const name_t *name, size_t first, size_t last, const unsigned char *skip,
                      lexical_t *out);
+
+/* Returns the number of bytes of a lowercase label outside a-z 0-9 '-' '_'. */
+size_t lexical_non_ldh(const uint8_t *label, size_t len);
+
+/* Returns 1 when a lowercase label is punycode ("xn--..."), else 0. */
+int lexical_is_punycode(const uint8_t *label, size_t len);
 
 /* Expected Shannon entropy (bits per byte) of n bytes drawn uniformly from an
  * alphabet of 32 symbols, the smallest alphabet tunnels use (base32); exact

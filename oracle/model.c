@@ -11,6 +11,7 @@ struct model {
     uint64_t names;
     uint64_t count[MODEL_CLASSES][MODEL_CLASSES];
     float logp[MODEL_CLASSES][MODEL_CLASSES]; /* log2 P(next | prev) */
+    uint8_t cls[256];                         /* model_class() of every byte */
 };
 
 /* Byte -> class; 0 means "other" here, as class 0 is the boundary. */
@@ -62,6 +63,8 @@ uint64_t model_transitions(const model_t *self)
 
 void model_finish(model_t *self)
 {
+    for (int b = 0; b < 256; b++)
+        self->cls[b] = (uint8_t)model_class((uint8_t)b);
     for (int a = 0; a < MODEL_CLASSES; a++) {
         uint64_t row = 0;
         for (int b = 0; b < MODEL_CLASSES; b++)
@@ -80,7 +83,7 @@ void model_score_label(const model_t *self, const uint8_t *label, size_t len, do
     int prev = 0;
     double s = 0;
     for (size_t i = 0; i < len; i++) {
-        int c = model_class(label[i]);
+        int c = self->cls[label[i]];
         s += self->logp[prev][c];
         prev = c;
     }

@@ -5,8 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static uint8_t s_lower(uint8_t c) { return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c; }
-
 /* Decodes one escape starting after the backslash. Returns the number of
  * input bytes consumed, or 0 for a malformed escape. */
 static size_t s_unescape(const char *p, size_t left, uint8_t *byte)
@@ -31,18 +29,33 @@ static size_t s_unescape(const char *p, size_t left, uint8_t *byte)
     return 1;
 }
 
-int name_parse(const char *in, size_t len, name_t *out)
+/* The common case, no escapes: copy, then find the dots. */
+static int s_parse_plain(const char *in, size_t len, name_t *out)
 {
-    out->length = 0;
-    out->nlabels = 0;
-    out->lower[0] = out->orig[0] = 0;
-    if (len == 0 || len > NAME_MAX_INPUT)
+    if (in[len - 1] == '.')
+        len--; /* the trailing dot of a fully qualified name */
+    if (len == 0 || len > NAME_MAX_TEXT)
         return -EINVAL;
-    if (len == 1 && in[0] == '.')
-        return 0; /* the root */
+    size_t start = 0; /* bytes are copied by the caller's lowercasing loop */
+    for (;;) {
+        const char *dot = memchr(in + start, '.', len - start);
+        size_t end = dot ? (size_t)(dot - in) : len;
+        if (end == start || end - start > NAME_MAX_LABEL || out->nlabels == NAME_MAX_LABELS)
+            return -EINVAL;
+        out->off[out->nlabels] = (uint8_t)start;
+        out->len[out->nlabels++] = (uint8_t)(end - start);
+        if (!dot)
+            break;
+        start = end + 1;
+    }
+    out->length = len;
+    return 0;
+}
 
-    size_t pos = 0, label_start = 0;
-    size_t i = 0;
+/* With escapes: decode byte by byte; an escaped dot is a byte of its label. */
+static int s_parse_escaped(const char *in, size_t len, name_t *out)
+{
+    size_t pos = 0, label_start = 0, i = 0;
     while (i < len) {
         uint8_t c = (uint8_t)in[i];
         int escaped = 0;
@@ -58,36 +71,61 @@ int name_parse(const char *in, size_t len, name_t *out)
         if (c == 0)
             return -EINVAL;
         if (c == '.' && !escaped) {
-            size_t ll = pos - label_start;
-            if (ll == 0)
+            if (pos == label_start)
                 return -EINVAL; /* empty label: leading dot or ".." */
             if (i == len)
-                break; /* the trailing dot of a fully qualified name */
+                break; /* the trailing dot */
             if (pos >= NAME_MAX_TEXT)
                 return -EINVAL;
-            out->lower[pos] = out->orig[pos] = '.';
-            pos++;
+            out->orig[pos++] = '.';
             label_start = pos;
             continue;
         }
-        if (pos >= NAME_MAX_TEXT)
+        if (pos >= NAME_MAX_TEXT || pos - label_start >= NAME_MAX_LABEL)
             return -EINVAL;
-        if (pos - label_start == 0) {
+        if (pos == label_start) {
             if (out->nlabels == NAME_MAX_LABELS)
                 return -EINVAL;
             out->off[out->nlabels++] = (uint8_t)label_start;
         }
-        if (pos - label_start >= NAME_MAX_LABEL)
-            return -EINVAL;
-        out->orig[pos] = c;
-        out->lower[pos] = s_lower(c);
-        pos++;
+        out->orig[pos++] = c;
         out->len[out->nlabels - 1] = (uint8_t)(pos - label_start);
     }
     if (out->nlabels == 0)
         return -EINVAL;
     out->length = pos;
-    out->lower[pos] = out->orig[pos] = 0;
+    return 0;
+}
+
+int name_parse(const char *in, size_t len, name_t *out)
+{
+    out->length = 0;
+    out->nlabels = 0;
+    out->lower[0] = out->orig[0] = 0;
+    if (len == 0 || len > NAME_MAX_INPUT)
+        return -EINVAL;
+    if (len == 1 && in[0] == '.')
+        return 0; /* the root */
+    /* One pass that vectorises: any escape, or a raw NUL (never valid)? */
+    unsigned special = 0;
+    for (size_t i = 0; i < len; i++)
+        special |= (unsigned)(in[i] == '\\') | (unsigned)(in[i] == 0);
+    int rc = special ? s_parse_escaped(in, len, out) : s_parse_plain(in, len, out);
+    if (rc != 0) {
+        out->length = out->nlabels = 0;
+        out->lower[0] = out->orig[0] = 0;
+        return rc;
+    }
+    /* Copy (plain names) and lowercase in one branch-free loop, which the
+     * compiler vectorises. */
+    const uint8_t *src = special ? out->orig : (const uint8_t *)in;
+    size_t n = out->length;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = src[i];
+        out->orig[i] = c;
+        out->lower[i] = (uint8_t)(c + ((uint8_t)(c - 'A') < 26 ? 32 : 0));
+    }
+    out->lower[n] = out->orig[n] = 0;
     return 0;
 }
 
