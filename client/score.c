@@ -10,6 +10,7 @@
  * goes to stderr at the end (not with -q). Exit status: 0, or 2 on usage or
  * I/O errors.
  */
+#include <bsd/string.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,11 +95,11 @@ int main(int argc, char **argv)
         return 2;
     }
     if (model_path) {
-        if (strlen(model_path) >= sizeof cfg.engine.model_path) {
+        if (strlcpy(cfg.engine.model_path, model_path, sizeof cfg.engine.model_path) >=
+            sizeof cfg.engine.model_path) {
             fprintf(stderr, "dnsoracle_score: model path too long\n");
             return 2;
         }
-        strcpy(cfg.engine.model_path, model_path);
     }
     s.engine = engine_new(&cfg.engine, err, sizeof err);
     if (!s.engine) {

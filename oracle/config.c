@@ -1,6 +1,7 @@
 /* oracle/config.c - the configuration file, one table of options. */
 #include "config.h"
 
+#include <bsd/string.h>
 #include <errno.h>
 #include <ini.h>
 #include <math.h>
@@ -80,7 +81,7 @@ static int s_set(const s_option_t *o, config_t *cfg, const char *value, char *wh
             snprintf(why, cap, "%s: '%s' is not an absolute path", o->key, value);
             return -1;
         }
-        memcpy(field, value, strlen(value) + 1);
+        strlcpy(field, value, o->size);
         return 0;
     case T_UINT: {
         errno = 0;

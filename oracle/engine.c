@@ -2,6 +2,7 @@
  * out. */
 #include "engine.h"
 
+#include <bsd/string.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -56,7 +57,7 @@ static model_t *s_default_model(char *err, size_t errcap)
 static int s_add_extra(suffixset_t *set, const char *list, char *err, size_t errcap)
 {
     char buf[sizeof(((engine_settings_t *)0)->allow)];
-    snprintf(buf, sizeof buf, "%s", list);
+    strlcpy(buf, list, sizeof buf);
     char *save = NULL;
     for (char *tok = strtok_r(buf, " ,\t", &save); tok; tok = strtok_r(NULL, " ,\t", &save)) {
         int rc = suffixset_add(set, tok);

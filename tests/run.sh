@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# tests/run.sh - the whole test suite, as the README and CI run it.
+#
+#   tests/run.sh            (as root on a fresh Debian 12: installs what is missing)
+#
+# 1. installs the build and test packages that are missing (only as root;
+#    otherwise it names them and stops);
+# 2. builds everything in a fresh build directory with AddressSanitizer and
+#    UndefinedBehaviorSanitizer;
+# 3. runs every test with ctest;
+# 4. checks that every C file matches .clang-format;
+# 5. prints the detection table of tests/eval.sh when ../shared/data exists.
+#
+# BUILD_DIR overrides the build directory (default: build-test, wiped first).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+top=$(pwd)
+
+packages=(cmake make gcc pkg-config clang-format git
+    libpsl-dev publicsuffix libinih-dev libbsd-dev libcmocka-dev)
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "tests/run.sh: missing packages: ${missing[*]}" >&2
+        echo "install them (apt-get install ${missing[*]}) or run this script as root" >&2
+        exit 2
+    fi
+    echo "== installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+build=${BUILD_DIR:-$top/build-test}
+rm -rf "$build"
+echo "== configuring $build (sanitizers on)"
+cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=Debug -DDNSORACLE_SANITIZE=ON >/dev/null
+echo "== building"
+cmake --build "$build" -j"$(nproc)"
+
+echo "== running the tests"
+(cd "$build" && ctest --output-on-failure -j"$(nproc)")
+
+echo "== checking the format"
+mapfile -t sources < <(git ls-files '*.c' '*.h')
+if ! clang-format --dry-run --Werror "${sources[@]}"; then
+    echo "tests/run.sh: run clang-format -i on the files above" >&2
+    exit 1
+fi
+
+if [ -d "$top/../shared/data" ]; then
+    echo "== detection rates on ../shared/data"
+    BUILD=$build tests/eval.sh "$top/../shared/data"
+fi
+echo "== all tests passed"
