@@ -11,7 +11,9 @@
 #include <string.h>
 #include <strings.h>
 
-typedef enum { T_STRING, T_PATH, T_UINT, T_DOUBLE, T_BOOL } s_type_t;
+typedef enum { T_STRING, T_PATH, T_UINT, T_DOUBLE, T_BOOL, T_LEVEL } s_type_t;
+
+static const char *const s_levels[] = {"error", "warning", "info", "debug"};
 
 typedef struct {
     const char *section;
@@ -49,6 +51,18 @@ static const s_option_t s_options[] = {
     OPT("engine", max_label, T_UINT, engine.max_label, 1, 63),
     OPT("engine", max_labels, T_UINT, engine.max_labels, 1, 127),
     OPT("engine", max_length, T_UINT, engine.max_length, 1, 253),
+    OPT("server", endpoints, T_STRING, server.endpoints, 0, 0),
+    OPT("server", threads, T_UINT, server.threads, 0, 256),
+    OPT("server", max_batch, T_UINT, server.max_batch, 1, 65536),
+    OPT("server", log_level, T_LEVEL, server.log_level, 0, 3),
+    OPT("server", log_false_per_second, T_UINT, server.log_false_per_second, 0, 1000000),
+    OPT("database", host, T_STRING, database.host, 0, 0),
+    OPT("database", port, T_UINT, database.port, 1, 65535),
+    OPT("database", socket, T_PATH, database.socket, 0, 0),
+    OPT("database", user, T_STRING, database.user, 0, 0),
+    OPT("database", password, T_STRING, database.password, 0, 0),
+    OPT("database", name, T_STRING, database.name, 0, 0),
+    OPT("droplist", update_seconds, T_UINT, droplist.update_seconds, 1, 86400),
 };
 #define S_NOPTIONS (sizeof s_options / sizeof s_options[0])
 
@@ -58,6 +72,16 @@ void config_defaults(config_t *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     engine_settings_default(&cfg->engine);
+    strlcpy(cfg->server.endpoints, "tcp://127.0.0.1:5555", sizeof cfg->server.endpoints);
+    cfg->server.threads = 0;
+    cfg->server.max_batch = 1024;
+    cfg->server.log_level = LEVEL_INFO;
+    cfg->server.log_false_per_second = 20;
+    strlcpy(cfg->database.host, "localhost", sizeof cfg->database.host);
+    cfg->database.port = 3306;
+    strlcpy(cfg->database.user, "dnsoracle", sizeof cfg->database.user);
+    strlcpy(cfg->database.name, "dns", sizeof cfg->database.name);
+    cfg->droplist.update_seconds = 300;
 }
 
 typedef struct {
@@ -105,6 +129,14 @@ static int s_set(const s_option_t *o, config_t *cfg, const char *value, char *wh
         *(double *)field = v;
         return 0;
     }
+    case T_LEVEL:
+        for (unsigned i = 0; i < sizeof s_levels / sizeof s_levels[0]; i++)
+            if (!strcasecmp(value, s_levels[i])) {
+                *(unsigned *)field = i;
+                return 0;
+            }
+        snprintf(why, cap, "%s: '%s' is not one of error, warning, info, debug", o->key, value);
+        return -1;
     case T_BOOL:
         if (!strcasecmp(value, "true") || !strcasecmp(value, "yes") || !strcmp(value, "1") ||
             !strcasecmp(value, "on"))
@@ -196,6 +228,9 @@ void config_dump(const config_t *cfg, FILE *out)
             break;
         case T_BOOL:
             fprintf(out, "%s = %s\n", o->key, *(const bool *)field ? "true" : "false");
+            break;
+        case T_LEVEL:
+            fprintf(out, "%s = %s\n", o->key, s_levels[*(const unsigned *)field]);
             break;
         }
     }

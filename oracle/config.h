@@ -15,8 +15,29 @@
 
 #include "engine.h"
 
+/* Log levels, most severe first (as in syslog). */
+typedef enum { LEVEL_ERROR, LEVEL_WARNING, LEVEL_INFO, LEVEL_DEBUG } level_t;
+
 typedef struct {
-    engine_settings_t engine; /* [engine] */
+    engine_settings_t engine;          /* [engine] */
+    struct {                           /* [server] */
+        char endpoints[1024];          /* ZeroMQ endpoints to bind, spaces or commas between */
+        unsigned threads;              /* worker threads; 0 = one per core */
+        unsigned max_batch;            /* names judged per request; more are answered false */
+        unsigned log_level;            /* level_t */
+        unsigned log_false_per_second; /* false verdicts logged per second, at most */
+    } server;
+    struct { /* [database], used by the storage part */
+        char host[256];
+        unsigned port;
+        char socket[PATH_MAX];
+        char user[128];
+        char password[256];
+        char name[64];
+    } database;
+    struct { /* [droplist] */
+        unsigned update_seconds;
+    } droplist;
 } config_t;
 
 /* The default configuration file (compiled in; install.sh writes it there). */

@@ -118,10 +118,37 @@ size_t engine_registrable(const engine_t *self, const name_t *name)
     return suffix_split(self->psl, name);
 }
 
-static bool s_verdict(verdict_t *v, bool good, const char *reason)
+static const char *const s_reason_names[REASON_COUNT] = {
+    [REASON_OK] = "ok",
+    [REASON_ROOT] = "root",
+    [REASON_REVERSE] = "reverse",
+    [REASON_ALLOWLIST] = "allowlist",
+    [REASON_SERVICE] = "service",
+    [REASON_INVALID] = "invalid",
+    [REASON_NON_LDH] = "charset:non-ldh",
+    [REASON_LABEL_LENGTH] = "charset:label-length",
+    [REASON_LABEL_COUNT] = "charset:label-count",
+    [REASON_LENGTH] = "charset:length",
+    [REASON_HEX] = "charset:hex",
+    [REASON_ENCODED] = "charset:encoded",
+    [REASON_CASE] = "charset:case",
+    [REASON_DIGITS] = "charset:digits",
+    [REASON_ENTROPY] = "entropy",
+    [REASON_BIGRAM] = "bigram",
+    [REASON_DROPLIST] = "droplist",
+    [REASON_BLOCKLIST] = "blocklist",
+};
+
+const char *engine_reason_name(reason_t reason)
+{
+    return reason < REASON_COUNT ? s_reason_names[reason] : "unknown";
+}
+
+static bool s_verdict(verdict_t *v, bool good, reason_t reason)
 {
     v->good = good;
-    v->reason = reason;
+    v->reason_id = reason;
+    v->reason = s_reason_names[reason];
     return good;
 }
 
@@ -133,8 +160,8 @@ static bool s_verdict(verdict_t *v, bool good, const char *reason)
  *   entropy, then bigram.
  * engine_check() stops at the first failing stage, as the verdict is then
  * known; engine_check_all() runs every stage so that every score is there. */
-static const char *s_shape(const engine_settings_t *s, const name_t *name, size_t reg,
-                           const unsigned char *skip, verdict_t *v)
+static reason_t s_shape(const engine_settings_t *s, const name_t *name, size_t reg,
+                        const unsigned char *skip, verdict_t *v)
 {
     size_t labels = 0, longest = 0;
     for (size_t l = 0; l < reg; l++) {
@@ -153,18 +180,18 @@ static const char *s_shape(const engine_settings_t *s, const name_t *name, size_
     v->f.longest_label = longest;
     v->f.non_ldh = non_ldh; /* registrable label included; v->reg.non_ldh stays 0 */
     if (non_ldh > s->max_non_ldh)
-        return "charset:non-ldh";
+        return REASON_NON_LDH;
     if (longest > s->max_label)
-        return "charset:label-length";
+        return REASON_LABEL_LENGTH;
     if (labels > s->max_labels)
-        return "charset:label-count";
+        return REASON_LABEL_COUNT;
     if (name->length > s->max_length)
-        return "charset:length";
-    return NULL;
+        return REASON_LENGTH;
+    return REASON_OK;
 }
 
-static const char *s_pattern(const engine_settings_t *s, const name_t *name, size_t reg,
-                             const unsigned char *skip, verdict_t *v)
+static reason_t s_pattern(const engine_settings_t *s, const name_t *name, size_t reg,
+                          const unsigned char *skip, verdict_t *v)
 {
     lexical_t *f = &v->f, *r = &v->reg;
     size_t non_ldh = f->non_ldh;
@@ -174,25 +201,25 @@ static const char *s_pattern(const engine_settings_t *s, const name_t *name, siz
     f->non_ldh = non_ldh; /* as counted by s_shape, for one figure in explain */
     r->non_ldh = 0;
     if (f->hex_chars + r->hex_chars > s->max_hex)
-        return "charset:hex";
+        return REASON_HEX;
     if (f->data_label > s->max_encoded_label || r->data_label > s->max_encoded_label)
-        return "charset:encoded";
+        return REASON_ENCODED;
     if (s->max_case_switches && f->case_switches + r->case_switches > s->max_case_switches)
-        return "charset:case";
+        return REASON_CASE;
     if (f->digit_switches > s->max_digit_switches || r->digit_switches > s->max_digit_switches)
-        return "charset:digits";
-    return NULL;
+        return REASON_DIGITS;
+    return REASON_OK;
 }
 
-static const char *s_entropy(const engine_settings_t *s, const verdict_t *v)
+static reason_t s_entropy(const engine_settings_t *s, const verdict_t *v)
 {
     if (v->f.chars >= s->entropy_min_chars && v->f.entropy_ratio >= s->entropy_threshold)
-        return "entropy";
-    return NULL;
+        return REASON_ENTROPY;
+    return REASON_OK;
 }
 
-static const char *s_bigram(const engine_t *self, const name_t *name, size_t reg,
-                            const unsigned char *skip, verdict_t *v)
+static reason_t s_bigram(const engine_t *self, const name_t *name, size_t reg,
+                         const unsigned char *skip, verdict_t *v)
 {
     const engine_settings_t *s = &self->s;
     for (size_t l = 0; l < name->nlabels && l <= reg; l++)
@@ -206,8 +233,8 @@ static const char *s_bigram(const engine_t *self, const name_t *name, size_t reg
     double margin = v->f.labels ? s->bigram_margin : s->registrable_margin;
     if (v->bigram_pairs >= s->bigram_min_pairs &&
         v->bigram < s->bigram_threshold - margin / sqrt((double)v->bigram_pairs))
-        return "bigram";
-    return NULL;
+        return REASON_BIGRAM;
+    return REASON_OK;
 }
 
 static bool s_judge(const engine_t *self, const name_t *name, verdict_t *v, bool all)
@@ -216,18 +243,19 @@ static bool s_judge(const engine_t *self, const name_t *name, verdict_t *v, bool
     memset(v, 0, sizeof *v);
     v->nlabels = name->nlabels;
     if (name->nlabels == 0)
-        return s_verdict(v, true, "root");
+        return s_verdict(v, true, REASON_ROOT);
     if (s->exempt_reverse && exempt_reverse(name))
-        return s_verdict(v, true, "reverse");
+        return s_verdict(v, true, REASON_REVERSE);
     if (suffixset_match(self->allow, name, 0) >= 0)
-        return s_verdict(v, true, "allowlist");
+        return s_verdict(v, true, REASON_ALLOWLIST);
 
     size_t reg = suffix_split(self->psl, name);
     v->registrable = reg;
     unsigned char skip[NAME_MAX_LABELS];
     size_t skipped = exempt_service_labels(name, skip);
 
-    const char *why = s_shape(s, name, reg, skip, v), *w;
+    /* REASON_OK (0) means "passed", so `why ? why : w` keeps the first failure. */
+    reason_t why = s_shape(s, name, reg, skip, v), w;
     if (!why || all) {
         w = s_pattern(s, name, reg, skip, v);
         why = why ? why : w;
@@ -242,7 +270,7 @@ static bool s_judge(const engine_t *self, const name_t *name, verdict_t *v, bool
     }
     if (why)
         return s_verdict(v, false, why);
-    return s_verdict(v, true, skipped && v->f.labels == 0 ? "service" : "ok");
+    return s_verdict(v, true, skipped && v->f.labels == 0 ? REASON_SERVICE : REASON_OK);
 }
 
 bool engine_check_name(const engine_t *self, const name_t *name, verdict_t *v)
@@ -260,7 +288,7 @@ bool engine_check_all(const engine_t *self, const char *qname, size_t len, verdi
     name_t name;
     if (name_parse(qname, len, &name) != 0) {
         memset(v, 0, sizeof *v);
-        return s_verdict(v, false, "invalid");
+        return s_verdict(v, false, REASON_INVALID);
     }
     return s_judge(self, &name, v, true);
 }
@@ -270,7 +298,7 @@ bool engine_check(const engine_t *self, const char *qname, size_t len, verdict_t
     name_t name;
     if (name_parse(qname, len, &name) != 0) {
         memset(v, 0, sizeof *v);
-        return s_verdict(v, false, "invalid");
+        return s_verdict(v, false, REASON_INVALID);
     }
     return engine_check_name(self, &name, v);
 }

@@ -61,9 +61,37 @@ typedef struct {
 /* Fills `s` with the documented defaults (see dnsoracle.conf.example). */
 void engine_settings_default(engine_settings_t *s);
 
+/* Why a verdict is what it is; engine_reason_name() gives the text used in
+ * logs, stats and replies. REASON_OK is 0. */
+typedef enum {
+    REASON_OK,
+    REASON_ROOT,
+    REASON_REVERSE,
+    REASON_ALLOWLIST,
+    REASON_SERVICE,
+    REASON_INVALID,
+    REASON_NON_LDH,
+    REASON_LABEL_LENGTH,
+    REASON_LABEL_COUNT,
+    REASON_LENGTH,
+    REASON_HEX,
+    REASON_ENCODED,
+    REASON_CASE,
+    REASON_DIGITS,
+    REASON_ENTROPY,
+    REASON_BIGRAM,
+    REASON_DROPLIST,  /* set by the daemon's drop list, never by the engine */
+    REASON_BLOCKLIST, /* likewise, for the operator's block list */
+    REASON_COUNT
+} reason_t;
+
+/* Returns the static text of a reason ("ok", "charset:hex", ...). */
+const char *engine_reason_name(reason_t reason);
+
 typedef struct {
     bool good;
-    const char *reason; /* static string: "ok", "invalid", "charset:hex", ... */
+    reason_t reason_id;
+    const char *reason; /* engine_reason_name(reason_id) */
     size_t nlabels;     /* labels in the parsed name */
     size_t registrable; /* first label of the registrable domain, or nlabels */
     double bigram;      /* mean log2 P per pair (0 when no pairs) */

@@ -1,0 +1,178 @@
+/* oracle/main.c - dnsoracled: the oracle service.
+ *
+ *   dnsoracled [-c CONFIG] [--check-config] [-h] [-V]
+ *
+ * Reads the configuration, builds the engine, starts the ZeroMQ service
+ * (server.h) and then waits for signals in this thread, with every signal
+ * blocked in all the others: sigtimedwait() here replaces a handler, so no
+ * code ever runs in signal context. Once a second this thread does its
+ * periodic duties:
+ *   - stats_tick(): the 10-second window behind requests/s and percentiles;
+ *   - STATUS= for systemd (every second);
+ *   - WATCHDOG=1 when the unit asks for it (every second: the watchdog
+ *     interval is at least 2 s).
+ * SIGHUP reloads the configuration, model and lists (a bad configuration is
+ * logged and the old one kept); SIGTERM and SIGINT stop: no new requests,
+ * what was received is answered, every thread joined, exit 0.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+
+#include "config.h"
+#include "engine.h"
+#include "log.h"
+#include "server.h"
+#include "stats.h"
+
+#define S_DRAIN_MS 1500 /* SIGTERM to exit within 2 s, with room to spare */
+
+static void s_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: dnsoracled [-c CONFIG] [--check-config]\n"
+            "The dnsoracle service: answers ZeroMQ requests with true or false per query name.\n"
+            "  -c, --config FILE   configuration file (default %s;\n"
+            "                      -c /dev/null for every default)\n"
+            "      --check-config  validate the configuration, model and lists, then exit\n"
+            "  -V, --version       print the version\n",
+            config_default_path());
+}
+
+/* Loads the configuration and builds its engine; NULL with err set. */
+static engine_t *s_load(const char *path, config_t *cfg, char *err, size_t errcap)
+{
+    char why[512];
+    if (config_load(path, cfg, why, sizeof why) != 0) {
+        snprintf(err, errcap, "%s", why);
+        return NULL;
+    }
+    engine_t *engine = engine_new(&cfg->engine, why, sizeof why);
+    if (!engine)
+        snprintf(err, errcap, "%s: %s", path, why);
+    return engine;
+}
+
+static void s_reload(server_t *server, const char *path, config_t *cfg)
+{
+    config_t fresh;
+    char err[768];
+    sd_notify(0, "RELOADING=1");
+    engine_t *engine = s_load(path, &fresh, err, sizeof err);
+    stats_slot_t *slot = stats_slot(server_stats(server), server_threads(server));
+    if (!engine) {
+        log_error("config", "reload refused, keeping the running configuration: %s", err);
+        stats_add(slot, STAT_RELOAD_FAILURES, 1);
+    } else {
+        if (strcmp(fresh.server.endpoints, cfg->server.endpoints) != 0 ||
+            fresh.server.threads != cfg->server.threads)
+            log_warning("config", "endpoints and threads change only at a restart");
+        if (server_reload(server, engine, &fresh) != 0)
+            log_error("config", "a worker did not take the new engine");
+        log_set_level((level_t)fresh.server.log_level);
+        log_set_false_budget(fresh.server.log_false_per_second);
+        *cfg = fresh;
+        stats_add(slot, STAT_RELOADS, 1);
+        log_info("config", "reloaded %s", path);
+    }
+    sd_notify(0, "READY=1");
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
+                                             {"check-config", no_argument, NULL, 'k'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {"version", no_argument, NULL, 'V'},
+                                             {NULL, 0, NULL, 0}};
+    const char *path = config_default_path();
+    int opt, check_only = 0;
+    while ((opt = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'c':
+            path = optarg;
+            break;
+        case 'k':
+            check_only = 1;
+            break;
+        case 'h':
+            s_usage(stdout);
+            return 0;
+        case 'V':
+            printf("dnsoracled %s\n", DNSORACLE_VERSION);
+            return 0;
+        default:
+            s_usage(stderr);
+            return 2;
+        }
+    }
+    if (optind != argc) {
+        s_usage(stderr);
+        return 2;
+    }
+
+    config_t cfg;
+    char err[768];
+    engine_t *engine = s_load(path, &cfg, err, sizeof err);
+    if (!engine) {
+        fprintf(stderr, "dnsoracled: %s\n", err);
+        return 1;
+    }
+    if (check_only) {
+        printf("%s: ok\n", path);
+        engine_destroy(&engine);
+        return 0;
+    }
+    log_init("dnsoracled", (level_t)cfg.server.log_level, cfg.server.log_false_per_second);
+
+    /* Block the signals we wait for before any thread exists, so that every
+     * thread inherits the mask and only sigtimedwait() below sees them. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    server_t *server = server_new(&cfg, engine, err, sizeof err);
+    if (!server) {
+        log_error("server", "%s", err);
+        sd_notifyf(0, "STATUS=failed: %s", err);
+        return 1;
+    }
+    uint64_t watchdog_usec = 0;
+    bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0;
+    log_info("server", "listening on %s with %u worker threads", cfg.server.endpoints,
+             server_threads(server));
+    sd_notifyf(0, "READY=1\nSTATUS=listening on %s", cfg.server.endpoints);
+
+    for (;;) {
+        struct timespec second = {1, 0};
+        int sig = sigtimedwait(&set, NULL, &second);
+        if (sig == SIGTERM || sig == SIGINT) {
+            log_info("server", "%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+            break;
+        }
+        if (sig == SIGHUP) {
+            s_reload(server, path, &cfg);
+            continue;
+        }
+        if (sig < 0 && errno != EAGAIN && errno != EINTR)
+            log_error("server", "sigtimedwait: %s", strerror(errno));
+        stats_tick(server_stats(server));
+        char status[256];
+        stats_status(server_stats(server), status, sizeof status);
+        sd_notifyf(0, "STATUS=%s%s", status, watchdog ? "\nWATCHDOG=1" : "");
+    }
+    sd_notify(0, "STOPPING=1");
+    server_stop(server, S_DRAIN_MS);
+    server_destroy(&server);
+    log_info("server", "stopped");
+    return 0;
+}

@@ -1,0 +1,52 @@
+/* oracle/server.h - the ZeroMQ service: a proxy and its worker threads.
+ *
+ * One ROUTER socket binds every configured endpoint. A proxy thread moves
+ * requests from it to an inproc DEALER, behind which N worker threads each
+ * own a REP socket and answer with the engine (docs/protocol.md). The proxy
+ * stamps each request with the time it arrived, in a routing frame the REP
+ * socket hands back untouched, so it can measure every request's latency
+ * inside the daemon, and it counts what is in flight so that a stop can
+ * finish it.
+ *
+ * The main thread talks to each thread over its own inproc PAIR socket:
+ * every thread says "ready" once its sockets are set up; "reload" hands a
+ * worker a new engine between two requests (nothing is dropped), and "stop"
+ * ends it. Only the ZeroMQ context is shared.
+ */
+#ifndef DNSORACLE_SERVER_H
+#define DNSORACLE_SERVER_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "engine.h"
+#include "stats.h"
+
+typedef struct server server_t;
+
+/* Binds the endpoints of cfg->server and starts the threads; returns once
+ * every thread is ready. Takes ownership of `engine` (also on failure).
+ * Returns NULL with the reason in err (an endpoint that cannot be bound, a
+ * thread that cannot start). */
+server_t *server_new(const config_t *cfg, engine_t *engine, char *err, size_t errcap);
+
+/* Hands every worker `engine` (ownership passes to the server) and frees the
+ * old engine once all of them have switched. Also applies the new max_batch.
+ * Returns 0, or -ETIMEDOUT if a worker did not answer (then the old engine is
+ * leaked rather than freed under it). */
+int server_reload(server_t *self, engine_t *engine, const config_t *cfg);
+
+/* Stops taking requests, answers every request already received (waiting at
+ * most `drain_ms`), then stops and joins every thread. Idempotent. */
+void server_stop(server_t *self, int drain_ms);
+
+/* Stops if needed and frees everything; accepts NULL, sets *self_p NULL. */
+void server_destroy(server_t **self_p);
+
+/* The counters, for the main thread's once-a-second stats_tick(). */
+stats_t *server_stats(server_t *self);
+
+/* Number of worker threads. */
+unsigned server_threads(const server_t *self);
+
+#endif
