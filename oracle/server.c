@@ -301,23 +301,38 @@ done:
 /* ------------------------------------------------------------------------ */
 /* The proxy                                                                */
 
-/* Moves one request ROUTER -> DEALER as [id][t0][""][frames...]. Returns 1
- * if a request was forwarded, 0 if it was malformed and dropped, -1 when
- * nothing could be read. */
+/* Moves one request ROUTER -> DEALER as [id][t0][envelope...][""][frames...].
+ * The envelope is what a client puts before the empty delimiter: nothing
+ * for a plain REQ socket, a request id with ZMQ_REQ_CORRELATE. Returns 1 if
+ * a request was forwarded, 0 if it was malformed (no delimiter, or nothing
+ * after it) and dropped, -1 when nothing could be read. */
+#define S_MAX_ENVELOPE 4
 static int s_forward_request(s_thread_t *p, void *front, void *back, int flags)
 {
-    zmq_msg_t id, m;
+    zmq_msg_t id, env[S_MAX_ENVELOPE + 1], m;
+    int nenv = 0;
     zmq_msg_init(&id);
     if (zmq_msg_recv(&id, front, flags) < 0) {
         zmq_msg_close(&id);
         return -1;
     }
-    /* A REQ client's request starts with the empty delimiter. */
-    zmq_msg_init(&m);
-    if (!s_rcvmore(front) || zmq_msg_recv(&m, front, 0) < 0 || zmq_msg_size(&m) != 0 ||
-        !s_rcvmore(front)) {
+    bool delimited = false;
+    while (nenv <= S_MAX_ENVELOPE && s_rcvmore(front)) {
+        zmq_msg_init(&env[nenv]);
+        if (zmq_msg_recv(&env[nenv], front, 0) < 0) {
+            zmq_msg_close(&env[nenv]);
+            break;
+        }
+        nenv++;
+        if (zmq_msg_size(&env[nenv - 1]) == 0) {
+            delimited = true;
+            break;
+        }
+    }
+    if (!delimited || !s_rcvmore(front)) {
         s_drain_parts(front);
-        zmq_msg_close(&m);
+        for (int i = 0; i < nenv; i++)
+            zmq_msg_close(&env[i]);
         zmq_msg_close(&id);
         stats_add(p->stats, STAT_MALFORMED, 1);
         return 0;
@@ -325,7 +340,8 @@ static int s_forward_request(s_thread_t *p, void *front, void *back, int flags)
     uint64_t t0 = s_now_ns();
     zmq_msg_send(&id, back, ZMQ_SNDMORE);
     zmq_send(back, &t0, sizeof t0, ZMQ_SNDMORE);
-    zmq_msg_send(&m, back, ZMQ_SNDMORE); /* the delimiter */
+    for (int i = 0; i < nenv; i++)
+        zmq_msg_send(&env[i], back, ZMQ_SNDMORE); /* ends with the delimiter */
     for (;;) {
         zmq_msg_init(&m);
         if (zmq_msg_recv(&m, front, 0) < 0) {
