@@ -1,25 +1,36 @@
 #!/usr/bin/env bash
-# install.sh - builds dnsoracle and installs it on a Debian 12 machine.
+# install.sh - builds dnsoracle, installs it and runs the service, on a
+# Debian 12 machine. Run it again to upgrade.
 #
-#   sudo ./install.sh            install (or upgrade) everything
-#   PREFIX=/opt/dnsoracle ./install.sh
+#   sudo ./install.sh
+#   PREFIX=/opt/dnsoracle sudo ./install.sh
 #
-# Installs the packages it needs, builds a release build in ./build-release,
-# installs the programs under $PREFIX (default /usr/local) and puts the
-# configuration in /etc/dnsoracle: dnsoracle.conf and allowlist.txt are
-# written only when absent, so an upgrade never overwrites your edits (the
-# shipped versions are installed beside them as *.dist).
+# 1. installs the packages it needs (apt-get);
+# 2. builds a release build in ./build-release and installs the programs
+#    under $PREFIX (default /usr/local): sbin/dnsoracled,
+#    bin/dnsoracle_client, bin/dnsoracle_score, bin/dnsoracle_train;
+# 3. creates the system user dnsoracle;
+# 4. writes /etc/dnsoracle/dnsoracle.conf and allowlist.txt only when absent
+#    (an upgrade never overwrites your edits; the shipped versions are put
+#    beside them as *.dist);
+# 5. starts dnsoracled: with systemd, as the unit dnsoracled.service
+#    (enabled, restarted on upgrade); without systemd (containers), in the
+#    background as user dnsoracle, logging to /var/log/dnsoracle/, pid in
+#    /run/dnsoracle/dnsoracled.pid;
+# 6. waits until it answers on its endpoint.
 set -euo pipefail
 cd "$(dirname "$0")"
 prefix=${PREFIX:-/usr/local}
 etc=/etc/dnsoracle
+conf=$etc/dnsoracle.conf
 
 if [ "$(id -u)" -ne 0 ]; then
-    echo "install.sh: run as root (it installs packages and writes $etc)" >&2
+    echo "install.sh: run as root (it installs packages, a user and a service)" >&2
     exit 2
 fi
 
-packages=(cmake make gcc pkg-config libpsl-dev publicsuffix libinih-dev libbsd-dev)
+packages=(cmake make gcc pkg-config libpsl-dev publicsuffix libinih-dev libbsd-dev
+    libzmq3-dev libsystemd-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -33,22 +44,62 @@ fi
 
 echo "== building (build-release)"
 cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DDNSORACLE_TESTS=OFF \
-    -DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_INSTALL_SYSCONFDIR=/etc >/dev/null
+    -DCMAKE_INSTALL_PREFIX="$prefix" >/dev/null
 cmake --build build-release -j"$(nproc)"
 echo "== installing under $prefix"
 cmake --install build-release >/dev/null
 
+if ! getent passwd dnsoracle >/dev/null; then
+    echo "== creating the system user dnsoracle"
+    useradd --system --user-group --home-dir /nonexistent --no-create-home \
+        --shell /usr/sbin/nologin dnsoracle
+fi
+
 install -d -m 0755 "$etc"
 install -m 0644 oracle/dnsoracle.conf.example "$etc/dnsoracle.conf.dist"
 install -m 0644 oracle/allowlist.default "$etc/allowlist.txt.dist"
-if [ ! -e "$etc/allowlist.txt" ]; then
-    install -m 0644 oracle/allowlist.default "$etc/allowlist.txt"
-fi
-if [ ! -e "$etc/dnsoracle.conf" ]; then
+[ -e "$etc/allowlist.txt" ] || install -m 0644 oracle/allowlist.default "$etc/allowlist.txt"
+if [ ! -e "$conf" ]; then
+    # The file will hold the database password: readable by root and the
+    # service only.
     sed "s|^allowlist_file =\$|allowlist_file = $etc/allowlist.txt|" \
-        oracle/dnsoracle.conf.example >"$etc/dnsoracle.conf"
-    chmod 0644 "$etc/dnsoracle.conf"
+        oracle/dnsoracle.conf.example >"$conf"
+    chown root:dnsoracle "$conf"
+    chmod 0640 "$conf"
 fi
-"$prefix/bin/dnsoracle_score" -q -c "$etc/dnsoracle.conf" </dev/null
-echo "== installed: $prefix/bin/dnsoracle_score, $prefix/bin/dnsoracle_train, $etc/dnsoracle.conf"
-echo "   try: echo www.example.com | dnsoracle_score -c $etc/dnsoracle.conf"
+"$prefix/sbin/dnsoracled" --check-config -c "$conf"
+endpoint=$(awk -F= '/^\[/{s=$0} s=="[server]" && $1~/^endpoints *$/ {gsub(/^ +| +$/,"",$2); split($2,e,/[ ,]+/); print e[1]}' "$conf")
+endpoint=${endpoint:-tcp://127.0.0.1:5555}
+
+if [ -d /run/systemd/system ]; then
+    echo "== starting dnsoracled.service"
+    systemctl daemon-reload
+    systemctl enable dnsoracled.service >/dev/null 2>&1
+    systemctl restart dnsoracled.service
+    how="systemctl status dnsoracled; journalctl -u dnsoracled"
+else
+    echo "== no systemd here: starting dnsoracled in the background"
+    install -d -m 0750 -o dnsoracle -g dnsoracle /run/dnsoracle /var/log/dnsoracle
+    pidfile=/run/dnsoracle/dnsoracled.pid
+    if [ -s "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+        old=$(cat "$pidfile")
+        kill -TERM "$old"
+        for _ in $(seq 1 50); do kill -0 "$old" 2>/dev/null || break; sleep 0.1; done
+    fi
+    setpriv --reuid=dnsoracle --regid=dnsoracle --init-groups \
+        "$prefix/sbin/dnsoracled" -c "$conf" </dev/null >>/var/log/dnsoracle/dnsoracled.log 2>&1 &
+    echo $! >"$pidfile"
+    how="log: /var/log/dnsoracle/dnsoracled.log; stop: kill \$(cat $pidfile)"
+fi
+
+for _ in $(seq 1 50); do
+    if "$prefix/bin/dnsoracle_client" -e "$endpoint" -t 200 --ping >/dev/null 2>&1; then
+        echo "== dnsoracled answers on $endpoint"
+        echo "   try: dnsoracle_client -e $endpoint www.example.com"
+        echo "   $how"
+        exit 0
+    fi
+    sleep 0.1
+done
+echo "install.sh: dnsoracled does not answer on $endpoint; $how" >&2
+exit 1

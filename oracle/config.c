@@ -218,7 +218,11 @@ void config_dump(const config_t *cfg, FILE *out)
         switch (o->type) {
         case T_STRING:
         case T_PATH:
-            fprintf(out, "%s = %s\n", o->key, (const char *)field);
+            /* never print a password: say whether one is set */
+            if (!strcmp(o->key, "password") && ((const char *)field)[0])
+                fprintf(out, "%s = (set)\n", o->key);
+            else
+                fprintf(out, "%s = %s\n", o->key, (const char *)field);
             break;
         case T_UINT:
             fprintf(out, "%s = %u\n", o->key, *(const unsigned *)field);

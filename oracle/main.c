@@ -1,6 +1,6 @@
 /* oracle/main.c - dnsoracled: the oracle service.
  *
- *   dnsoracled [-c CONFIG] [--check-config] [-h] [-V]
+ *   dnsoracled [-c CONFIG] [--check-config] [--dump-config] [-h] [-V]
  *
  * Reads the configuration, builds the engine, starts the ZeroMQ service
  * (server.h) and then waits for signals in this thread, with every signal
@@ -35,11 +35,12 @@
 static void s_usage(FILE *out)
 {
     fprintf(out,
-            "usage: dnsoracled [-c CONFIG] [--check-config]\n"
+            "usage: dnsoracled [-c CONFIG] [--check-config] [--dump-config]\n"
             "The dnsoracle service: answers ZeroMQ requests with true or false per query name.\n"
             "  -c, --config FILE   configuration file (default %s;\n"
             "                      -c /dev/null for every default)\n"
             "      --check-config  validate the configuration, model and lists, then exit\n"
+            "      --dump-config   validate, then print every setting in effect\n"
             "  -V, --version       print the version\n",
             config_default_path());
 }
@@ -85,11 +86,10 @@ static void s_reload(server_t *server, const char *path, config_t *cfg)
 
 int main(int argc, char **argv)
 {
-    static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
-                                             {"check-config", no_argument, NULL, 'k'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {"version", no_argument, NULL, 'V'},
-                                             {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'}, {"check-config", no_argument, NULL, 'k'},
+        {"dump-config", no_argument, NULL, 'd'},  {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0}};
     const char *path = config_default_path();
     int opt, check_only = 0;
     while ((opt = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1) {
@@ -99,6 +99,9 @@ int main(int argc, char **argv)
             break;
         case 'k':
             check_only = 1;
+            break;
+        case 'd':
+            check_only = 2;
             break;
         case 'h':
             s_usage(stdout);
@@ -124,7 +127,10 @@ int main(int argc, char **argv)
         return 1;
     }
     if (check_only) {
-        printf("%s: ok\n", path);
+        if (check_only == 2)
+            config_dump(&cfg, stdout);
+        else
+            printf("%s: ok\n", path);
         engine_destroy(&engine);
         return 0;
     }

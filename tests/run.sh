@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
 
-packages=(cmake make gcc pkg-config clang-format git
+packages=(cmake make gcc pkg-config clang-format git libzmq3-dev libsystemd-dev
     libpsl-dev publicsuffix libinih-dev libbsd-dev libcmocka-dev)
 
 missing=()

@@ -58,6 +58,10 @@ example=$(dirname "$0")/../oracle/dnsoracle.conf.example
 c=$("$score" -q -x -c "$example" "$tmp/bad.txt")
 d=$("$score" -q -x "$tmp/bad.txt")
 check "the shipped example config states the defaults" "$d" "$c"
+a=$("$build/oracle/dnsoracled" --dump-config -c "$example")
+b=$("$build/oracle/dnsoracled" --dump-config -c /dev/null)
+check "the example config sets every default, and nothing else" "$b" "$a"
+check "the example documents every key" "$(echo "$a" | grep -c ' = ')" "$(grep -c '^[a-z_]* =' "$example")"
 printf '[engine]\nmax_hex = 15\nbogus = 1\n' >"$tmp/bad.conf"
 err=$("$score" -c "$tmp/bad.conf" </dev/null 2>&1)
 check "unknown key refused with file:line" 2 "$?"
