@@ -223,7 +223,8 @@ static reason_t s_bigram(const engine_t *self, const name_t *name, size_t reg,
 {
     const engine_settings_t *s = &self->s;
     for (size_t l = 0; l < name->nlabels && l <= reg; l++)
-        if (!skip[l] && !lexical_is_punycode(name->lower + name->off[l], name->len[l]))
+        if (!skip[l] && !lexical_is_punycode(name->lower + name->off[l], name->len[l]) &&
+            !lexical_is_address(name->lower + name->off[l], name->len[l]))
             model_score_label(self->model, name->lower + name->off[l], name->len[l], &v->bigram,
                               &v->bigram_pairs);
     if (v->bigram_pairs)

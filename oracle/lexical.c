@@ -111,6 +111,38 @@ size_t lexical_non_ldh(const uint8_t *label, size_t len)
     return bad + s_non_ldh_scalar(label + i, len - i);
 }
 
+int lexical_is_address(const uint8_t *label, size_t len)
+{
+    /* Find four decimal groups of 1-3 digits, each at most 255, joined by
+     * single hyphens, starting and ending at the label's ends or hyphens. */
+    for (size_t start = 0; start < len; start++) {
+        if (start > 0 && label[start - 1] != '-')
+            continue;
+        size_t i = start;
+        int groups = 0;
+        while (groups < 4) {
+            unsigned v = 0;
+            size_t digits = 0;
+            while (i < len && label[i] >= '0' && label[i] <= '9' && digits < 4) {
+                v = v * 10 + (unsigned)(label[i] - '0');
+                i++;
+                digits++;
+            }
+            if (digits == 0 || digits > 3 || v > 255)
+                break;
+            groups++;
+            if (groups < 4) {
+                if (i >= len || label[i] != '-')
+                    break;
+                i++;
+            }
+        }
+        if (groups == 4 && (i == len || label[i] == '-'))
+            return 1;
+    }
+    return 0;
+}
+
 int lexical_is_punycode(const uint8_t *label, size_t len) { return s_is_punycode(label, len); }
 
 static void s_once(void)

@@ -38,6 +38,11 @@ void lexical_measure(const name_t *name, size_t first, size_t last, const unsign
 /* Returns the number of bytes of a lowercase label outside a-z 0-9 '-' '_'. */
 size_t lexical_non_ldh(const uint8_t *label, size_t len);
 
+/* Returns 1 when a lowercase label holds an IPv4 address written with
+ * hyphens ("69-7-0-143", "ip-10-0-0-1", "ec2-52-1-2-3"): ISP and cloud host
+ * naming. It carries four bytes at most; the bigram test skips it. */
+int lexical_is_address(const uint8_t *label, size_t len);
+
 /* Returns 1 when a lowercase label is punycode ("xn--..."), else 0. */
 int lexical_is_punycode(const uint8_t *label, size_t len);
 
