@@ -156,6 +156,8 @@ static int s_set(const s_option_t *o, config_t *cfg, const char *value, char *wh
 static int s_handler(void *user, const char *section, const char *key, const char *value)
 {
     s_parse_t *p = user;
+    if (p->why[0])
+        return 0; /* inih goes on after an error: keep the first one */
     bool section_known = false;
     for (size_t i = 0; i < S_NOPTIONS; i++) {
         const s_option_t *o = &s_options[i];
@@ -174,9 +176,47 @@ static int s_handler(void *user, const char *section, const char *key, const cha
     if (!section[0])
         snprintf(p->why, sizeof p->why, "%s: key outside any [section]", key);
     else if (!section_known)
-        snprintf(p->why, sizeof p->why, "unknown section [%s]", section);
+        snprintf(p->why, sizeof p->why, "%s: unknown section [%s]", key, section);
     else
         snprintf(p->why, sizeof p->why, "%s: unknown key in [%s]", key, section);
+    return 0;
+}
+
+/* inih reads lines of up to S_MAX_LINE bytes (it would split a longer one)
+ * and takes an indented line as the continuation of the previous value.
+ * Both surprise; refuse them with the line number before inih runs. */
+#define S_MAX_LINE 199
+static int s_prescan(FILE *f, const char *path, char *err, size_t errcap)
+{
+    int lineno = 0, c = 0;
+    while (c != EOF) {
+        size_t len = 0;
+        int first = 0, first_text = 0; /* first byte; first non-blank byte */
+        lineno++;
+        while ((c = fgetc(f)) != EOF && c != '\n') {
+            if (len == 0)
+                first = c;
+            if (!first_text && c != ' ' && c != '\t' && c != '\r')
+                first_text = c;
+            len++;
+        }
+        if (len > S_MAX_LINE) {
+            snprintf(err, errcap,
+                     "%s:%d: line too long (at most %d bytes; long allow lists belong in "
+                     "allowlist_file)",
+                     path, lineno, S_MAX_LINE);
+            return -EINVAL;
+        }
+        if ((first == ' ' || first == '\t') && first_text && first_text != '#' &&
+            first_text != ';') {
+            snprintf(err, errcap,
+                     "%s:%d: indented line (write every setting at the start of "
+                     "its line)",
+                     path, lineno);
+            return -EINVAL;
+        }
+    }
+    rewind(f);
     return 0;
 }
 
@@ -188,6 +228,10 @@ int config_load(const char *path, config_t *cfg, char *err, size_t errcap)
         int e = errno;
         snprintf(err, errcap, "%s: %s", path, strerror(e));
         return -e;
+    }
+    if (s_prescan(f, path, err, errcap) != 0) {
+        fclose(f);
+        return -EINVAL;
     }
     s_parse_t p = {.cfg = cfg};
     int line = ini_parse_file(f, s_handler, &p);

@@ -160,7 +160,7 @@ double lexical_random_entropy(size_t n)
 /* Counts the signals of one label (not punycode) into *out. A label "looks
  * encoded" when letters and digits alternate the way base32, base64 and hex
  * leave them (letters and digits only, three or more separate runs of digits:
- * "london2017athletics" has one, "mzxw6ytboi2dmnzq" several), or when it holds
+ * "london2017athletics" has one, "k5xw4zlsmv2g6ylb3jqd" three), or when it holds
  * bytes no host name has ('+', '/', '=', raw bytes). */
 static void s_label_signals(const uint8_t *lo, const uint8_t *orig, size_t len, lexical_t *out)
 {
@@ -235,5 +235,5 @@ void lexical_measure(const name_t *name, size_t first, size_t last, const unsign
         sum += s_clogc[counts[seen[i]]];
     size_t n = out->chars;
     out->entropy = log2((double)n) - sum / (double)n;
-    out->entropy_ratio = out->entropy / s_random_entropy[n];
+    out->entropy_ratio = s_random_entropy[n] > 0 ? out->entropy / s_random_entropy[n] : 0;
 }

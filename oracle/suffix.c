@@ -151,10 +151,12 @@ size_t suffix_split(const suffix_t *self, const name_t *name)
         const char *reg = psl_registrable_domain(self->psl, all);
         if (!reg)
             return n;
-        for (size_t l = 0; l < n; l++)
-            if (all + name->off[l] == reg)
+        /* libpsl sees a '.' byte inside a label (from "\.") as a separator;
+         * answer with the label holding the split, as the fast walk does. */
+        for (size_t l = n; l-- > 0;)
+            if (all + name->off[l] <= reg)
                 return l;
-        return n; /* libpsl split inside a label holding a '.' byte */
+        return n;
     }
     s_memo_t *memo = s_memo();
     size_t public_labels = 0;
