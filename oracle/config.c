@@ -56,6 +56,10 @@ static const s_option_t s_options[] = {
     OPT("server", max_batch, T_UINT, server.max_batch, 1, 65536),
     OPT("server", log_level, T_LEVEL, server.log_level, 0, 3),
     OPT("server", log_false_per_second, T_UINT, server.log_false_per_second, 0, 1000000),
+    OPT("server", control_endpoint, T_STRING, server.control_endpoint, 0, 0),
+    OPT("database", enabled, T_BOOL, database.enabled, 0, 1),
+    OPT("database", queue_size, T_UINT, database.queue_size, 1000, 10000000),
+    OPT("database", flush_ms, T_UINT, database.flush_ms, 0, 60000),
     OPT("database", host, T_STRING, database.host, 0, 0),
     OPT("database", port, T_UINT, database.port, 1, 65535),
     OPT("database", socket, T_PATH, database.socket, 0, 0),
@@ -63,6 +67,11 @@ static const s_option_t s_options[] = {
     OPT("database", password, T_STRING, database.password, 0, 0),
     OPT("database", name, T_STRING, database.name, 0, 0),
     OPT("droplist", update_seconds, T_UINT, droplist.update_seconds, 1, 86400),
+    OPT("droplist", window_seconds, T_UINT, droplist.window_seconds, 1, 7 * 86400),
+    OPT("droplist", subdomain_threshold, T_UINT, droplist.subdomain_threshold, 1, 10000000),
+    OPT("droplist", drop_seconds, T_UINT, droplist.drop_seconds, 1, 365 * 86400),
+    OPT("droplist", retention_seconds, T_UINT, droplist.retention_seconds, 60, 365 * 86400),
+    OPT("droplist", refresh_seconds, T_UINT, droplist.refresh_seconds, 1, 3600),
 };
 #define S_NOPTIONS (sizeof s_options / sizeof s_options[0])
 
@@ -81,7 +90,17 @@ void config_defaults(config_t *cfg)
     cfg->database.port = 3306;
     strlcpy(cfg->database.user, "dnsoracle", sizeof cfg->database.user);
     strlcpy(cfg->database.name, "dns", sizeof cfg->database.name);
+    strlcpy(cfg->server.control_endpoint, "ipc:///run/dnsoracle/control.sock",
+            sizeof cfg->server.control_endpoint);
+    cfg->database.enabled = true;
+    cfg->database.queue_size = 100000;
+    cfg->database.flush_ms = 1000;
     cfg->droplist.update_seconds = 300;
+    cfg->droplist.window_seconds = 3600;
+    cfg->droplist.subdomain_threshold = 100;
+    cfg->droplist.drop_seconds = 86400;
+    cfg->droplist.retention_seconds = 86400;
+    cfg->droplist.refresh_seconds = 10;
 }
 
 typedef struct {

@@ -10,6 +10,7 @@
 #ifndef DNSORACLE_CONFIG_H
 #define DNSORACLE_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -19,15 +20,19 @@
 typedef enum { LEVEL_ERROR, LEVEL_WARNING, LEVEL_INFO, LEVEL_DEBUG } level_t;
 
 typedef struct {
-    engine_settings_t engine;          /* [engine] */
-    struct {                           /* [server] */
-        char endpoints[1024];          /* ZeroMQ endpoints to bind, spaces or commas between */
-        unsigned threads;              /* worker threads; 0 = one per core */
-        unsigned max_batch;            /* names judged per request; more are answered false */
-        unsigned log_level;            /* level_t */
-        unsigned log_false_per_second; /* false verdicts logged per second, at most */
+    engine_settings_t engine;            /* [engine] */
+    struct {                             /* [server] */
+        char endpoints[1024];            /* ZeroMQ endpoints to bind, spaces or commas between */
+        unsigned threads;                /* worker threads; 0 = one per core */
+        unsigned max_batch;              /* names judged per request; more are answered false */
+        unsigned log_level;              /* level_t */
+        unsigned log_false_per_second;   /* false verdicts logged per second, at most */
+        char control_endpoint[PATH_MAX]; /* operator commands ("" = none) */
     } server;
-    struct { /* [database], used by the storage part */
+    struct {                 /* [database] */
+        bool enabled;        /* false: no storage, no drop list */
+        unsigned queue_size; /* good names waiting for the writer, at most */
+        unsigned flush_ms;   /* at SIGTERM, time allowed to write the queue */
         char host[256];
         unsigned port;
         char socket[PATH_MAX];
@@ -35,8 +40,13 @@ typedef struct {
         char password[256];
         char name[64];
     } database;
-    struct { /* [droplist] */
-        unsigned update_seconds;
+    struct {                          /* [droplist] */
+        unsigned update_seconds;      /* between two drop-list updates */
+        unsigned window_seconds;      /* names seen this recently are counted */
+        unsigned subdomain_threshold; /* more distinct names than this: dropped */
+        unsigned drop_seconds;        /* how long an automatic drop lasts */
+        unsigned retention_seconds;   /* names unseen this long are deleted */
+        unsigned refresh_seconds;     /* lists reread from the database */
     } droplist;
 } config_t;
 

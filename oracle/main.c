@@ -25,10 +25,18 @@
 #include <time.h>
 
 #include "config.h"
+#include "control.h"
+#include "cron.h"
 #include "engine.h"
+#include "lists.h"
 #include "log.h"
 #include "server.h"
 #include "stats.h"
+#include "store.h"
+#include "writer.h"
+
+/* Counter slots after the workers' and the proxy's: one per thread. */
+enum { SLOT_WRITER = 1, SLOT_CRON, SLOT_CONTROL, SLOT_MAIN, SLOT_EXTRA };
 
 #define S_DRAIN_MS 1500 /* SIGTERM to exit within 2 s, with room to spare */
 
@@ -59,20 +67,23 @@ static engine_t *s_load(const char *path, config_t *cfg, char *err, size_t errca
     return engine;
 }
 
-static void s_reload(server_t *server, const char *path, config_t *cfg)
+static void s_reload(server_t *server, stats_slot_t *slot, const char *path, config_t *cfg)
 {
     config_t fresh;
     char err[768];
     sd_notify(0, "RELOADING=1");
     engine_t *engine = s_load(path, &fresh, err, sizeof err);
-    stats_slot_t *slot = stats_slot(server_stats(server), server_threads(server));
     if (!engine) {
         log_error("config", "reload refused, keeping the running configuration: %s", err);
         stats_add(slot, STAT_RELOAD_FAILURES, 1);
     } else {
         if (strcmp(fresh.server.endpoints, cfg->server.endpoints) != 0 ||
-            fresh.server.threads != cfg->server.threads)
-            log_warning("config", "endpoints and threads change only at a restart");
+            fresh.server.threads != cfg->server.threads ||
+            strcmp(fresh.server.control_endpoint, cfg->server.control_endpoint) != 0 ||
+            memcmp(&fresh.database, &cfg->database, sizeof fresh.database) != 0 ||
+            memcmp(&fresh.droplist, &cfg->droplist, sizeof fresh.droplist) != 0)
+            log_warning("config", "[database], [droplist], endpoints and threads change only at "
+                                  "a restart");
         if (server_reload(server, engine, &fresh) != 0)
             log_error("config", "a worker did not take the new engine");
         log_set_level((level_t)fresh.server.log_level);
@@ -146,11 +157,43 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    server_t *server = server_new(&cfg, engine, err, sizeof err);
+    unsigned threads = server_threads_for(&cfg);
+    stats_t *stats = stats_new(threads + SLOT_EXTRA);
+    listbox_t *lists = NULL;
+    writer_t *writer = NULL;
+    cron_t *cron = NULL;
+    control_t *control = NULL;
+    int status = 1;
+    if (!stats) {
+        log_error("server", "out of memory");
+        engine_destroy(&engine);
+        return 1;
+    }
+    if (cfg.database.enabled) {
+        /* The database is never needed to start: the writer and the timer
+         * connect (and reconnect) on their own; the oracle answers anyway. */
+        store_library_init();
+        lists = listbox_new();
+        writer = writer_new(&cfg, stats_slot(stats, threads + SLOT_WRITER));
+        cron = lists ? cron_new(&cfg, lists, stats_slot(stats, threads + SLOT_CRON)) : NULL;
+        if (!lists || !writer || !cron) {
+            log_error("server", "cannot start the database threads");
+            engine_destroy(&engine);
+            goto done;
+        }
+    }
+    server_deps_t deps = {stats, lists, writer};
+    server_t *server = server_new(&cfg, engine, &deps, err, sizeof err);
     if (!server) {
         log_error("server", "%s", err);
         sd_notifyf(0, "STATUS=failed: %s", err);
-        return 1;
+        goto done;
+    }
+    if (cfg.database.enabled && cfg.server.control_endpoint[0]) {
+        control = control_new(server_context(server), &cfg, lists,
+                              stats_slot(stats, threads + SLOT_CONTROL), err, sizeof err);
+        if (!control)
+            log_warning("control", "operator commands unavailable: %s", err);
     }
     uint64_t watchdog_usec = 0;
     bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0;
@@ -166,19 +209,34 @@ int main(int argc, char **argv)
             break;
         }
         if (sig == SIGHUP) {
-            s_reload(server, path, &cfg);
+            s_reload(server, stats_slot(stats, threads + SLOT_MAIN), path, &cfg);
             continue;
         }
         if (sig < 0 && errno != EAGAIN && errno != EINTR)
             log_error("server", "sigtimedwait: %s", strerror(errno));
-        stats_tick(server_stats(server));
-        char status[256];
-        stats_status(server_stats(server), status, sizeof status);
-        sd_notifyf(0, "STATUS=%s%s", status, watchdog ? "\nWATCHDOG=1" : "");
+        stats_tick(stats);
+        char line[256];
+        stats_status(stats, line, sizeof line);
+        sd_notifyf(0, "STATUS=%s%s", line, watchdog ? "\nWATCHDOG=1" : "");
     }
+    /* Stop taking work, answer what was taken, then flush what is owed to
+     * the database, then take everything down. */
     sd_notify(0, "STOPPING=1");
     server_stop(server, S_DRAIN_MS);
+    control_destroy(&control);
+    cron_destroy(&cron);
+    if (writer)
+        writer_stop(writer, (int)cfg.database.flush_ms);
     server_destroy(&server);
     log_info("server", "stopped");
-    return 0;
+    status = 0;
+done:
+    control_destroy(&control);
+    cron_destroy(&cron);
+    writer_destroy(&writer);
+    listbox_destroy(&lists);
+    stats_destroy(&stats);
+    if (cfg.database.enabled)
+        store_library_end();
+    return status;
 }

@@ -46,6 +46,8 @@ struct server {
     s_thread_t *workers;
     engine_t *engine; /* the engine every worker has now */
     stats_t *stats;
+    listbox_t *lists;
+    writer_t *writer;
     bool stopped;
 };
 
@@ -114,28 +116,50 @@ static int s_verdicts_reserve(s_verdicts_t *v, size_t n)
     return 0;
 }
 
-/* Judges one frame of a verdict request. */
+/* What the drop, block and allow lists say, on top of the engine's verdict:
+ * the operator's lists always count; the automatic drop list never beats
+ * the configured allow list. */
+static void s_apply_lists(s_thread_t *w, const name_t *name, verdict_t *v)
+{
+    const lists_t *lists = w->server->lists ? listbox_get(w->server->lists) : NULL;
+    if (!lists)
+        return;
+    reason_t r = lists_check(lists, name);
+    if (r == REASON_BLOCKLIST || (r == REASON_DROPLIST && v->reason_id != REASON_ALLOWLIST)) {
+        v->good = false;
+        v->reason_id = r;
+    } else if (r == REASON_ALLOWLIST) {
+        v->good = true;
+        v->reason_id = r;
+    }
+    v->reason = engine_reason_name(v->reason_id);
+}
+
+/* Judges one frame of a verdict request: the engine, then the lists; a
+ * name that is good on its merits (reason ok) goes to the writer. */
 static bool s_judge_frame(s_thread_t *w, zmq_msg_t *frame, size_t index)
 {
     const char *data = zmq_msg_data(frame);
     size_t size = zmq_msg_size(frame);
-    verdict_t v;
+    verdict_t v = {.good = false, .reason_id = REASON_INVALID};
+    name_t name;
     if (index >= w->max_batch) {
         stats_add(w->stats, STAT_OVERFLOW_FRAMES, 1);
         return false;
     }
     if (size == 0)
         stats_add(w->stats, STAT_EMPTY_FRAMES, 1);
-    if (size > S_MAX_NAME) {
+    if (size > S_MAX_NAME)
         stats_add(w->stats, STAT_OVERSIZE_FRAMES, 1);
-        v.good = false;
-        v.reason_id = REASON_INVALID;
-        v.reason = engine_reason_name(REASON_INVALID);
-    } else {
-        engine_check(w->engine, data, size, &v);
-    }
+    else if (name_parse(data, size, &name) == 0)
+        engine_check_name(w->engine, &name, &v);
+    if (v.reason_id != REASON_INVALID)
+        s_apply_lists(w, &name, &v);
+    v.reason = engine_reason_name(v.reason_id);
     stats_verdict(w->stats, v.reason_id, v.good);
     log_verdict(data, size, v.good, v.reason);
+    if (v.good && v.reason_id == REASON_OK && w->server->writer)
+        writer_push(w->server->writer, &name, v.registrable);
     return v.good;
 }
 
@@ -175,7 +199,16 @@ static void s_command(s_thread_t *w, void *rep, zmq_msg_t *first)
     } else if (size == 6 && memcmp(data + 1, "stats", 5) == 0) {
         s_drain_parts(rep);
         char buf[8192];
-        size_t n = stats_format(w->server->stats, w->server->nworkers, buf, sizeof buf);
+        char extra[512] = "";
+        server_t *sv = w->server;
+        const lists_t *l = sv->lists ? listbox_get(sv->lists) : NULL;
+        snprintf(extra, sizeof extra,
+                 "database %s\nqueue_backlog %zu\ndroplist_entries %zu\nblocklist_entries "
+                 "%zu\nallowlist_entries %zu\n",
+                 sv->writer ? "enabled" : "disabled", sv->writer ? writer_backlog(sv->writer) : 0,
+                 l ? lists_size(l, LIST_DROP) : 0, l ? lists_size(l, LIST_BLOCK) : 0,
+                 l ? lists_size(l, LIST_ALLOW) : 0);
+        size_t n = stats_format(sv->stats, sv->nworkers, extra, buf, sizeof buf);
         zmq_send(rep, buf, n, 0);
     } else if (size == 8 && memcmp(data + 1, "explain", 7) == 0) {
         /* one reply frame per name frame, sent as the names arrive */
@@ -188,12 +221,15 @@ static void s_command(s_thread_t *w, void *rep, zmq_msg_t *first)
                 break;
             }
             verdict_t v;
+            name_t name;
             char text[640], scores[512];
             size_t n = zmq_msg_size(&m);
-            if (n > S_MAX_NAME)
+            if (n > S_MAX_NAME || name_parse(zmq_msg_data(&m), n, &name) != 0) {
                 engine_check_all(w->engine, "", 0, &v);
-            else
-                engine_check_all(w->engine, zmq_msg_data(&m), n, &v);
+            } else {
+                engine_check_name_all(w->engine, &name, &v);
+                s_apply_lists(w, &name, &v);
+            }
             engine_explain(&v, scores, sizeof scores);
             int len = snprintf(text, sizeof text, "%s\t%s\t%s", v.good ? "true" : "false", v.reason,
                                scores);
@@ -485,13 +521,16 @@ static int s_start(server_t *self, s_thread_t *t, unsigned index, void *(*fn)(vo
     return 0;
 }
 
-static unsigned s_default_threads(void)
+unsigned server_threads_for(const config_t *cfg)
 {
+    if (cfg->server.threads)
+        return cfg->server.threads;
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (unsigned)n : 1;
 }
 
-server_t *server_new(const config_t *cfg, engine_t *engine, char *err, size_t errcap)
+server_t *server_new(const config_t *cfg, engine_t *engine, const server_deps_t *deps, char *err,
+                     size_t errcap)
 {
     server_t *self = calloc(1, sizeof *self);
     if (!self) {
@@ -500,12 +539,14 @@ server_t *server_new(const config_t *cfg, engine_t *engine, char *err, size_t er
         return NULL;
     }
     self->engine = engine;
-    self->nworkers = cfg->server.threads ? cfg->server.threads : s_default_threads();
+    self->nworkers = server_threads_for(cfg);
+    self->stats = deps->stats;
+    self->lists = deps->lists;
+    self->writer = deps->writer;
     strlcpy(self->endpoints, cfg->server.endpoints, sizeof self->endpoints);
     self->ctx = zmq_ctx_new();
-    self->stats = stats_new(self->nworkers + 1);
     self->workers = calloc(self->nworkers, sizeof *self->workers);
-    if (!self->ctx || !self->stats || !self->workers) {
+    if (!self->ctx || !self->workers) {
         snprintf(err, errcap, "out of memory");
         goto fail;
     }
@@ -625,12 +666,11 @@ void server_destroy(server_t **self_p)
     if (self->ctx)
         zmq_ctx_term(self->ctx);
     free(self->workers);
-    stats_destroy(&self->stats);
     engine_destroy(&self->engine);
     free(self);
     *self_p = NULL;
 }
 
-stats_t *server_stats(server_t *self) { return self->stats; }
+void *server_context(server_t *self) { return self->ctx; }
 
 unsigned server_threads(const server_t *self) { return self->nworkers; }

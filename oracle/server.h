@@ -20,15 +20,33 @@
 
 #include "config.h"
 #include "engine.h"
+#include "lists.h"
 #include "stats.h"
+#include "writer.h"
 
 typedef struct server server_t;
+
+/* What the workers use besides the engine; owned by the caller, and alive
+ * until server_destroy(). `lists` and `writer` may be NULL (no database). */
+typedef struct {
+    stats_t *stats;   /* slots 0..threads-1: workers; slot threads: proxy */
+    listbox_t *lists; /* drop, block and allow lists, consulted every verdict */
+    writer_t *writer; /* good names go there */
+} server_deps_t;
+
+/* The worker threads cfg asks for (threads = 0: one per core). */
+unsigned server_threads_for(const config_t *cfg);
 
 /* Binds the endpoints of cfg->server and starts the threads; returns once
  * every thread is ready. Takes ownership of `engine` (also on failure).
  * Returns NULL with the reason in err (an endpoint that cannot be bound, a
  * thread that cannot start). */
-server_t *server_new(const config_t *cfg, engine_t *engine, char *err, size_t errcap);
+server_t *server_new(const config_t *cfg, engine_t *engine, const server_deps_t *deps, char *err,
+                     size_t errcap);
+
+/* The ZeroMQ context, for other sockets of the daemon (the control socket):
+ * the one thing threads share. */
+void *server_context(server_t *self);
 
 /* Hands every worker `engine` (ownership passes to the server) and frees the
  * old engine once all of them have switched. Also applies the new max_batch.
@@ -42,9 +60,6 @@ void server_stop(server_t *self, int drain_ms);
 
 /* Stops if needed and frees everything; accepts NULL, sets *self_p NULL. */
 void server_destroy(server_t **self_p);
-
-/* The counters, for the main thread's once-a-second stats_tick(). */
-stats_t *server_stats(server_t *self);
 
 /* Number of worker threads. */
 unsigned server_threads(const server_t *self);

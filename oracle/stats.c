@@ -172,7 +172,7 @@ done:
     free(old);
 }
 
-size_t stats_format(stats_t *self, unsigned threads, char *buf, size_t cap)
+size_t stats_format(stats_t *self, unsigned threads, const char *extra, char *buf, size_t cap)
 {
     static const char *const names[STAT_COUNT] = {
         [STAT_REQUESTS] = "requests",
@@ -184,6 +184,12 @@ size_t stats_format(stats_t *self, unsigned threads, char *buf, size_t cap)
         [STAT_BAD_COMMANDS] = "bad_commands",
         [STAT_RELOADS] = "reloads",
         [STAT_RELOAD_FAILURES] = "reload_failures",
+        [STAT_STORED] = "names_stored",
+        [STAT_QUEUE_OVERFLOW] = "queue_overflow",
+        [STAT_UNSTORABLE] = "names_unstorable",
+        [STAT_DB_ERRORS] = "names_refused_by_database",
+        [STAT_DROPLIST_UPDATES] = "droplist_updates",
+        [STAT_LIST_REFRESHES] = "list_refreshes",
     };
     double rps;
     uint64_t pct[3];
@@ -212,6 +218,7 @@ size_t stats_format(stats_t *self, unsigned threads, char *buf, size_t cap)
     S_OUT("requests_per_second %.1f\n", rps);
     S_OUT("latency_us_p50 %.1f\nlatency_us_p99 %.1f\nlatency_us_p999 %.1f\n", (double)pct[0] / 1e3,
           (double)pct[1] / 1e3, (double)pct[2] / 1e3);
+    S_OUT("%s", extra);
 #undef S_OUT
     return w;
 }

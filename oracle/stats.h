@@ -25,6 +25,12 @@ typedef enum {
     STAT_BAD_COMMANDS,
     STAT_RELOADS,
     STAT_RELOAD_FAILURES,
+    STAT_STORED,         /* good names written to the database */
+    STAT_QUEUE_OVERFLOW, /* good names not queued: the queue was full */
+    STAT_UNSTORABLE,     /* good names that are not plain ASCII text */
+    STAT_DB_ERRORS,      /* good names in a batch the server refused */
+    STAT_DROPLIST_UPDATES,
+    STAT_LIST_REFRESHES,
     STAT_COUNT
 } stat_t;
 
@@ -48,8 +54,9 @@ void stats_latency(stats_slot_t *slot, uint64_t ns);
 void stats_tick(stats_t *self);
 
 /* Writes the stats text of docs/protocol.md into buf. `threads` is shown as
- * is. Returns the length written (output is truncated to fit). */
-size_t stats_format(stats_t *self, unsigned threads, char *buf, size_t cap);
+ * is and `extra` (more "key value" lines, or "") is appended. Returns the
+ * length written (output is truncated to fit). */
+size_t stats_format(stats_t *self, unsigned threads, const char *extra, char *buf, size_t cap);
 
 /* A one-line summary for systemd's STATUS=. */
 size_t stats_status(stats_t *self, char *buf, size_t cap);

@@ -1,0 +1,296 @@
+/* oracle/control.c - operator commands, on their own socket. */
+#include "control.h"
+
+#include <bsd/string.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "droplist.h"
+#include "log.h"
+#include "name.h"
+#include "store.h"
+
+#define S_MAX_ARGS 4
+#define S_REPLY_CAP (1 << 20)
+
+struct control {
+    config_t cfg;
+    void *ctx;
+    listbox_t *lists;
+    stats_slot_t *stats;
+    store_t *store;
+    void *rep;  /* the control socket: made here, used by the thread */
+    void *stop; /* main thread's end of a PAIR that ends the thread */
+    char stop_ep[64];
+    pthread_t thread;
+    bool started;
+    char *reply; /* S_REPLY_CAP bytes */
+};
+
+/* The domain argument: a name, lowercased, without the final dot. */
+static int s_domain(const char *arg, char *out, size_t cap)
+{
+    name_t n;
+    if (name_parse(arg, strlen(arg), &n) != 0 || n.nlabels == 0)
+        return -EINVAL;
+    for (size_t i = 0; i < n.length; i++)
+        if (!((n.lower[i] >= 'a' && n.lower[i] <= 'z') ||
+              (n.lower[i] >= '0' && n.lower[i] <= '9') || n.lower[i] == '-' || n.lower[i] == '_' ||
+              n.lower[i] == '.'))
+            return -EINVAL;
+    strlcpy(out, (const char *)n.lower, cap);
+    return 0;
+}
+
+/* Rereads the lists and publishes them: the next request sees the change. */
+static int s_publish(control_t *self)
+{
+    lists_t *lists;
+    int rc = droplist_load(self->store, &lists);
+    if (rc == 0) {
+        listbox_put(self->lists, lists);
+        stats_add(self->stats, STAT_LIST_REFRESHES, 1);
+    }
+    return rc;
+}
+
+static int s_exec(control_t *self, const char *sql)
+{
+    return store_exec(self->store, sql, strlen(sql));
+}
+
+typedef struct {
+    char *buf;
+    size_t len, cap;
+} s_text_t;
+
+static void s_list_row(void *user, char **f, unsigned n)
+{
+    s_text_t *t = user;
+    if (n < 6 || t->len + 1024 >= t->cap)
+        return;
+    t->len += (size_t)snprintf(t->buf + t->len, t->cap - t->len, "%s %s %s %s %s %s\n", f[0], f[1],
+                               f[2], f[3], f[4] ? f[4] : "never", f[5]);
+}
+
+/* Runs one command; fills self->reply; returns true for "ok". */
+static bool s_run_command(control_t *self, char **argv, int argc)
+{
+    char *out = self->reply;
+    const char *cmd = argc > 0 ? argv[0] : "";
+    char domain[NAME_MAX_TEXT + 1], d_esc[2 * sizeof domain], r_esc[600], by_esc[200];
+    char sql[2048];
+    bool change = !strcmp(cmd, "block") || !strcmp(cmd, "allow") || !strcmp(cmd, "unlist");
+
+    if (change) {
+        if (argc < 2 || s_domain(argv[1], domain, sizeof domain) != 0) {
+            snprintf(out, S_REPLY_CAP, "%s needs a domain name (letters, digits, '-', '_')", cmd);
+            return false;
+        }
+        if (store_ready(self->store) != 0) {
+            snprintf(out, S_REPLY_CAP, "database unavailable: %s", store_error(self->store));
+            return false;
+        }
+        const char *reason = argc > 2 ? argv[2] : "";
+        const char *by = argc > 3 && argv[3][0] ? argv[3] : "operator";
+        store_escape(self->store, d_esc, domain, strlen(domain));
+        store_escape(self->store, r_esc, reason, strnlen(reason, 255));
+        store_escape(self->store, by_esc, by, strnlen(by, 64));
+        int rc = 0;
+        if (!strcmp(cmd, "unlist")) {
+            snprintf(sql, sizeof sql, "DELETE FROM lists WHERE domain = '%s'", d_esc);
+            rc = s_exec(self, sql);
+        } else {
+            bool block = !strcmp(cmd, "block");
+            /* block and allow exclude each other; allowing also undrops */
+            snprintf(sql, sizeof sql, "DELETE FROM lists WHERE domain = '%s' AND kind IN (%s)",
+                     d_esc, block ? "'allow'" : "'block', 'drop'");
+            rc = s_exec(self, sql);
+            if (rc == 0) {
+                snprintf(sql, sizeof sql,
+                         "INSERT INTO lists (kind, domain, reason, added_by, added_at) "
+                         "VALUES ('%s', '%s', '%s', '%s', UTC_TIMESTAMP()) ON DUPLICATE KEY "
+                         "UPDATE reason = VALUES(reason), added_by = VALUES(added_by), "
+                         "added_at = VALUES(added_at), expires_at = NULL",
+                         block ? "block" : "allow", d_esc, r_esc, by_esc);
+                rc = s_exec(self, sql);
+            }
+        }
+        if (rc == 0)
+            rc = s_publish(self);
+        if (rc != 0) {
+            snprintf(out, S_REPLY_CAP, "database error: %s", store_error(self->store));
+            return false;
+        }
+        log_info("control", "%s %s by %s%s%s", cmd, domain, by, reason[0] ? ": " : "", reason);
+        snprintf(out, S_REPLY_CAP, "%s %s", cmd, domain);
+        return true;
+    }
+    if (!strcmp(cmd, "list")) {
+        int kind = -1;
+        if (argc > 1 && argv[1][0] && (kind = lists_kind_parse(argv[1])) < 0) {
+            snprintf(out, S_REPLY_CAP, "list takes drop, block or allow");
+            return false;
+        }
+        snprintf(sql, sizeof sql,
+                 "SELECT kind, domain, added_by, DATE_FORMAT(added_at, '%%Y-%%m-%%dT%%TZ'), "
+                 "DATE_FORMAT(expires_at, '%%Y-%%m-%%dT%%TZ'), reason FROM lists "
+                 "WHERE (expires_at IS NULL OR expires_at > UTC_TIMESTAMP()) %s%s%s "
+                 "ORDER BY kind, domain",
+                 kind >= 0 ? "AND kind = '" : "", kind >= 0 ? lists_kind_name(kind) : "",
+                 kind >= 0 ? "'" : "");
+        s_text_t t = {out, 0, S_REPLY_CAP};
+        out[0] = 0;
+        if (store_query(self->store, sql, s_list_row, &t) != 0) {
+            snprintf(out, S_REPLY_CAP, "database unavailable: %s", store_error(self->store));
+            return false;
+        }
+        return true;
+    }
+    if (!strcmp(cmd, "update-now")) {
+        unsigned long long changed = 0;
+        if (droplist_update(self->store, &self->cfg, &changed) != 0 || s_publish(self) != 0) {
+            snprintf(out, S_REPLY_CAP, "database unavailable: %s", store_error(self->store));
+            return false;
+        }
+        stats_add(self->stats, STAT_DROPLIST_UPDATES, 1);
+        snprintf(out, S_REPLY_CAP, "drop list updated: %llu entries added or renewed", changed);
+        return true;
+    }
+    snprintf(out, S_REPLY_CAP, "unknown command '%.40s' (block, allow, unlist, list, update-now)",
+             cmd);
+    return false;
+}
+
+static void *s_run(void *arg)
+{
+    control_t *self = arg;
+    void *stop = zmq_socket(self->ctx, ZMQ_PAIR);
+    if (!stop || zmq_connect(stop, self->stop_ep) != 0) {
+        log_error("control", "cannot start: operator commands disabled");
+        if (stop)
+            zmq_close(stop);
+        return NULL;
+    }
+    zmq_send(stop, "ready", 5, 0);
+    zmq_pollitem_t items[2] = {{stop, 0, ZMQ_POLLIN, 0}, {self->rep, 0, ZMQ_POLLIN, 0}};
+    for (;;) {
+        if (zmq_poll(items, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        if (items[0].revents & ZMQ_POLLIN)
+            break;
+        if (!(items[1].revents & ZMQ_POLLIN))
+            continue;
+        /* Up to S_MAX_ARGS frames of up to 1 KiB; the rest is read and
+         * ignored, so a bad request still gets its one reply. */
+        char args[S_MAX_ARGS][1024], *argv[S_MAX_ARGS];
+        int argc = 0, more = 1;
+        while (more) {
+            char buf[1024];
+            int n = zmq_recv(self->rep, buf, sizeof buf - 1, 0);
+            if (n < 0)
+                break;
+            if (argc < S_MAX_ARGS) {
+                n = n < (int)sizeof buf - 1 ? n : (int)sizeof buf - 1;
+                memcpy(args[argc], buf, (size_t)n);
+                args[argc][n] = 0;
+                argv[argc] = args[argc];
+                argc++;
+            }
+            size_t len = sizeof more;
+            zmq_getsockopt(self->rep, ZMQ_RCVMORE, &more, &len);
+        }
+        stats_add(self->stats, STAT_COMMANDS, 1);
+        bool ok = s_run_command(self, argv, argc);
+        if (!ok)
+            stats_add(self->stats, STAT_BAD_COMMANDS, 1);
+        zmq_send(self->rep, ok ? "ok" : "error", ok ? 2 : 5, ZMQ_SNDMORE);
+        zmq_send(self->rep, self->reply, strlen(self->reply), 0);
+    }
+    zmq_close(stop);
+    return NULL;
+}
+
+control_t *control_new(void *zmq_ctx, const config_t *cfg, listbox_t *lists, stats_slot_t *slot,
+                       char *err, size_t errcap)
+{
+    control_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        snprintf(err, errcap, "out of memory");
+        return NULL;
+    }
+    self->cfg = *cfg;
+    self->ctx = zmq_ctx;
+    self->lists = lists;
+    self->stats = slot;
+    self->store = store_new(cfg, "control");
+    self->reply = malloc(S_REPLY_CAP);
+    self->rep = zmq_socket(zmq_ctx, ZMQ_REP);
+    self->stop = zmq_socket(zmq_ctx, ZMQ_PAIR);
+    snprintf(self->stop_ep, sizeof self->stop_ep, "inproc://dnsoracle-control-stop");
+    if (!self->store || !self->reply || !self->rep || !self->stop) {
+        snprintf(err, errcap, "out of memory");
+        goto fail;
+    }
+    int zero = 0;
+    zmq_setsockopt(self->rep, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt(self->stop, ZMQ_LINGER, &zero, sizeof zero);
+    const char *ep = cfg->server.control_endpoint;
+    if (zmq_bind(self->rep, ep) != 0) {
+        snprintf(err, errcap, "cannot bind %s: %s", ep, zmq_strerror(errno));
+        goto fail;
+    }
+    /* Only the owner and the daemon's group may connect to a Unix socket. */
+    if (strncmp(ep, "ipc://", 6) == 0 && chmod(ep + 6, 0660) != 0) {
+        snprintf(err, errcap, "cannot restrict %s: %s", ep + 6, strerror(errno));
+        goto fail;
+    }
+    if (zmq_bind(self->stop, self->stop_ep) != 0 ||
+        pthread_create(&self->thread, NULL, s_run, self) != 0) {
+        snprintf(err, errcap, "cannot start the control thread");
+        goto fail;
+    }
+    self->started = true;
+    char ready[8];
+    int timeout = 5000;
+    zmq_setsockopt(self->stop, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+    if (zmq_recv(self->stop, ready, sizeof ready, 0) < 0) {
+        snprintf(err, errcap, "the control thread did not start");
+        goto fail;
+    }
+    return self;
+fail:
+    control_destroy(&self);
+    return NULL;
+}
+
+void control_destroy(control_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    control_t *self = *self_p;
+    if (self->started) {
+        zmq_send(self->stop, "stop", 4, 0);
+        pthread_join(self->thread, NULL);
+    }
+    if (self->rep)
+        zmq_close(self->rep);
+    if (self->stop)
+        zmq_close(self->stop);
+    if (strncmp(self->cfg.server.control_endpoint, "ipc://", 6) == 0 && self->started)
+        unlink(self->cfg.server.control_endpoint + 6);
+    store_destroy(&self->store);
+    free(self->reply);
+    free(self);
+    *self_p = NULL;
+}

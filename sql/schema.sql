@@ -1,0 +1,46 @@
+-- sql/schema.sql - the dnsoracle schema, current version (1).
+--
+-- Applied by sql/migrate.sh to the database named in [database] name
+-- (default `dns`), which it creates. Every statement is idempotent: applying
+-- the file to a database that has the schema changes nothing and loses
+-- nothing. Later versions add sql/migrations/NNN_*.sql (see the README
+-- there) and update this file to the newest schema.
+--
+-- Names and domains are ASCII (presentation form, case-folded), compared
+-- byte for byte. Times are UTC.
+
+CREATE TABLE IF NOT EXISTS schema_version (
+    version    INT UNSIGNED NOT NULL PRIMARY KEY,
+    applied_at DATETIME NOT NULL
+) ENGINE = InnoDB;
+
+-- Good names: every name the oracle answered `true` for (not exemptions),
+-- stored whole (up to 253 bytes) with its registrable domain from the Public
+-- Suffix List, so the drop-list timer can count distinct names per domain.
+CREATE TABLE IF NOT EXISTS names (
+    name        VARCHAR(253) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+    registrable VARCHAR(253) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+    first_seen  DATETIME NOT NULL,
+    last_seen   DATETIME NOT NULL,
+    PRIMARY KEY (name),
+    KEY by_domain (registrable, last_seen),
+    KEY by_age (last_seen)
+) ENGINE = InnoDB;
+
+-- The drop list (kind 'drop', added by the timer: `added_by` = 'auto'), the
+-- block list and the allow list (kinds 'block' and 'allow', added by an
+-- operator). `domain` is a registrable domain or any suffix; a name under it
+-- on label boundaries is covered. An entry with `expires_at` in the past is
+-- ignored and later deleted.
+CREATE TABLE IF NOT EXISTS lists (
+    kind       ENUM('drop', 'block', 'allow') NOT NULL,
+    domain     VARCHAR(253) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+    reason     VARCHAR(255) NOT NULL DEFAULT '',
+    added_by   VARCHAR(64) NOT NULL,
+    added_at   DATETIME NOT NULL,
+    expires_at DATETIME NULL,
+    PRIMARY KEY (kind, domain),
+    KEY by_expiry (expires_at)
+) ENGINE = InnoDB;
+
+INSERT IGNORE INTO schema_version (version, applied_at) VALUES (1, UTC_TIMESTAMP());
