@@ -255,6 +255,14 @@ int config_load(const char *path, config_t *cfg, char *err, size_t errcap)
     s_parse_t p = {.cfg = cfg};
     int line = ini_parse_file(f, s_handler, &p);
     fclose(f);
+    if (line == 0 && cfg->droplist.retention_seconds < cfg->droplist.window_seconds) {
+        snprintf(err, errcap,
+                 "%s: [droplist] retention_seconds (%u) is shorter than window_seconds (%u): "
+                 "names would be deleted before they are counted",
+                 path, cfg->droplist.retention_seconds, cfg->droplist.window_seconds);
+        config_defaults(cfg);
+        return -EINVAL;
+    }
     if (line == 0)
         return 0;
     if (line < 0)

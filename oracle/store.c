@@ -95,6 +95,12 @@ static void s_failed(store_t *self, const char *what)
     }
 }
 
+void store_retry_now(store_t *self)
+{
+    self->retry_at = 0;
+    self->backoff_ms = S_BACKOFF_MIN_MS;
+}
+
 int store_ready(store_t *self)
 {
     if (self->db)

@@ -30,6 +30,10 @@ void store_destroy(store_t **self_p);
  * -EAGAIN (waiting out the back-off) or -ECONNREFUSED (just failed). */
 int store_ready(store_t *self);
 
+/* Forgets the back-off: the next store_ready() tries at once (the writer's
+ * last flush at a stop must not wait out a 10 s back-off). */
+void store_retry_now(store_t *self);
+
 /* Runs one statement. Returns 0; -EIO when the connection failed (retry
  * later: it reconnects); -EINVAL when the server refused the statement. */
 int store_exec(store_t *self, const char *sql, size_t len);

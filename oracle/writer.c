@@ -141,6 +141,7 @@ static void *s_run(void *arg)
     size_t sqlcap = 128 + S_BATCH * (4 * NAME_MAX_TEXT + 64);
     char *sql = malloc(sqlcap);
     size_t n = 0; /* names in `batch`, taken but not yet written */
+    bool flushing = false;
     if (!batch || !sql) {
         log_error("writer", "out of memory: good names will not be stored");
         goto done;
@@ -165,6 +166,10 @@ static void *s_run(void *arg)
 
         if (stopping && (s_now() >= deadline || (n == 0 && left == 0)))
             break;
+        if (stopping && !flushing) {
+            flushing = true;
+            store_retry_now(self->store); /* the last chance: do not wait */
+        }
         if (n == 0)
             continue;
         int rc = store_ready(self->store);
@@ -176,6 +181,8 @@ static void *s_run(void *arg)
             /* written, or refused by the server (logged): either way done */
             stats_add(self->stats, rc == 0 ? STAT_STORED : STAT_DB_ERRORS, n);
             n = 0;
+        } else if (stopping) {
+            break; /* away at the stop: waiting out the deadline would not help */
         } else {
             /* The database is away: keep the batch, wait a little. */
             struct timespec pause = {0, 50 * 1000000L};

@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 top=$(pwd)
 
 packages=(cmake make gcc pkg-config clang-format git libzmq3-dev libsystemd-dev
-    libpsl-dev publicsuffix libinih-dev libbsd-dev libcmocka-dev)
+    libpsl-dev publicsuffix libinih-dev libbsd-dev libcmocka-dev libmariadb-dev mariadb-server)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -5,10 +5,13 @@ daemon_pid=
 failures=0 passed=0
 
 cleanup() {
-    if [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null; then
-        kill -TERM "$daemon_pid" 2>/dev/null
-        wait "$daemon_pid" 2>/dev/null
-    fi
+    for pid in $daemon_pid ${extra_pids:-}; do
+        if kill -0 "$pid" 2>/dev/null; then
+            kill -TERM "$pid" 2>/dev/null
+            wait "$pid" 2>/dev/null
+        fi
+    done
+    if declare -f db_cleanup >/dev/null; then db_cleanup; fi
     rm -rf "$tmp"
 }
 trap cleanup EXIT

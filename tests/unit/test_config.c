@@ -241,6 +241,18 @@ static void test_indented_line_refused(void **state)
     assert_int_equal(fx->cfg.engine.max_hex, 20);
 }
 
+static void test_retention_shorter_than_window_refused(void **state)
+{
+    s_fixture_t *fx = *state;
+    assert_int_equal(s_load(fx, "[droplist]\nwindow_seconds = 7200\nretention_seconds = 3600\n"),
+                     -EINVAL);
+    assert_non_null(strstr(fx->err, "retention_seconds (3600)"));
+    assert_non_null(strstr(fx->err, "window_seconds (7200)"));
+    assert_int_equal(fx->cfg.droplist.retention_seconds, 86400);
+    assert_int_equal(s_load(fx, "[droplist]\nwindow_seconds = 3600\nretention_seconds = 3600\n"),
+                     0);
+}
+
 static void test_missing_file_refused(void **state)
 {
     (void)state;
@@ -264,6 +276,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_first_error_is_reported, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_indented_line_refused, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_long_values, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_retention_shorter_than_window_refused, s_setup,
+                                        s_teardown),
         cmocka_unit_test(test_missing_file_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

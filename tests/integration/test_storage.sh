@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# tests/integration/test_storage.sh BUILD_DIR - dnsoracled with a real
+# MariaDB started here: names stored with their registrable domain, the drop
+# list, the operator's lists, a database killed and restarted under load,
+# SIGTERM with a full queue, and two daemons on one database.
+set -uo pipefail
+build=$1
+probe=$build/tests/integration/dnsoracle_probe
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+. "$here/mariadb.sh"
+if ! command -v mariadbd >/dev/null; then
+    echo "mariadbd not installed (apt-get install mariadb-server): skipped"
+    exit 77
+fi
+db_start || exit 1
+db_setup || exit 1
+
+port=$(free_port)
+endpoint=tcp://127.0.0.1:$port
+control=ipc://$tmp/control.sock
+conf=$tmp/dnsoracle.conf
+{
+    printf '[server]\nendpoints = %s\ncontrol_endpoint = %s\nthreads = 2\n' "$endpoint" "$control"
+    db_config
+    printf 'queue_size = 50000\nflush_ms = 1500\n'
+    printf '[droplist]\nsubdomain_threshold = 5\nwindow_seconds = 3600\nupdate_seconds = 3600\n'
+} >"$conf"
+count() { db_sql dns -e "SELECT COUNT(*) FROM names WHERE $1"; }
+wait_rows() { # wait_rows WHERE N: until the table has N such rows (at most 20 s)
+    for _ in $(seq 1 200); do
+        [ "$(count "$1")" -ge "$2" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+ctl() { "$probe" "$control" send "$@" | tr '\n' ' ' | sed 's/ $//'; }
+
+start_daemon "$conf" || exit 1
+
+# Good names are stored whole, with the registrable domain from the PSL.
+"$probe" "$endpoint" send www.example.com a.b.example.co.uk foo.github.io >/dev/null
+long=$(printf 'a%.0s' $(seq 1 63)).$(printf 'b%.0s' $(seq 1 63)).$(printf 'c%.0s' $(seq 1 63)).$(printf 'd%.0s' $(seq 1 57)).com
+check "a 253-byte name" 253 "${#long}"
+printf '[engine]\nmax_length = 253\nmax_label = 63\nbigram_threshold = -20\nmax_labels = 8\n' >>"$conf"
+sed -i '0,/^\[engine\]/!{/^\[engine\]/d}' "$conf"
+kill -HUP "$daemon_pid"
+sleep 0.5
+check "the 253-byte name is good under a permissive config" true "$("$probe" "$endpoint" send "$long")"
+wait_rows "name = '$long'" 1
+check "stored whole" "$long" "$(db_sql dns -e "SELECT name FROM names WHERE LENGTH(name) = 253")"
+check "registrable domain from the PSL (co.uk)" example.co.uk \
+    "$(db_sql dns -e "SELECT registrable FROM names WHERE name = 'a.b.example.co.uk'")"
+check "registrable domain from the PSL (github.io)" foo.github.io \
+    "$(db_sql dns -e "SELECT registrable FROM names WHERE name = 'foo.github.io'")"
+check "case folded, no trailing dot" 1 "$(
+    "$probe" "$endpoint" send MiXeD.Example.COM. >/dev/null
+    wait_rows "name = 'mixed.example.com'" 1
+    count "name = 'mixed.example.com'"
+)"
+bad=t88d8de31bbea.6b65722f.66e3fae3.example.net
+"$probe" "$endpoint" send "$bad" 4.3.2.1.in-addr.arpa >/dev/null
+sleep 1.5
+check "false verdicts and exemptions are not stored" 0 "$(count "name IN ('$bad', '4.3.2.1.in-addr.arpa')")"
+
+# The drop list: over the threshold within the window, after update-now.
+"$probe" "$endpoint" names 7 busy.test >/dev/null
+"$probe" "$endpoint" names 3 quiet.test >/dev/null
+check "allow trusted.test" "ok allow trusted.test" "$(ctl allow trusted.test "our CDN" ops)"
+"$probe" "$endpoint" names 20 trusted.test >/dev/null
+wait_rows "registrable = 'busy.test'" 7
+wait_rows "registrable = 'quiet.test'" 3
+check "update-now" "ok drop list updated: 1 entries added or renewed" "$(ctl update-now)"
+check "a domain over the threshold is dropped" false "$("$probe" "$endpoint" send new.busy.test)"
+out=$("$probe" "$endpoint" send c:explain new.busy.test | cut -f1,2)
+check "... with the reason droplist" $'false\tdroplist' "$out"
+check "a domain under the threshold is not" true "$("$probe" "$endpoint" send new.quiet.test)"
+check "an allow-listed domain never is" true "$("$probe" "$endpoint" send new.trusted.test)"
+check "the drop entry says why" "busy.test auto 7 names in 3600 s" \
+    "$(db_sql dns -e "SELECT domain, added_by, reason FROM lists WHERE kind = 'drop'" | tr '\t' ' ')"
+
+# The operator's block list, effective on the next request.
+check "block" "ok block evil.test" "$(ctl block evil.test "C2 seen" alice)"
+check "blocked" false "$("$probe" "$endpoint" send www.evil.test)"
+check "blocked: reason" $'false\tblocklist' "$("$probe" "$endpoint" send c:explain www.evil.test | cut -f1,2)"
+check "block is on label boundaries" true "$("$probe" "$endpoint" send www.notevil.test)"
+out=$(ctl list block)
+case $out in "ok block evil.test alice "*" never C2 seen"*) ok=yes ;; *) ok="no: $out" ;; esac
+check "list block" yes "$ok"
+check "unlist" "ok unlist evil.test" "$(ctl unlist evil.test)"
+check "unlisted" true "$("$probe" "$endpoint" send www.evil.test)"
+check "bad domain refused" "error block needs a domain name (letters, digits, '-', '_')" \
+    "$(ctl block 'no spaces.test')"
+
+# Kill the database during load: every request is answered; restart it: the
+# backlog is written and every name is there.
+"$probe" "$endpoint" names 4000 outage.test >"$tmp/load.out" &
+load=$!
+sleep 0.3
+db_kill
+wait "$load"
+check "database killed under load: every request answered" "true 4000 false 0 none 0" \
+    "$(cat "$tmp/load.out")"
+check "still answering with the database down" true "$("$probe" "$endpoint" send after.outage.test)"
+db_start || exit 1
+if wait_rows "name LIKE '%.outage.test'" 4001; then ok=yes; else ok=no; fi
+check "database back: the backlog written ($(count "name LIKE '%.outage.test'") rows)" yes "$ok"
+check "no row twice, none lost" 4001 "$(count "name LIKE '%.outage.test'")"
+
+# SIGTERM with a full queue: everything queued is in the table after exit.
+"$probe" "$endpoint" names 20000 flush.test >"$tmp/flush.out"
+stop_daemon
+check "SIGTERM with a queue: exit 0" 0 "$stop_rc"
+check "SIGTERM with a queue: every name stored" 20000 "$(count "name LIKE '%.flush.test'")"
+
+# Two daemons on one database compute and load the same drop list.
+port2=$(free_port)
+conf2=$tmp/second.conf
+sed -e "s|^endpoints = .*|endpoints = tcp://127.0.0.1:$port2|" \
+    -e "s|^control_endpoint = .*|control_endpoint = ipc://$tmp/control2.sock|" "$conf" >"$conf2"
+start_daemon "$conf" || exit 1
+first=$daemon_pid
+"$build/oracle/dnsoracled" -c "$conf2" 2>>"$tmp/daemon2.log" &
+extra_pids=$!
+sleep 1
+"$probe" "$endpoint" names 8 one.test >/dev/null
+"$probe" "tcp://127.0.0.1:$port2" names 8 two.test >/dev/null
+wait_rows "registrable IN ('one.test', 'two.test')" 16
+"$probe" "$control" send update-now >"$tmp/u1" &
+u1=$!
+"$probe" "ipc://$tmp/control2.sock" send update-now >"$tmp/u2"
+wait "$u1"
+check "two updates at once: no error" "ok ok" "$(head -n 1 "$tmp/u1") $(head -n 1 "$tmp/u2")"
+"$probe" "$control" send update-now >/dev/null
+"$probe" "ipc://$tmp/control2.sock" send update-now >/dev/null
+l1=$("$probe" "$control" send list drop | cut -d' ' -f1,2,3)
+l2=$("$probe" "ipc://$tmp/control2.sock" send list drop | cut -d' ' -f1,2,3)
+check "both instances list the same drop list" "$l1" "$l2"
+check "the drop list has both domains" "yes yes" \
+    "$(echo "$l1" | grep -q one.test && echo yes) $(echo "$l1" | grep -q two.test && echo yes)"
+check "first instance drops two.test" false "$("$probe" "$endpoint" send x.two.test)"
+check "second instance drops one.test" false "$("$probe" "tcp://127.0.0.1:$port2" send x.one.test)"
+finish
