@@ -211,8 +211,11 @@ static void s_command(s_thread_t *w, void *rep, zmq_msg_t *first)
         size_t n = stats_format(sv->stats, sv->nworkers, extra, buf, sizeof buf);
         zmq_send(rep, buf, n, 0);
     } else if (size == 8 && memcmp(data + 1, "explain", 7) == 0) {
-        /* one reply frame per name frame, sent as the names arrive */
-        bool any = false;
+        /* One reply frame per name frame. A REP socket cannot send before
+         * the whole request is read, so the replies are built first. */
+        zmq_msg_t *replies = NULL;
+        size_t n = 0, cap = 0;
+        bool oom = false;
         while (s_rcvmore(rep)) {
             zmq_msg_t m;
             zmq_msg_init(&m);
@@ -220,26 +223,55 @@ static void s_command(s_thread_t *w, void *rep, zmq_msg_t *first)
                 zmq_msg_close(&m);
                 break;
             }
-            verdict_t v;
-            name_t name;
-            char text[640], scores[512];
-            size_t n = zmq_msg_size(&m);
-            if (n > S_MAX_NAME || name_parse(zmq_msg_data(&m), n, &name) != 0) {
-                engine_check_all(w->engine, "", 0, &v);
-            } else {
-                engine_check_name_all(w->engine, &name, &v);
-                s_apply_lists(w, &name, &v);
+            if (n == cap && !oom) {
+                size_t c = cap ? 2 * cap : 16;
+                zmq_msg_t *r = realloc(replies, c * sizeof *r);
+                if (r) {
+                    replies = r;
+                    cap = c;
+                } else {
+                    oom = true;
+                }
             }
-            engine_explain(&v, scores, sizeof scores);
-            int len = snprintf(text, sizeof text, "%s\t%s\t%s", v.good ? "true" : "false", v.reason,
+            char text[640];
+            int len;
+            if (n >= w->max_batch || n >= cap) {
+                stats_add(w->stats, STAT_OVERFLOW_FRAMES, 1);
+                len = snprintf(text, sizeof text, "false\toverflow\t");
+            } else {
+                verdict_t v;
+                name_t name;
+                char scores[512];
+                size_t size_m = zmq_msg_size(&m);
+                if (size_m > S_MAX_NAME || name_parse(zmq_msg_data(&m), size_m, &name) != 0) {
+                    engine_check_all(w->engine, "", 0, &v);
+                } else {
+                    engine_check_name_all(w->engine, &name, &v);
+                    s_apply_lists(w, &name, &v);
+                }
+                engine_explain(&v, scores, sizeof scores);
+                len = snprintf(text, sizeof text, "%s\t%s\t%s", v.good ? "true" : "false", v.reason,
                                scores);
+            }
             zmq_msg_close(&m);
-            int more = s_rcvmore(rep);
-            zmq_send(rep, text, (size_t)len, more ? ZMQ_SNDMORE : 0);
-            any = true;
+            if (n < cap && zmq_msg_init_size(&replies[n], (size_t)len) == 0)
+                memcpy(zmq_msg_data(&replies[n]), text, (size_t)len);
+            else if (n < cap)
+                zmq_msg_init(&replies[n]);
+            n++;
         }
-        if (!any)
+        if (n == 0)
             s_send_str(rep, "error explain needs names", 0);
+        for (size_t i = 0; i < n; i++) {
+            int flags = i + 1 < n ? ZMQ_SNDMORE : 0;
+            if (i < cap) {
+                if (zmq_msg_send(&replies[i], rep, flags) < 0)
+                    zmq_msg_close(&replies[i]);
+            } else {
+                zmq_send(rep, "false\toverflow\t", 15, flags);
+            }
+        }
+        free(replies);
     } else {
         stats_add(w->stats, STAT_BAD_COMMANDS, 1);
         s_drain_parts(rep);

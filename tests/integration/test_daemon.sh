@@ -36,6 +36,8 @@ check "trailing dot and case" "true" "$("$probe" "$endpoint" send WWW.Example.CO
 check "ping" "pong" "$("$probe" "$endpoint" send c:ping)"
 out=$("$probe" "$endpoint" send c:explain "$hex" | cut -f1,2)
 check "explain" $'false\tcharset:hex' "$out"
+out=$("$probe" "$endpoint" send c:explain www.example.com "$hex" a..b | cut -f1,2 | tr '\n' ' ')
+check "explain: one answer per name, in order" $'true\tok false\tcharset:hex false\tinvalid ' "$out"
 
 # Bad input: answered false, counted, never a crash or a stall.
 out=$("$probe" "$endpoint" send "" n:300:a x:ff00802e41 "a..b" | tr '\n' ' ')
