@@ -72,6 +72,10 @@ check "out-of-range value refused" 2 "$?"
 printf '[engine]\nallow = example.net\n' >"$tmp/allow.conf"
 out=$(echo t88d8de31bbea.6b65722f.66e3fae3.example.net | "$score" -q -c "$tmp/allow.conf" | cut -f1,3)
 check "allow adds a suffix" $'true\tallowlist' "$out"
+out=$(printf '%s\n' 0a1b2c3d4e5f60718293a4b5c6d7e8f9.sophosxl.net \
+    0a1b2c3d4e5f60718293a4b5c6d7e8f9.evilsophosxl.net | "$score" -q | cut -f1,3 | tr '\n' ' ')
+check "the default allow list: AV hash look-ups, on label boundaries" \
+    $'true\tallowlist false\tcharset:hex ' "$out"
 
 # Training: a model from names, used with -m; corrupt models refused.
 printf 'www.example.com\nmail.example.org\nnews.example.net\n\n..\n' >"$tmp/train.txt"
