@@ -147,6 +147,12 @@ static bool s_judge_frame(s_thread_t *w, zmq_msg_t *frame, size_t index)
         stats_add(w->stats, STAT_OVERFLOW_FRAMES, 1);
         return false;
     }
+#ifdef DNSORACLE_SERVER_ECHO
+    /* tests/bench/echo.c: the same server without the engine, as a baseline */
+    (void)data, (void)size, (void)v, (void)name;
+    stats_verdict(w->stats, REASON_OK, true);
+    return true;
+#endif
     if (size == 0)
         stats_add(w->stats, STAT_EMPTY_FRAMES, 1);
     if (size > S_MAX_NAME)

@@ -58,6 +58,11 @@ check "case folded, no trailing dot" 1 "$(
     wait_rows "name = 'mixed.example.com'" 1
     count "name = 'mixed.example.com'"
 )"
+check "names sent with dnsoracle_client are stored" 2 "$(
+    "$build/client/dnsoracle_client" -e "$endpoint" via.client.example.org via.client2.example.org >/dev/null
+    wait_rows "registrable = 'example.org' AND name LIKE 'via.client%'" 2
+    count "registrable = 'example.org' AND name LIKE 'via.client%'"
+)"
 bad=t88d8de31bbea.6b65722f.66e3fae3.example.net
 "$probe" "$endpoint" send "$bad" 4.3.2.1.in-addr.arpa >/dev/null
 sleep 1.5
