@@ -13,11 +13,16 @@
 # 4. writes /etc/dnsoracle/dnsoracle.conf and allowlist.txt only when absent
 #    (an upgrade never overwrites your edits; the shipped versions are put
 #    beside them as *.dist);
-# 5. starts dnsoracled: with systemd, as the unit dnsoracled.service
+# 5. sets up the database (when [database] enabled = true, the default, and
+#    the host is this machine): installs and starts MariaDB if needed,
+#    creates the database, its tables (sql/migrate.sh) and the user
+#    dnsoracle with a random password, written only into the config file;
+#    an existing password is kept, so running this again changes nothing;
+# 6. starts dnsoracled: with systemd, as the unit dnsoracled.service
 #    (enabled, restarted on upgrade); without systemd (containers), in the
 #    background as user dnsoracle, logging to /var/log/dnsoracle/, pid in
 #    /run/dnsoracle/dnsoracled.pid;
-# 6. waits until it answers on its endpoint.
+# 7. waits until it answers on its endpoint.
 set -euo pipefail
 cd "$(dirname "$0")"
 prefix=${PREFIX:-/usr/local}
@@ -30,7 +35,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 packages=(cmake make gcc pkg-config libpsl-dev publicsuffix libinih-dev libbsd-dev
-    libzmq3-dev libsystemd-dev)
+    libzmq3-dev libsystemd-dev libmariadb-dev mariadb-server mariadb-client)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -70,6 +75,54 @@ fi
 "$prefix/sbin/dnsoracled" --check-config -c "$conf"
 endpoint=$(awk -F= '/^\[/{s=$0} s=="[server]" && $1~/^endpoints *$/ {gsub(/^ +| +$/,"",$2); split($2,e,/[ ,]+/); print e[1]}' "$conf")
 endpoint=${endpoint:-tcp://127.0.0.1:5555}
+
+# conf_get SECTION KEY: the value in $conf (empty when unset).
+conf_get() {
+    awk -F= -v sec="[$1]" -v key="$2" '/^\[/ { s = $0 }
+        s == sec && $1 ~ "^" key " *$" { v = substr($0, index($0, "=") + 1); gsub(/^ +| +$/, "", v); print v }' "$conf"
+}
+db_enabled=$(conf_get database enabled)
+db_host=$(conf_get database host)
+db_local=no
+if [ "${db_enabled:-true}" = true ]; then
+    case ${db_host:-localhost} in
+    localhost | 127.0.0.1 | ::1) db_local=yes ;;
+    *) echo "== the database is on $db_host: set it up there with sql/migrate.sh (see README)" ;;
+    esac
+fi
+if [ "$db_local" = yes ]; then
+    echo "== setting up the database"
+    if ! mariadb-admin --no-defaults --socket=/run/mysqld/mysqld.sock ping >/dev/null 2>&1; then
+        if [ -d /run/systemd/system ]; then
+            systemctl enable --now mariadb.service
+        else
+            echo "   no systemd here: starting MariaDB with /etc/init.d/mariadb"
+            /etc/init.d/mariadb start >/dev/null
+        fi
+        for _ in $(seq 1 100); do
+            mariadb-admin --no-defaults --socket=/run/mysqld/mysqld.sock ping >/dev/null 2>&1 && break
+            sleep 0.1
+        done
+    fi
+    if ! mariadb-admin --no-defaults --socket=/run/mysqld/mysqld.sock ping >/dev/null 2>&1; then
+        echo "install.sh: MariaDB does not answer on /run/mysqld/mysqld.sock" >&2
+        exit 1
+    fi
+    pw=$(conf_get database password)
+    if [ -z "$pw" ]; then
+        pw=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+        sed -i "/^\[database\]/,/^\[/ s|^password =.*|password = $pw|" "$conf"
+        echo "   a new password for the database user is in $conf"
+    fi
+    pwfile=$(mktemp)
+    trap 'rm -f "$pwfile"' EXIT
+    printf '%s\n' "$pw" >"$pwfile"
+    db_name=$(conf_get database name)
+    db_user=$(conf_get database user)
+    sql/migrate.sh -d "${db_name:-dns}" -u "${db_user:-dnsoracle}" -p "$pwfile" \
+        -- --socket=/run/mysqld/mysqld.sock | sed 's/^/   /'
+    rm -f "$pwfile"
+fi
 
 if [ -d /run/systemd/system ]; then
     echo "== starting dnsoracled.service"

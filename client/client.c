@@ -329,11 +329,9 @@ static int s_stream(s_client_t *c, s_batch_t *b)
 
 /* Prints the text of a command reply (skipping an "ok"/"error" status frame
  * for operator commands). Returns the exit status. */
-static int s_command(s_client_t *c, const char *const *frames, int n, bool status)
+static int s_command(s_client_t *c, const char *const *frames, const size_t *lens, int n,
+                     bool status)
 {
-    size_t lens[8];
-    for (int i = 0; i < n; i++)
-        lens[i] = frames[i][0] ? strlen(frames[i]) : 1 + strlen(frames[i] + 1);
     s_reply_t r;
     if (s_request(c, frames, lens, n, &r) != 0)
         return S_EXIT_FAIL;
@@ -506,7 +504,7 @@ int main(int argc, char **argv)
         rc = S_EXIT_GOOD;
     } else if (mode == O_STATS) {
         const char *f[] = {"\0stats"};
-        rc = s_command(&c, f, 1, false);
+        rc = s_command(&c, f, (size_t[]){6}, 1, false);
     } else if (op) {
         const char *cmd = mode == O_BLOCK    ? "block"
                           : mode == O_ALLOW  ? "allow"
@@ -515,7 +513,10 @@ int main(int argc, char **argv)
                                              : "update-now";
         const char *f[4] = {cmd, domain ? domain : (rest ? argv[optind] : ""), reason ? reason : "",
                             s_who()};
-        rc = s_command(&c, f, mode == O_UPDATE ? 1 : mode == O_LIST ? 2 : 4, true);
+        size_t lens[4];
+        for (int i = 0; i < 4; i++)
+            lens[i] = strlen(f[i]);
+        rc = s_command(&c, f, lens, mode == O_UPDATE ? 1 : mode == O_LIST ? 2 : 4, true);
     } else {
         b->explain = mode == O_EXPLAIN;
         bool from_stdin = rest == 0 || (rest == 1 && strcmp(argv[optind], "-") == 0);
