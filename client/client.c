@@ -195,7 +195,10 @@ typedef struct {
 static void s_print(const s_batch_t *b, int i, bool good, const char *detail)
 {
     fputs(good ? "true " : "false ", stdout);
-    lines_print_escaped(stdout, b->names[i], b->lens[i]);
+    /* A name over the wire limit was kept only up to it: marked with "..." */
+    lines_print_escaped(stdout, b->names[i], b->lens[i] > S_NAME_MAX ? S_NAME_MAX : b->lens[i]);
+    if (b->lens[i] > S_NAME_MAX)
+        fputs("...", stdout);
     if (!b->explain) {
         putchar('\n');
         return;

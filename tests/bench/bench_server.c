@@ -25,6 +25,8 @@
 #include <time.h>
 #include <zmq.h>
 
+#include "lines.h"
+
 #define S_BUCKETS 100000 /* 1 us buckets up to 100 ms; the last holds the rest */
 #define S_MAX_BATCH 1024
 
@@ -123,31 +125,21 @@ static void *s_run(void *arg)
     return NULL;
 }
 
-static int s_read_names(const char *path, s_names_t *out)
+/* lines_each callback: keeps the names that fit on the wire. */
+static int s_keep_name(void *user, const char *line, size_t len)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "dnsoracle_bench: %s: %s\n", path, strerror(errno));
-        return -1;
+    s_names_t *out = user;
+    if (len == 0 || len > 255 || memchr(line, 0, len))
+        return 0;
+    if ((out->count & (out->count - 1)) == 0) { /* 0, 1, 2, 4...: double */
+        char **n = realloc(out->names, (out->count ? 2 * out->count : 1) * sizeof *n);
+        if (!n)
+            return -ENOMEM;
+        out->names = n;
     }
-    char line[1024];
-    size_t cap = out->count;
-    while (fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\r\n")] = 0;
-        if (!line[0] || strlen(line) > 255)
-            continue;
-        if (out->count == cap) {
-            cap = cap ? 2 * cap : 4096;
-            char **n = realloc(out->names, cap * sizeof *n);
-            if (!n)
-                break;
-            out->names = n;
-        }
-        if (!(out->names[out->count] = strdup(line)))
-            break;
-        out->count++;
-    }
-    fclose(f);
+    if (!(out->names[out->count] = strndup(line, len)))
+        return -ENOMEM;
+    out->count++;
     return 0;
 }
 
@@ -213,7 +205,7 @@ int main(int argc, char **argv)
     }
     s_names_t names = {0};
     for (int i = optind; i < argc; i++)
-        if (s_read_names(argv[i], &names) != 0)
+        if (lines_each("dnsoracle_bench", argv[i], s_keep_name, &names) != 0)
             return 2;
     if (!suffix && names.count == 0) {
         fprintf(stderr, "dnsoracle_bench: no names (give FILEs or -g SUFFIX)\n");
