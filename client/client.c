@@ -103,7 +103,11 @@ static int s_connect(s_client_t *c)
         return -1;
     }
     if (zmq_connect(c->req, c->endpoint) != 0) {
-        fprintf(stderr, "dnsoracle_client: %s: %s\n", c->endpoint, zmq_strerror(errno));
+        int e = errno;
+        fprintf(stderr, "dnsoracle_client: %s: %s\n", c->endpoint,
+                e == EINVAL || e == EPROTONOSUPPORT
+                    ? "not a ZeroMQ endpoint (tcp://HOST:PORT or ipc://PATH)"
+                    : zmq_strerror(e));
         return -1;
     }
     return 0;

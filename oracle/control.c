@@ -16,6 +16,7 @@
 #include "log.h"
 #include "name.h"
 #include "store.h"
+#include "suffix.h"
 
 #define S_MAX_ARGS 4
 #define S_REPLY_CAP (1 << 20)
@@ -26,16 +27,19 @@ struct control {
     listbox_t *lists;
     stats_slot_t *stats;
     store_t *store;
-    void *rep;  /* the control socket: made here, used by the thread */
-    void *stop; /* main thread's end of a PAIR that ends the thread */
+    suffix_t *psl; /* to refuse a public suffix (com, co.uk) as a domain */
+    void *rep;     /* the control socket: made here, used by the thread */
+    void *stop;    /* main thread's end of a PAIR that ends the thread */
     char stop_ep[64];
     pthread_t thread;
     bool started;
     char *reply; /* S_REPLY_CAP bytes */
 };
 
-/* The domain argument: a name, lowercased, without the final dot. */
-static int s_domain(const char *arg, char *out, size_t cap)
+/* The domain argument: a name, lowercased, without the final dot. Returns
+ * -EINVAL for a bad name, -EPERM for a public suffix (blocking "com" or
+ * "co.uk" would block every domain under it). */
+static int s_domain(const control_t *self, const char *arg, char *out, size_t cap)
 {
     name_t n;
     if (name_parse(arg, strlen(arg), &n) != 0 || n.nlabels == 0)
@@ -46,7 +50,7 @@ static int s_domain(const char *arg, char *out, size_t cap)
               n.lower[i] == '.'))
             return -EINVAL;
     strlcpy(out, (const char *)n.lower, cap);
-    return 0;
+    return self->psl && suffix_split(self->psl, &n) == n.nlabels ? -EPERM : 0;
 }
 
 /* Rereads the lists and publishes them: the next request sees the change. */
@@ -90,7 +94,15 @@ static bool s_run_command(control_t *self, char **argv, int argc)
     bool change = !strcmp(cmd, "block") || !strcmp(cmd, "allow") || !strcmp(cmd, "unlist");
 
     if (change) {
-        if (argc < 2 || s_domain(argv[1], domain, sizeof domain) != 0) {
+        int bad = argc < 2 ? -EINVAL : s_domain(self, argv[1], domain, sizeof domain);
+        if (bad == -EPERM && strcmp(cmd, "unlist") != 0) {
+            snprintf(out, S_REPLY_CAP,
+                     "%.255s is a public suffix: %s it would %s every domain under it", argv[1],
+                     strcmp(cmd, "block") == 0 ? "blocking" : "allowing",
+                     strcmp(cmd, "block") == 0 ? "block" : "allow");
+            return false;
+        }
+        if (bad == -EINVAL) {
             snprintf(out, S_REPLY_CAP, "%s needs a domain name (letters, digits, '-', '_')", cmd);
             return false;
         }
@@ -234,6 +246,7 @@ control_t *control_new(void *zmq_ctx, const config_t *cfg, listbox_t *lists, sta
     self->lists = lists;
     self->stats = slot;
     self->store = store_new(cfg, "control");
+    self->psl = suffix_new(cfg->engine.psl_rules[0] ? cfg->engine.psl_rules : NULL);
     self->reply = malloc(S_REPLY_CAP);
     self->rep = zmq_socket(zmq_ctx, ZMQ_REP);
     self->stop = zmq_socket(zmq_ctx, ZMQ_PAIR);
@@ -290,6 +303,7 @@ void control_destroy(control_t **self_p)
     if (strncmp(self->cfg.server.control_endpoint, "ipc://", 6) == 0 && self->started)
         unlink(self->cfg.server.control_endpoint + 6);
     store_destroy(&self->store);
+    suffix_destroy(&self->psl);
     free(self->reply);
     free(self);
     *self_p = NULL;

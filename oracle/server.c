@@ -211,9 +211,9 @@ static void s_command(s_thread_t *w, void *rep, zmq_msg_t *first)
         snprintf(extra, sizeof extra,
                  "database %s\nqueue_backlog %zu\ndroplist_entries %zu\nblocklist_entries "
                  "%zu\nallowlist_entries %zu\n",
-                 sv->writer ? "enabled" : "disabled", sv->writer ? writer_backlog(sv->writer) : 0,
-                 l ? lists_size(l, LIST_DROP) : 0, l ? lists_size(l, LIST_BLOCK) : 0,
-                 l ? lists_size(l, LIST_ALLOW) : 0);
+                 sv->writer ? writer_state(sv->writer) : "disabled",
+                 sv->writer ? writer_backlog(sv->writer) : 0, l ? lists_size(l, LIST_DROP) : 0,
+                 l ? lists_size(l, LIST_BLOCK) : 0, l ? lists_size(l, LIST_ALLOW) : 0);
         size_t n = stats_format(sv->stats, sv->nworkers, extra, buf, sizeof buf);
         zmq_send(rep, buf, n, 0);
     } else if (size == 8 && memcmp(data + 1, "explain", 7) == 0) {

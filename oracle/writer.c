@@ -2,6 +2,7 @@
 #include "writer.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@ struct writer {
     bool started;
     store_t *store;
     stats_slot_t *stats;
+    atomic_int state; /* S_IDLE, S_OK or S_AWAY: the last write's outcome */
 
     pthread_mutex_t lock; /* guards everything below */
     pthread_cond_t wake;  /* names arrived, or stop */
@@ -36,6 +38,8 @@ struct writer {
     unsigned long overflow_since_log;
     double overflow_logged;
 };
+
+enum { S_IDLE, S_OK, S_AWAY };
 
 static double s_now(void)
 {
@@ -87,6 +91,18 @@ bool writer_push(writer_t *self, const name_t *name, size_t registrable)
     if (!ok)
         stats_add(self->stats, STAT_QUEUE_OVERFLOW, 1);
     return ok;
+}
+
+const char *writer_state(writer_t *self)
+{
+    switch (atomic_load(&self->state)) {
+    case S_OK:
+        return "ok";
+    case S_AWAY:
+        return "unavailable";
+    default:
+        return "idle";
+    }
 }
 
 size_t writer_backlog(writer_t *self)
@@ -177,6 +193,7 @@ static void *s_run(void *arg)
             size_t len = s_build(self, batch, n, sql, sqlcap);
             rc = len ? store_exec(self->store, sql, len) : 0;
         }
+        atomic_store(&self->state, rc == 0 || rc == -EINVAL ? S_OK : S_AWAY);
         if (rc == 0 || rc == -EINVAL) {
             /* written, or refused by the server (logged): either way done */
             stats_add(self->stats, rc == 0 ? STAT_STORED : STAT_DB_ERRORS, n);

@@ -35,6 +35,10 @@ bool writer_push(writer_t *self, const name_t *name, size_t registrable);
 /* Names waiting in the queue. */
 size_t writer_backlog(writer_t *self);
 
+/* How the last write went: "ok", "unavailable" (the database is away; the
+ * queue keeps the names) or "idle" (nothing written yet). Any thread. */
+const char *writer_state(writer_t *self);
+
 /* Writes what is queued, waiting at most deadline_ms, then stops and joins
  * the thread. Logs what could not be written. */
 void writer_stop(writer_t *self, int deadline_ms);

@@ -14,7 +14,11 @@ seconds=${2:-5}
 clients=${3:-8}
 bench=$build/tests/bench/dnsoracle_bench
 for b in "$bench" "$build/tests/bench/dnsoracle_echo" "$build/oracle/dnsoracled"; do
-    [ -x "$b" ] || { echo "server.sh: $b missing: build first (cmake --build $build)" >&2; exit 2; }
+    [ -x "$b" ] || {
+        echo "server.sh: $b missing: configure with the tests on and build" \
+            "(cmake -B $build -DCMAKE_BUILD_TYPE=Release && cmake --build $build)" >&2
+        exit 2
+    }
 done
 tmp=$(mktemp -d)
 pid=

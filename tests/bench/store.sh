@@ -14,6 +14,13 @@ probe=$build/tests/integration/dnsoracle_probe
 bench=$build/tests/bench/dnsoracle_bench
 . "$top/tests/integration/lib.sh"
 . "$top/tests/integration/mariadb.sh"
+for b in "$probe" "$bench" "$build/oracle/dnsoracled"; do
+    [ -x "$b" ] || {
+        echo "store.sh: $b missing: configure with the tests on and build" \
+            "(cmake -B $build -DCMAKE_BUILD_TYPE=Release && cmake --build $build)" >&2
+        exit 2
+    }
+done
 command -v mariadbd >/dev/null || { echo "store.sh: needs mariadb-server: skipped" >&2; exit 77; }
 db_start && db_setup || exit 1
 port=$(free_port)

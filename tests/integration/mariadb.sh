@@ -18,7 +18,8 @@ db_start() {
     mariadbd --no-defaults --datadir="$db_dir/data" --socket="$db_socket" --port="$db_port" \
         --bind-address=127.0.0.1 --pid-file="$db_dir/run/mysqld.pid" \
         --log-error="$db_dir/mysqld.err" --user=root --skip-name-resolve \
-        --innodb-buffer-pool-size=64M --innodb-flush-log-at-trx-commit="${DB_FLUSH_AT_COMMIT:-2}" &
+        --innodb-buffer-pool-size=64M --innodb-flush-log-at-trx-commit="${DB_FLUSH_AT_COMMIT:-2}" \
+        2>>"$db_dir/stderr.log" &
     db_pid=$!
     for _ in $(seq 1 100); do
         mariadb-admin --no-defaults --socket="$db_socket" ping >/dev/null 2>&1 && return 0

@@ -104,6 +104,7 @@ static int s_send(int argc, char **argv)
         size_t n = s_frame(argv[i], buf, sizeof buf);
         if (zmq_send(s, buf, n, i + 1 < argc ? ZMQ_SNDMORE : 0) < 0) {
             printf("send failed: %s\n", zmq_strerror(errno));
+            zmq_close(s); /* zmq_ctx_term waits for every socket to close */
             return 1;
         }
     }
@@ -112,6 +113,7 @@ static int s_send(int argc, char **argv)
         int n = zmq_recv(s, buf, sizeof buf - 1, 0);
         if (n < 0) {
             printf("no reply\n");
+            zmq_close(s);
             return 1;
         }
         buf[n < (int)sizeof buf - 1 ? n : (int)sizeof buf - 1] = 0;

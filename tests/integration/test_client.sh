@@ -131,6 +131,14 @@ if [ "$have_db" = yes ]; then
     check "a bad domain: exit 1" 1 "$?"
     err=$("$client" --block 'bad name!' 2>&1)
     check "... with the oracle's reason" yes "$(echo "$err" | grep -q "$control: block needs a domain" && echo yes)"
+    for ps in com co.uk github.io; do
+        err=$("$client" --block "$ps" 2>&1)
+        check "--block $ps (a public suffix): refused" "1 yes" \
+            "$? $(echo "$err" | grep -q "$ps is a public suffix: blocking it would block every domain under it" && echo yes)"
+    done
+    check "... and nothing under it blocked" "true www.example.com" "$("$client" www.example.com)"
+    err=$("$client" --allow com 2>&1)
+    check "--allow com: refused" 1 "$?"
     err=$("$client" --list bogus 2>&1)
     check "--list bogus: exit 1" "1 yes" "$? $(echo "$err" | grep -q 'drop, block or allow' && echo yes)"
     out=$("$client" --update-now)

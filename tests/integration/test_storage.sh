@@ -97,6 +97,8 @@ check "unlisted" true "$("$probe" "$endpoint" send www.evil.test)"
 check "bad domain refused" "error block needs a domain name (letters, digits, '-', '_')" \
     "$(ctl block 'no spaces.test')"
 
+check "stats: the database is ok" "database ok" "$("$probe" "$endpoint" send c:stats | grep '^database ')"
+
 # Kill the database during load: every request is answered; restart it: the
 # backlog is written and every name is there.
 "$probe" "$endpoint" names 4000 outage.test >"$tmp/load.out" &
@@ -107,6 +109,8 @@ wait "$load"
 check "database killed under load: every request answered" "true 4000 false 0 none 0" \
     "$(cat "$tmp/load.out")"
 check "still answering with the database down" true "$("$probe" "$endpoint" send after.outage.test)"
+check "stats: the database is unavailable" "database unavailable" \
+    "$("$probe" "$endpoint" send c:stats | grep '^database ')"
 db_start || exit 1
 if wait_rows "name LIKE '%.outage.test'" 4001; then ok=yes; else ok=no; fi
 check "database back: the backlog written ($(count "name LIKE '%.outage.test'") rows)" yes "$ok"
