@@ -35,7 +35,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 packages=(cmake make gcc pkg-config libpsl-dev publicsuffix libinih-dev libbsd-dev
-    libzmq3-dev libsystemd-dev libmariadb-dev mariadb-server mariadb-client)
+    libzmq3-dev libsystemd-dev libmariadb-dev mariadb-server mariadb-client libluajit-5.1-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -11,9 +11,14 @@
 #include <string.h>
 #include <strings.h>
 
-typedef enum { T_STRING, T_PATH, T_UINT, T_DOUBLE, T_BOOL, T_LEVEL } s_type_t;
+typedef enum { T_STRING, T_PATH, T_UINT, T_DOUBLE, T_BOOL, T_CHOICE } s_type_t;
 
-static const char *const s_levels[] = {"error", "warning", "info", "debug"};
+/* T_CHOICE values: the word's index is stored (an enum in config.h). */
+static const char *const s_levels[] = {"error", "warning", "info", "debug", NULL};
+static const char *const s_queries[] = {"local", "oracle", NULL};
+static const char *const s_modes[] = {"enforce", "monitor", NULL};
+static const char *const s_actions[] = {"nxdomain", "refused", "drop", NULL};
+static const char *const s_fails[] = {"open", "closed", NULL};
 
 typedef struct {
     const char *section;
@@ -22,11 +27,18 @@ typedef struct {
     size_t offset; /* into config_t */
     size_t size;   /* for strings: the buffer size */
     double min, max;
+    const char *const *choices; /* T_CHOICE: the words, NULL-terminated */
 } s_option_t;
 
 #define OPT(sec, key, type, field, lo, hi)                                                         \
     {                                                                                              \
-        sec, #key, type, offsetof(config_t, field), sizeof(((config_t *)0)->field), lo, hi         \
+        sec, #key, type, offsetof(config_t, field), sizeof(((config_t *)0)->field), lo, hi, NULL   \
+    }
+
+#define OPTC(sec, key, field, words)                                                               \
+    {                                                                                              \
+        sec, #key, T_CHOICE, offsetof(config_t, field), sizeof(((config_t *)0)->field), 0, 0,      \
+            words                                                                                  \
     }
 
 /* One row per option. Defaults are in engine_settings_default() and
@@ -54,7 +66,7 @@ static const s_option_t s_options[] = {
     OPT("server", endpoints, T_STRING, server.endpoints, 0, 0),
     OPT("server", threads, T_UINT, server.threads, 0, 256),
     OPT("server", max_batch, T_UINT, server.max_batch, 1, 65536),
-    OPT("server", log_level, T_LEVEL, server.log_level, 0, 3),
+    OPTC("server", log_level, server.log_level, s_levels),
     OPT("server", log_false_per_second, T_UINT, server.log_false_per_second, 0, 1000000),
     OPT("server", control_endpoint, T_STRING, server.control_endpoint, 0, 0),
     OPT("database", enabled, T_BOOL, database.enabled, 0, 1),
@@ -72,6 +84,17 @@ static const s_option_t s_options[] = {
     OPT("droplist", drop_seconds, T_UINT, droplist.drop_seconds, 1, 365 * 86400),
     OPT("droplist", retention_seconds, T_UINT, droplist.retention_seconds, 60, 365 * 86400),
     OPT("droplist", refresh_seconds, T_UINT, droplist.refresh_seconds, 1, 3600),
+    OPT("hook", endpoint, T_STRING, hook.endpoint, 0, 0),
+    OPTC("hook", query, hook.query, s_queries),
+    OPTC("hook", mode, hook.mode, s_modes),
+    OPTC("hook", action, hook.action, s_actions),
+    OPT("hook", timeout_ms, T_UINT, hook.timeout_ms, 1, 10000),
+    OPTC("hook", fail, hook.fail, s_fails),
+    OPT("hook", breaker_seconds, T_UINT, hook.breaker_seconds, 1, 3600),
+    OPT("hook", cache_size, T_UINT, hook.cache_size, 0, 10000000),
+    OPT("hook", cache_seconds, T_UINT, hook.cache_seconds, 1, 86400),
+    OPT("hook", refresh_seconds, T_UINT, hook.refresh_seconds, 1, 3600),
+    OPT("hook", log_per_second, T_UINT, hook.log_per_second, 0, 1000000),
 };
 #define S_NOPTIONS (sizeof s_options / sizeof s_options[0])
 
@@ -101,6 +124,17 @@ void config_defaults(config_t *cfg)
     cfg->droplist.drop_seconds = 86400;
     cfg->droplist.retention_seconds = 86400;
     cfg->droplist.refresh_seconds = 10;
+    strlcpy(cfg->hook.endpoint, "tcp://127.0.0.1:5555", sizeof cfg->hook.endpoint);
+    cfg->hook.query = HOOK_QUERY_LOCAL;
+    cfg->hook.mode = HOOK_MODE_ENFORCE;
+    cfg->hook.action = HOOK_ACTION_NXDOMAIN;
+    cfg->hook.timeout_ms = 50;
+    cfg->hook.fail = HOOK_FAIL_OPEN;
+    cfg->hook.breaker_seconds = 5;
+    cfg->hook.cache_size = 10000;
+    cfg->hook.cache_seconds = 60;
+    cfg->hook.refresh_seconds = 10;
+    cfg->hook.log_per_second = 10;
 }
 
 typedef struct {
@@ -148,14 +182,19 @@ static int s_set(const s_option_t *o, config_t *cfg, const char *value, char *wh
         *(double *)field = v;
         return 0;
     }
-    case T_LEVEL:
-        for (unsigned i = 0; i < sizeof s_levels / sizeof s_levels[0]; i++)
-            if (!strcasecmp(value, s_levels[i])) {
+    case T_CHOICE: {
+        char words[128] = "";
+        for (unsigned i = 0; o->choices[i]; i++) {
+            if (!strcasecmp(value, o->choices[i])) {
                 *(unsigned *)field = i;
                 return 0;
             }
-        snprintf(why, cap, "%s: '%s' is not one of error, warning, info, debug", o->key, value);
+            strlcat(words, i ? ", " : "", sizeof words);
+            strlcat(words, o->choices[i], sizeof words);
+        }
+        snprintf(why, cap, "%s: '%s' is not one of %s", o->key, value, words);
         return -1;
+    }
     case T_BOOL:
         if (!strcasecmp(value, "true") || !strcasecmp(value, "yes") || !strcmp(value, "1") ||
             !strcasecmp(value, "on"))
@@ -304,8 +343,8 @@ void config_dump(const config_t *cfg, FILE *out)
         case T_BOOL:
             fprintf(out, "%s = %s\n", o->key, *(const bool *)field ? "true" : "false");
             break;
-        case T_LEVEL:
-            fprintf(out, "%s = %s\n", o->key, s_levels[*(const unsigned *)field]);
+        case T_CHOICE:
+            fprintf(out, "%s = %s\n", o->key, o->choices[*(const unsigned *)field]);
             break;
         }
     }

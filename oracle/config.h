@@ -19,6 +19,12 @@
 /* Log levels, most severe first (as in syslog). */
 typedef enum { LEVEL_ERROR, LEVEL_WARNING, LEVEL_INFO, LEVEL_DEBUG } level_t;
 
+/* [hook] choices, in the order of their words in config.c. */
+typedef enum { HOOK_QUERY_LOCAL, HOOK_QUERY_ORACLE } hook_query_t;
+typedef enum { HOOK_MODE_ENFORCE, HOOK_MODE_MONITOR } hook_mode_t;
+typedef enum { HOOK_ACTION_NXDOMAIN, HOOK_ACTION_REFUSED, HOOK_ACTION_DROP } hook_action_t;
+typedef enum { HOOK_FAIL_OPEN, HOOK_FAIL_CLOSED } hook_fail_t;
+
 typedef struct {
     engine_settings_t engine;            /* [engine] */
     struct {                             /* [server] */
@@ -48,6 +54,19 @@ typedef struct {
         unsigned retention_seconds;   /* names unseen this long are deleted */
         unsigned refresh_seconds;     /* lists reread from the database */
     } droplist;
+    struct {                      /* [hook]: read by the Lua hook in pdns-recursor */
+        char endpoint[1024];      /* the oracle */
+        unsigned query;           /* hook_query_t */
+        unsigned mode;            /* hook_mode_t */
+        unsigned action;          /* hook_action_t */
+        unsigned timeout_ms;      /* per request to the oracle */
+        unsigned fail;            /* hook_fail_t: verdict when the oracle is away */
+        unsigned breaker_seconds; /* after a timeout, the oracle is not asked this long */
+        unsigned cache_size;      /* verdicts remembered per recursor thread */
+        unsigned cache_seconds;   /* for this long */
+        unsigned refresh_seconds; /* lists fetched from the oracle this often */
+        unsigned log_per_second;  /* blocked queries logged per second and thread */
+    } hook;
 } config_t;
 
 /* The default configuration file (compiled in; install.sh writes it there). */

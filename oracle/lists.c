@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -12,6 +13,8 @@
 
 struct lists {
     suffixset_t *set[LIST_KINDS];
+    char *text; /* "kind domain\n" per entry, for lists_text() */
+    size_t text_len, text_cap;
 };
 
 static const char *const s_kind_names[LIST_KINDS] = {"drop", "block", "allow"};
@@ -45,13 +48,34 @@ void lists_destroy(lists_t **self_p)
         return;
     for (int k = 0; k < LIST_KINDS; k++)
         suffixset_destroy(&(*self_p)->set[k]);
+    free((*self_p)->text);
     free(*self_p);
     *self_p = NULL;
 }
 
 int lists_add(lists_t *self, list_kind_t kind, const char *domain)
 {
-    return suffixset_add(self->set[kind], domain);
+    size_t need = self->text_len + strlen(s_kind_names[kind]) + strlen(domain) + 3;
+    if (need > self->text_cap) {
+        size_t cap = need > 2 * self->text_cap ? need + 4096 : 2 * self->text_cap;
+        char *t = realloc(self->text, cap);
+        if (!t)
+            return -ENOMEM;
+        self->text = t;
+        self->text_cap = cap;
+    }
+    int rc = suffixset_add(self->set[kind], domain);
+    if (rc == 0)
+        self->text_len +=
+            (size_t)snprintf(self->text + self->text_len, self->text_cap - self->text_len,
+                             "%s %s\n", s_kind_names[kind], domain);
+    return rc;
+}
+
+const char *lists_text(const lists_t *self, size_t *len)
+{
+    *len = self->text_len;
+    return self->text ? self->text : "";
 }
 
 size_t lists_size(const lists_t *self, list_kind_t kind) { return suffixset_size(self->set[kind]); }

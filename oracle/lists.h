@@ -32,6 +32,10 @@ void lists_destroy(lists_t **self_p);
 /* Adds a domain suffix to one list. Returns 0, -EINVAL, -ENOMEM. */
 int lists_add(lists_t *self, list_kind_t kind, const char *domain);
 
+/* Every entry as text, "kind domain\n" each, in the order added (the
+ * \0lists command sends it to the Lua hook). Owned by the lists. */
+const char *lists_text(const lists_t *self, size_t *len);
+
 /* Entries in one list. */
 size_t lists_size(const lists_t *self, list_kind_t kind);
 

@@ -202,6 +202,14 @@ static void s_command(s_thread_t *w, void *rep, zmq_msg_t *first)
     if (size == 5 && memcmp(data + 1, "ping", 4) == 0) {
         s_drain_parts(rep);
         s_send_str(rep, "pong", 0);
+    } else if (size == 6 && memcmp(data + 1, "lists", 5) == 0) {
+        /* The drop, block and allow lists for the Lua hook's local copy:
+         * one frame, "kind domain" lines (empty without a database). */
+        s_drain_parts(rep);
+        const lists_t *l = w->server->lists ? listbox_get(w->server->lists) : NULL;
+        size_t len = 0;
+        const char *text = l ? lists_text(l, &len) : "";
+        zmq_send(rep, text, len, 0);
     } else if (size == 6 && memcmp(data + 1, "stats", 5) == 0) {
         s_drain_parts(rep);
         char buf[8192];

@@ -17,7 +17,8 @@ cd "$(dirname "$0")/.."
 top=$(pwd)
 
 packages=(cmake make gcc pkg-config clang-format git libzmq3-dev libsystemd-dev
-    libpsl-dev publicsuffix libinih-dev libbsd-dev libcmocka-dev libmariadb-dev mariadb-server)
+    libpsl-dev publicsuffix libinih-dev libbsd-dev libcmocka-dev libmariadb-dev mariadb-server
+    libluajit-5.1-dev luajit)
 
 missing=()
 for p in "${packages[@]}"; do

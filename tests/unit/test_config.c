@@ -253,6 +253,23 @@ static void test_retention_shorter_than_window_refused(void **state)
                      0);
 }
 
+static void test_hook_choices(void **state)
+{
+    s_fixture_t *fx = *state;
+    assert_int_equal(s_load(fx, "[hook]\nquery = oracle\nmode = Monitor\naction = drop\n"
+                                "fail = closed\ntimeout_ms = 20\n"),
+                     0);
+    assert_int_equal(fx->cfg.hook.query, HOOK_QUERY_ORACLE);
+    assert_int_equal(fx->cfg.hook.mode, HOOK_MODE_MONITOR);
+    assert_int_equal(fx->cfg.hook.action, HOOK_ACTION_DROP);
+    assert_int_equal(fx->cfg.hook.fail, HOOK_FAIL_CLOSED);
+    assert_int_equal(fx->cfg.hook.timeout_ms, 20);
+    assert_int_equal(s_load(fx, "[hook]\naction = servfail\n"), -EINVAL);
+    assert_non_null(
+        strstr(fx->err, ":2: action: 'servfail' is not one of nxdomain, refused, drop"));
+    assert_int_equal(s_load(fx, "[hook]\ntimeout_ms = 0\n"), -EINVAL);
+}
+
 static void test_missing_file_refused(void **state)
 {
     (void)state;
@@ -278,6 +295,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_long_values, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_retention_shorter_than_window_refused, s_setup,
                                         s_teardown),
+        cmocka_unit_test_setup_teardown(test_hook_choices, s_setup, s_teardown),
         cmocka_unit_test(test_missing_file_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,166 @@
+-- lua/dnsoracle.lua - the dnsoracle hook for pdns-recursor 4.8 (LuaJIT).
+--
+-- In recursor.conf:   lua-dns-script=/usr/local/share/dnsoracle/dnsoracle.lua
+--
+-- Every query that misses the packet cache reaches preresolve(): the name is
+-- judged (by the in-process engine, or by a round trip to dnsoracled, as
+-- [hook] query says), and a bad name gets the configured action: NXDOMAIN
+-- (default), REFUSED or Drop. Monitor mode only logs. Settings come from the
+-- [hook] section of dnsoracle.conf ($DNSORACLE_CONF or
+-- /etc/dnsoracle/dnsoracle.conf), so one file configures the whole product.
+--
+-- Each recursor thread runs its own copy of this script (its own Lua state):
+-- its own connection to the oracle, verdict cache and copy of the lists.
+-- The resolver never waits on the oracle for more than timeout_ms, and after
+-- a timeout not at all for breaker_seconds: names then pass (fail = open,
+-- the default) or are refused (fail = closed) until the oracle is back.
+
+local cpath = os.getenv("DNSORACLE_LUA_CPATH")
+if cpath and cpath ~= "" then
+    package.cpath = cpath .. ";" .. package.cpath
+end
+
+local function log(level, msg)
+    pdnslog("dnsoracle: " .. msg, level)
+end
+
+local loaded, oracle = pcall(require, "dnsoracle_c")
+local h, err
+if loaded then
+    h, err = oracle.open(os.getenv("DNSORACLE_CONF"))
+else
+    err = tostring(oracle)
+end
+if not h then
+    -- A broken hook must not take the resolver down: say why, let all pass.
+    log(pdns.loglevels.Error, "disabled, every query passes: " .. tostring(err))
+end
+
+local S = h and h:settings() or {}
+local now = os.time()
+
+-- The verdict cache: two generations of at most cache_size/2 names each, so
+-- it is bounded without bookkeeping; an entry also expires after
+-- cache_seconds. Answers given while the oracle is away are not cached.
+local cache_new, cache_old, cache_n = {}, {}, 0
+local half = math.max(1, math.floor((S.cache_size or 0) / 2))
+
+local function cache_get(q)
+    local e = cache_new[q] or cache_old[q]
+    if e and e[3] > now then
+        return e
+    end
+    return nil
+end
+
+local function cache_put(q, good, reason)
+    if (S.cache_size or 0) == 0 then
+        return
+    end
+    if cache_n >= half then
+        cache_old, cache_new, cache_n = cache_new, {}, 0
+    end
+    cache_new[q] = { good, reason, now + S.cache_seconds }
+    cache_n = cache_n + 1
+end
+
+-- Rate-limited logging of what was blocked (per thread and second).
+local logged_second, logged, suppressed = 0, 0, 0
+local function log_blocked(q, reason, what)
+    if now ~= logged_second then
+        if suppressed > 0 then
+            log(pdns.loglevels.Warning, suppressed .. " more bad names not logged")
+        end
+        logged_second, logged, suppressed = now, 0, 0
+    end
+    if logged < S.log_per_second then
+        logged = logged + 1
+        log(pdns.loglevels.Warning, what .. " " .. q .. " (" .. reason .. ")")
+    else
+        suppressed = suppressed + 1
+    end
+end
+
+-- good, reason for a query name (presentation form, no final dot).
+local function verdict(q)
+    local e = cache_get(q)
+    if e then
+        return e[1], e[2]
+    end
+    local good, reason
+    if S.query == "local" then
+        good, reason = h:judge(q)
+    else
+        local listed = h:listed(q)
+        if listed == "blocklist" or listed == "droplist" then
+            good, reason = false, listed
+        elseif listed == "allowlist" then
+            good, reason = true, listed
+        else
+            good, reason = h:ask(q)
+            if good == nil then
+                -- The oracle is away (reason: timeout, breaker...).
+                return S.fail == "open", "oracle " .. reason
+            end
+        end
+    end
+    cache_put(q, good, reason)
+    return good, reason
+end
+
+local next_refresh = 0
+local function refresh()
+    local n, why = h:refresh()
+    if n then
+        next_refresh = now + S.refresh_seconds
+    else
+        -- Keep the lists we have; try again at the next maintenance call
+        -- after the breaker closes.
+        next_refresh = now + 1
+        if why ~= "breaker" then
+            log(pdns.loglevels.Warning, "cannot fetch the lists from " .. S.endpoint .. ": " .. why)
+        end
+    end
+end
+
+if h then
+    refresh()
+    log(pdns.loglevels.Info, string.format(
+        "loaded: config %s, oracle %s, query %s, mode %s, action %s, timeout %d ms, fail %s",
+        S.config_path, S.endpoint, S.query, S.mode, S.action, S.timeout_ms, S.fail))
+end
+
+function preresolve(dq)
+    if not h then
+        return false
+    end
+    now = os.time()
+    local q = dq.qname:toStringNoDot()
+    local good, reason = verdict(q)
+    if good then
+        return false
+    end
+    if S.mode == "monitor" then
+        log_blocked(q, reason, "would block")
+        return false
+    end
+    log_blocked(q, reason, S.action)
+    if S.action == "drop" then
+        -- pdns.DROP does not drop in 4.8: the policy kind does.
+        dq.appliedPolicy.policyKind = pdns.policykinds.Drop
+        return false
+    end
+    dq.rcode = S.action == "refused" and pdns.REFUSED or pdns.NXDOMAIN
+    return true
+end
+
+function maintenance()
+    if not h then
+        return
+    end
+    now = os.time()
+    h:flush()
+    if now >= next_refresh then
+        refresh()
+    end
+end

@@ -1,0 +1,450 @@
+/* lua/module.c - dnsoracle_c, the Lua module behind the pdns-recursor hook.
+ *
+ *   local oracle = require("dnsoracle_c")
+ *   local h = assert(oracle.open(config_path))   -- nil: $DNSORACLE_CONF or the default
+ *   h:settings()        -> table of the [hook] settings (and config_path)
+ *   h:judge(name)       -> good, reason     the engine and the lists, here
+ *   h:ask(name)         -> good, reason     a round trip to dnsoracled; nil, why
+ *   h:listed(name)      -> reason or nil    the local copy of the lists alone
+ *   h:refresh()         -> entries          fetch the lists from dnsoracled; nil, why
+ *   h:flush()           -> names sent       report queued good names to dnsoracled
+ *   h:stats()           -> table of counters
+ *
+ * One handle per Lua state, i.e. per recursor thread: it owns its ZeroMQ
+ * context and sockets, its engine and its copy of the lists, so threads share
+ * nothing. Two ways to judge a name, chosen by [hook] query:
+ *
+ * - local (default): the same engine as dnsoracled, in-process (about 1 us a
+ *   name), and the lists fetched from dnsoracled every refresh_seconds; the
+ *   good names are reported to dnsoracled in batches on a DEALER socket that
+ *   never waits, so it can store them and count names per domain for the
+ *   drop list. No round trip on the query path.
+ * - oracle: one synchronous round trip per name (REQ socket), bounded by
+ *   timeout_ms; a REQ socket that missed its reply is replaced.
+ *
+ * Either way a circuit breaker guards the oracle: after a timeout or a full
+ * send queue it is not contacted for breaker_seconds (ask returns nil,
+ * "breaker" at once), so a dead oracle costs one timeout per period per
+ * thread. Recovery is automatic when the period ends.
+ */
+#include <errno.h>
+#include <lauxlib.h>
+#include <lua.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zmq.h>
+
+#include "config.h"
+#include "engine.h"
+#include "lists.h"
+#include "name.h"
+
+#define S_META "dnsoracle_c.handle"
+#define S_REPORT_BATCH 256
+#define S_MAX_NAME 255
+
+typedef struct {
+    config_t cfg;
+    char config_path[1024];
+    engine_t *engine;
+    lists_t *lists; /* local copy; NULL until the first refresh */
+    void *ctx;
+    void *req;    /* asks and commands */
+    void *dealer; /* reports, never waited for */
+    double down_until;
+    /* good names waiting to be reported */
+    char report[S_REPORT_BATCH][S_MAX_NAME + 1];
+    size_t report_len[S_REPORT_BATCH];
+    int nreport;
+    /* counters */
+    uint64_t judged, asked, timeouts, breaker_skips, reported, report_dropped, refreshes;
+} s_handle_t;
+
+static double s_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void *s_socket(s_handle_t *h, int type)
+{
+    void *s = zmq_socket(h->ctx, type);
+    if (!s)
+        return NULL;
+    int zero = 0, hwm = 4 * S_REPORT_BATCH;
+    int64_t max = 1 << 20;
+    zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &max, sizeof max);
+    if (type == ZMQ_DEALER) {
+        /* Reports are best effort: with no connection, or 16 batches
+         * behind, a send fails at once and the names count as dropped. */
+        int one = 1;
+        hwm = 16;
+        zmq_setsockopt(s, ZMQ_IMMEDIATE, &one, sizeof one);
+    }
+    zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    if (zmq_connect(s, h->cfg.hook.endpoint) != 0) {
+        zmq_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* The oracle did not answer: replace the REQ socket, open the breaker. */
+static void s_trip(s_handle_t *h)
+{
+    h->timeouts++;
+    h->down_until = s_now() + h->cfg.hook.breaker_seconds;
+    if (h->req)
+        zmq_close(h->req);
+    h->req = s_socket(h, ZMQ_REQ);
+}
+
+/* Sends `n` frames on the REQ socket and receives the reply's first frame
+ * into buf (NUL-terminated); the rest of the reply is discarded. Returns the
+ * first frame's length, -EAGAIN while the breaker is open, -ETIMEDOUT. */
+static int s_roundtrip(s_handle_t *h, const char *const *frames, const size_t *lens, int n,
+                       char *buf, size_t cap, int timeout_ms)
+{
+    if (s_now() < h->down_until) {
+        h->breaker_skips++;
+        return -EAGAIN;
+    }
+    if (!h->req && !(h->req = s_socket(h, ZMQ_REQ)))
+        return -ENOTCONN;
+    for (int i = 0; i < n; i++)
+        if (zmq_send(h->req, frames[i], lens[i], (i + 1 < n ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT) <
+            0) {
+            s_trip(h);
+            return -ETIMEDOUT;
+        }
+    zmq_pollitem_t item = {h->req, 0, ZMQ_POLLIN, 0};
+    if (zmq_poll(&item, 1, timeout_ms) <= 0) {
+        s_trip(h);
+        return -ETIMEDOUT;
+    }
+    int got = zmq_recv(h->req, buf, cap - 1, 0);
+    if (got < 0) {
+        s_trip(h);
+        return -ETIMEDOUT;
+    }
+    got = got < (int)cap - 1 ? got : (int)cap - 1;
+    buf[got] = 0;
+    int more = 0;
+    size_t sz = sizeof more;
+    while (zmq_getsockopt(h->req, ZMQ_RCVMORE, &more, &sz) == 0 && more) {
+        char skip[8];
+        if (zmq_recv(h->req, skip, sizeof skip, 0) < 0)
+            break;
+    }
+    return got;
+}
+
+static s_handle_t *s_check(lua_State *L) { return luaL_checkudata(L, 1, S_META); }
+
+/* Reads what dnsoracled sent back on the DEALER (the verdicts of reported
+ * names: not needed, but they must not pile up). */
+static void s_drain(s_handle_t *h)
+{
+    char buf[16];
+    while (h->dealer && zmq_recv(h->dealer, buf, sizeof buf, ZMQ_DONTWAIT) >= 0)
+        ;
+}
+
+static int s_flush_reports(s_handle_t *h)
+{
+    s_drain(h);
+    if (h->nreport == 0)
+        return 0;
+    int n = h->nreport;
+    h->nreport = 0;
+    if (s_now() < h->down_until || !h->dealer) {
+        h->report_dropped += (uint64_t)n;
+        return 0;
+    }
+    /* A DEALER talks to the ROUTER as a REQ would: an empty frame first. */
+    if (zmq_send(h->dealer, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+        h->report_dropped += (uint64_t)n; /* no connection or queue full */
+        return 0;
+    }
+    for (int i = 0; i < n; i++)
+        zmq_send(h->dealer, h->report[i], h->report_len[i], i + 1 < n ? ZMQ_SNDMORE : 0);
+    h->reported += (uint64_t)n;
+    return n;
+}
+
+/* The verdict of the lists for a parsed name, applied to *v as dnsoracled
+ * does: block beats everything, drop beats all but an allow, allow makes a
+ * name good. */
+static void s_apply_lists(const s_handle_t *h, const name_t *name, verdict_t *v)
+{
+    if (!h->lists)
+        return;
+    reason_t r = lists_check(h->lists, name);
+    if (r == REASON_BLOCKLIST || (r == REASON_DROPLIST && v->reason_id != REASON_ALLOWLIST)) {
+        v->good = false;
+        v->reason_id = r;
+    } else if (r == REASON_ALLOWLIST) {
+        v->good = true;
+        v->reason_id = r;
+    }
+    v->reason = engine_reason_name(v->reason_id);
+}
+
+static int l_judge(lua_State *L)
+{
+    s_handle_t *h = s_check(L);
+    size_t len;
+    const char *q = luaL_checklstring(L, 2, &len);
+    verdict_t v = {.good = false, .reason_id = REASON_INVALID};
+    name_t name;
+    if (len <= S_MAX_NAME && name_parse(q, len, &name) == 0) {
+        engine_check_name(h->engine, &name, &v);
+        s_apply_lists(h, &name, &v);
+    }
+    v.reason = engine_reason_name(v.reason_id);
+    h->judged++;
+    if (v.good && v.reason_id == REASON_OK) {
+        memcpy(h->report[h->nreport], q, len);
+        h->report_len[h->nreport++] = len;
+        if (h->nreport == S_REPORT_BATCH)
+            s_flush_reports(h);
+    }
+    lua_pushboolean(L, v.good);
+    lua_pushstring(L, v.reason);
+    return 2;
+}
+
+static int l_listed(lua_State *L)
+{
+    s_handle_t *h = s_check(L);
+    size_t len;
+    const char *q = luaL_checklstring(L, 2, &len);
+    name_t name;
+    if (!h->lists || len > S_MAX_NAME || name_parse(q, len, &name) != 0)
+        return 0;
+    reason_t r = lists_check(h->lists, &name);
+    if (r == REASON_OK)
+        return 0;
+    lua_pushstring(L, engine_reason_name(r));
+    return 1;
+}
+
+static int s_fail(lua_State *L, int rc)
+{
+    lua_pushnil(L);
+    lua_pushstring(L, rc == -EAGAIN      ? "breaker"
+                      : rc == -ETIMEDOUT ? "timeout"
+                      : rc == -ENOTCONN  ? "unreachable"
+                                         : "bad reply");
+    return 2;
+}
+
+static int l_ask(lua_State *L)
+{
+    s_handle_t *h = s_check(L);
+    size_t len;
+    const char *q = luaL_checklstring(L, 2, &len);
+    char buf[16];
+    h->asked++;
+    int rc = s_roundtrip(h, &q, &len, 1, buf, sizeof buf, (int)h->cfg.hook.timeout_ms);
+    if (rc < 0)
+        return s_fail(L, rc);
+    bool good = strcmp(buf, "true") == 0;
+    if (!good && strcmp(buf, "false") != 0)
+        return s_fail(L, -EPROTO);
+    lua_pushboolean(L, good);
+    lua_pushstring(L, "oracle");
+    return 2;
+}
+
+static int l_refresh(lua_State *L)
+{
+    s_handle_t *h = s_check(L);
+    size_t cap = 1 << 20;
+    char *buf = malloc(cap); /* every 10 s or so: not worth keeping */
+    const char *cmd = "\0lists";
+    size_t len = 6;
+    if (!buf)
+        return luaL_error(L, "dnsoracle_c: out of memory");
+    /* The list can be long: allow a little more than one query's time. */
+    int rc = s_roundtrip(h, &cmd, &len, 1, buf, cap, 4 * (int)h->cfg.hook.timeout_ms);
+    lists_t *l = rc < 0 ? NULL : lists_new();
+    if (!l) {
+        free(buf);
+        return rc < 0 ? s_fail(L, rc) : luaL_error(L, "dnsoracle_c: out of memory");
+    }
+    size_t entries = 0;
+    for (char *line = buf, *nl; *line; line = nl + 1) {
+        nl = strchr(line, '\n');
+        if (!nl)
+            break;
+        *nl = 0;
+        char *sp = strchr(line, ' ');
+        if (!sp)
+            continue;
+        *sp = 0;
+        int kind = lists_kind_parse(line);
+        if (kind >= 0 && lists_add(l, (list_kind_t)kind, sp + 1) == 0)
+            entries++;
+    }
+    free(buf);
+    lists_destroy(&h->lists);
+    h->lists = l;
+    h->refreshes++;
+    lua_pushinteger(L, (lua_Integer)entries);
+    return 1;
+}
+
+static int l_flush(lua_State *L)
+{
+    s_handle_t *h = s_check(L);
+    lua_pushinteger(L, s_flush_reports(h));
+    return 1;
+}
+
+static const char *const s_words[][4] = {
+    {"local", "oracle", NULL, NULL},
+    {"enforce", "monitor", NULL, NULL},
+    {"nxdomain", "refused", "drop", NULL},
+    {"open", "closed", NULL, NULL},
+};
+
+static int l_settings(lua_State *L)
+{
+    s_handle_t *h = s_check(L);
+    const config_t *c = &h->cfg;
+    lua_newtable(L);
+#define S_SET_STR(k, v) (lua_pushstring(L, v), lua_setfield(L, -2, k))
+#define S_SET_NUM(k, v) (lua_pushnumber(L, (lua_Number)(v)), lua_setfield(L, -2, k))
+    S_SET_STR("config_path", h->config_path);
+    S_SET_STR("endpoint", c->hook.endpoint);
+    S_SET_STR("query", s_words[0][c->hook.query]);
+    S_SET_STR("mode", s_words[1][c->hook.mode]);
+    S_SET_STR("action", s_words[2][c->hook.action]);
+    S_SET_STR("fail", s_words[3][c->hook.fail]);
+    S_SET_NUM("timeout_ms", c->hook.timeout_ms);
+    S_SET_NUM("breaker_seconds", c->hook.breaker_seconds);
+    S_SET_NUM("cache_size", c->hook.cache_size);
+    S_SET_NUM("cache_seconds", c->hook.cache_seconds);
+    S_SET_NUM("refresh_seconds", c->hook.refresh_seconds);
+    S_SET_NUM("log_per_second", c->hook.log_per_second);
+    return 1;
+}
+
+static int l_stats(lua_State *L)
+{
+    s_handle_t *h = s_check(L);
+    lua_newtable(L);
+    S_SET_NUM("judged", h->judged);
+    S_SET_NUM("asked", h->asked);
+    S_SET_NUM("timeouts", h->timeouts);
+    S_SET_NUM("breaker_skips", h->breaker_skips);
+    S_SET_NUM("reported", h->reported);
+    S_SET_NUM("report_dropped", h->report_dropped);
+    S_SET_NUM("refreshes", h->refreshes);
+    S_SET_NUM("list_entries", h->lists ? lists_size(h->lists, LIST_DROP) +
+                                             lists_size(h->lists, LIST_BLOCK) +
+                                             lists_size(h->lists, LIST_ALLOW)
+                                       : 0);
+    lua_pushboolean(L, s_now() < h->down_until);
+    lua_setfield(L, -2, "breaker_open");
+    return 1;
+#undef S_SET_STR
+#undef S_SET_NUM
+}
+
+static int l_gc(lua_State *L)
+{
+    s_handle_t *h = s_check(L);
+    if (h->req)
+        zmq_close(h->req);
+    if (h->dealer)
+        zmq_close(h->dealer);
+    if (h->ctx)
+        zmq_ctx_term(h->ctx);
+    engine_destroy(&h->engine);
+    lists_destroy(&h->lists);
+    h->req = h->dealer = h->ctx = NULL;
+    return 0;
+}
+
+/* open([config_path]): nil uses $DNSORACLE_CONF, else the default path; a
+ * missing default file means every default (the hook then still works with
+ * a standard oracle on tcp://127.0.0.1:5555). */
+static int l_open(lua_State *L)
+{
+    const char *path = luaL_optstring(L, 1, NULL);
+    bool explicit_path = path != NULL;
+    if (!path || !path[0]) {
+        path = getenv("DNSORACLE_CONF");
+        explicit_path = path && path[0];
+        if (!explicit_path)
+            path = config_default_path();
+    }
+    s_handle_t *h = lua_newuserdata(L, sizeof *h);
+    memset(h, 0, sizeof *h);
+    luaL_getmetatable(L, S_META);
+    lua_setmetatable(L, -2);
+    snprintf(h->config_path, sizeof h->config_path, "%s", path);
+    char err[1024];
+    FILE *probe = fopen(path, "r");
+    if (probe || explicit_path) {
+        if (probe)
+            fclose(probe);
+        if (config_load(path, &h->cfg, err, sizeof err) != 0) {
+            lua_pushnil(L);
+            lua_pushstring(L, err);
+            return 2;
+        }
+    } else {
+        config_defaults(&h->cfg);
+        snprintf(h->config_path, sizeof h->config_path, "(defaults: %s not found)", path);
+    }
+    h->engine = engine_new(&h->cfg.engine, err, sizeof err);
+    if (!h->engine) {
+        lua_pushnil(L);
+        lua_pushstring(L, err);
+        return 2;
+    }
+    h->ctx = zmq_ctx_new();
+    if (h->ctx) {
+        zmq_ctx_set(h->ctx, ZMQ_IO_THREADS, 1);
+        h->req = s_socket(h, ZMQ_REQ);
+        h->dealer = s_socket(h, ZMQ_DEALER);
+    }
+    if (!h->req || !h->dealer) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "cannot open %s: %s", h->cfg.hook.endpoint, zmq_strerror(errno));
+        return 2;
+    }
+    return 1;
+}
+
+/* The entry point require("dnsoracle_c") looks for. */
+int luaopen_dnsoracle_c(lua_State *L);
+
+int luaopen_dnsoracle_c(lua_State *L)
+{
+    static const luaL_Reg methods[] = {
+        {"judge", l_judge}, {"ask", l_ask},           {"listed", l_listed}, {"refresh", l_refresh},
+        {"flush", l_flush}, {"settings", l_settings}, {"stats", l_stats},   {NULL, NULL},
+    };
+    static const luaL_Reg functions[] = {{"open", l_open}, {NULL, NULL}};
+    luaL_newmetatable(L, S_META);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, l_gc);
+    lua_setfield(L, -2, "__gc");
+    luaL_register(L, NULL, methods);
+    lua_pop(L, 1);
+    lua_newtable(L);
+    luaL_register(L, NULL, functions);
+    return 1;
+}
