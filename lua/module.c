@@ -273,8 +273,9 @@ static int l_refresh(lua_State *L)
     size_t len = 6;
     if (!buf)
         return luaL_error(L, "dnsoracle_c: out of memory");
-    /* The list can be long: allow a little more than one query's time. */
-    int rc = s_roundtrip(h, &cmd, &len, 1, buf, cap, 4 * (int)h->cfg.hook.timeout_ms);
+    /* It runs in the recursor thread (maintenance()), so it gets no more
+     * time than a query would: a dead oracle must not stall resolution. */
+    int rc = s_roundtrip(h, &cmd, &len, 1, buf, cap, (int)h->cfg.hook.timeout_ms);
     lists_t *l = rc < 0 ? NULL : lists_new();
     if (!l) {
         free(buf);

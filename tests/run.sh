@@ -18,7 +18,7 @@ top=$(pwd)
 
 packages=(cmake make gcc pkg-config clang-format git libzmq3-dev libsystemd-dev
     libpsl-dev publicsuffix libinih-dev libbsd-dev libcmocka-dev libmariadb-dev mariadb-server
-    libluajit-5.1-dev luajit)
+    libluajit-5.1-dev luajit pdns-recursor nsd dns2tcp iodine socat dnsutils dnsperf)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -11,6 +11,7 @@ cleanup() {
             wait "$pid" 2>/dev/null
         fi
     done
+    if declare -f e2e_cleanup >/dev/null; then e2e_cleanup; fi
     if declare -f db_cleanup >/dev/null; then db_cleanup; fi
     rm -rf "$tmp"
 }
