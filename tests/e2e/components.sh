@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/e2e/components.sh - the real components around dnsoracle for
 # end-to-end tests: nsd serving example.test, pdns-recursor 4.8 with a Lua
 # hook, a dns2tcp tunnel and an iodine tunnel behind the recursor. Source it
@@ -22,16 +23,17 @@
 # Set by the functions: nsd_pid, rec_pid, rec_dir, echo_pid, dns2tcpd_pid.
 # Environment: E2E_MAX_SECONDS (default 1800) bounds every daemon's life.
 
+# shellcheck disable=SC2154 # tmp comes from lib.sh
 e2e_dir=$tmp/e2e
 mkdir -p "$e2e_dir"
 : >"$e2e_dir/pids"
 e2e_max_seconds=${E2E_MAX_SECONDS:-1800}
 e2e_used_ports=
-nsd_pid= rec_pid= rec_dir= echo_pid= dns2tcpd_pid=
+nsd_pid='' rec_pid='' rec_dir='' echo_pid='' dns2tcpd_pid=''
 
-# e2e_port_in_use PORT [ADDR]: true when a TCP or UDP socket (IPv4 or IPv6)
-# in this network namespace has local port PORT; with ADDR (IPv4), only one
-# bound to ADDR or to a wildcard address counts.
+# e2e_port_in_use PORT [ADDR]: true when a listening TCP socket or a UDP
+# socket (IPv4 or IPv6) in this network namespace has local port PORT; with
+# ADDR (IPv4), only one bound to ADDR or to a wildcard address counts.
 e2e_port_in_use() {
     local hexport hexaddr=
     hexport=$(printf '%04X' "$1")
@@ -43,12 +45,13 @@ e2e_port_in_use() {
     fi
     awk -v p="$hexport" -v a="$hexaddr" '
         FNR > 1 { split($2, la, ":")
-                  if (la[2] != p) next
+                  if (la[2] != p || (FILENAME ~ /tcp/ && $4 != "0A")) next
                   if (a == "" || la[1] == a || la[1] ~ /^0+$/) { found = 1; exit } }
         END { exit !found }' /proc/net/tcp /proc/net/udp /proc/net/tcp6 /proc/net/udp6 2>/dev/null
 }
 
-# e2e_free_port: a loopback port free for TCP and UDP and not handed out before.
+# e2e_free_port VAR: sets VAR to a loopback port free for TCP and UDP and
+# not handed out before (not a $(...) function: it must remember its ports).
 e2e_free_port() {
     local p
     for _ in $(seq 1 50); do
@@ -56,7 +59,7 @@ e2e_free_port() {
         case " $e2e_used_ports " in *" $p "*) continue ;; esac
         e2e_port_in_use "$p" && continue
         e2e_used_ports="$e2e_used_ports $p"
-        echo "$p"
+        printf -v "$1" %s "$p"
         return 0
     done
     return 1
@@ -68,6 +71,7 @@ e2e_starttime() {
     local stat
     stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
     stat=${stat##*) }
+    # shellcheck disable=SC2086 # split into fields
     set -- $stat
     echo "${20}"
 }
@@ -91,6 +95,7 @@ e2e_descendants() { # PID: its descendants, deepest first
         read -r line 2>/dev/null <"$f" || continue
         pid=${line%% *}
         line=${line##*) }
+        # shellcheck disable=SC2086 # split into fields
         set -- "$1" $line
         kids[$3]+=" $pid"
     done
@@ -112,6 +117,7 @@ e2e_kill() {
     [ -n "$pid" ] || return 0
     if e2e_alive "$pid"; then
         all="$(e2e_descendants "$pid") $pid"
+        # shellcheck disable=SC2086 # a list of pids
         kill -TERM $all 2>/dev/null
         for _ in $(seq 1 "$tenths"); do
             e2e_alive "$pid" || break
@@ -154,13 +160,13 @@ if ! declare -f cleanup | grep -q e2e_cleanup; then
 fi
 
 # e2e_run LOG CMD...: starts CMD in the background under `timeout`, stdin
-# from /dev/null, stdout and stderr appended to LOG; records and prints its
-# pid (that of timeout, which passes SIGTERM on to CMD).
-# Use as: e2e_run LOG CMD... ; pid=$e2e_last_pid
+# from ${e2e_stdin:-/dev/null}, stdout and stderr appended to LOG; records
+# its pid (that of timeout, which passes SIGTERM on to CMD) and sets
+# e2e_last_pid to it.
 e2e_run() {
     local log=$1
     shift
-    timeout -k 5 "$e2e_max_seconds" "$@" </dev/null >>"$log" 2>&1 &
+    timeout -k 5 "$e2e_max_seconds" "$@" <>"${e2e_stdin:-/dev/null}" >>"$log" 2>&1 &
     e2e_last_pid=$!
     e2e_track "$e2e_last_pid"
 }
@@ -177,19 +183,29 @@ e2e_udp_listening() {
     fi 2>/dev/null | awk -v p="$hexport" 'FNR > 1 { split($2, la, ":"); if (la[2] == p) f = 1 } END { exit !f }'
 }
 
-nsd_port=$(e2e_free_port)
-rec_port=$(e2e_free_port)
-dns2tcp_port=$(e2e_free_port)
-iodine_port=$(e2e_free_port)
-echo_port=$(e2e_free_port)
-rec_addr53=
-for a in 127.0.0.3 $(seq -f '127.53.0.%g' 1 50); do
-    if ! e2e_port_in_use 53 "$a"; then
-        rec_addr53=$a
-        break
+e2e_free_port nsd_port
+e2e_free_port rec_port
+e2e_free_port dns2tcp_port
+e2e_free_port iodine_port
+e2e_free_port echo_port
+# e2e_pick_addr53: keeps $rec_addr53 while port 53 on it is free, else sets
+# it to the first free one of 127.0.0.3, 127.53.0.1 ... 127.53.0.50.
+e2e_pick_addr53() {
+    local a
+    if [ -n "$rec_addr53" ] && ! e2e_port_in_use 53 "$rec_addr53"; then
+        return 0
     fi
-done
-unset a
+    for a in 127.0.0.3 $(seq -f '127.53.0.%g' 1 50); do
+        if ! e2e_port_in_use 53 "$a"; then
+            rec_addr53=$a
+            return 0
+        fi
+    done
+    echo "no free 127.x address for port 53 (tried 127.0.0.3, 127.53.0.1-50)" >&2
+    return 1
+}
+rec_addr53=''
+e2e_pick_addr53
 
 # ---------------------------------------------------------------- nsd
 
@@ -262,7 +278,7 @@ nsd_stop() {
 # Waits (at most 10 s) until it answers www.example.test (so nsd must run).
 # Sets rec_pid and rec_dir; output goes to $tmp/recursor.log.
 recursor_start() {
-    local lua=$1 line
+    local lua=$1 line attempt logsize
     shift
     rec_dir=$e2e_dir/recursor
     mkdir -p "$rec_dir"
@@ -271,37 +287,46 @@ recursor_start() {
         return 1
     fi
     lua=$(realpath "$lua")
-    if [ -z "$rec_addr53" ] || e2e_port_in_use 53 "$rec_addr53"; then
-        echo "recursor_start: no free 127.x address for port 53 (tried 127.0.0.3, 127.53.0.1-50)" >&2
-        return 1
-    fi
-    {
-        echo "config-dir=$rec_dir"
-        echo "socket-dir=$rec_dir"
-        echo "local-address=127.0.0.1:$rec_port, $rec_addr53:53"
-        echo "daemon=no"
-        echo "write-pid=no"
-        echo "disable-syslog=yes"
-        echo "threads=2"
-        echo "hint-file=no"
-        echo "dnssec=off"
-        echo "qname-minimization=no"
-        echo "security-poll-suffix="
-        echo "disable-packetcache=yes"
-        echo "lua-dns-script=$lua"
-        echo "forward-zones=example.test=127.0.0.1:$nsd_port, tun.example.test=127.0.0.1:$dns2tcp_port, i.example.test=127.0.0.1:$iodine_port"
-        for line in "$@"; do
-            echo "$line"
+    touch "$tmp/recursor.log"
+    # Another test may take port 53 on $rec_addr53 (or $rec_port) between
+    # the check and the bind: then pick again and retry, at most 3 times.
+    for attempt in 1 2 3; do
+        e2e_pick_addr53 || return 1
+        if e2e_port_in_use "$rec_port"; then e2e_free_port rec_port || return 1; fi
+        {
+            echo "config-dir=$rec_dir"
+            echo "socket-dir=$rec_dir"
+            echo "local-address=127.0.0.1:$rec_port, $rec_addr53:53"
+            echo "reuseport=no" # a second recursor on the address must fail, not share it
+            echo "daemon=no"
+            echo "write-pid=no"
+            echo "disable-syslog=yes"
+            echo "threads=2"
+            echo "hint-file=no"
+            echo "dnssec=off"
+            echo "qname-minimization=no"
+            echo "security-poll-suffix="
+            echo "disable-packetcache=yes"
+            echo "lua-dns-script=$lua"
+            echo "forward-zones=example.test=127.0.0.1:$nsd_port, tun.example.test=127.0.0.1:$dns2tcp_port, i.example.test=127.0.0.1:$iodine_port"
+            for line in "$@"; do
+                echo "$line"
+            done
+        } >"$rec_dir/recursor.conf"
+        logsize=$(stat -c %s "$tmp/recursor.log")
+        e2e_run "$tmp/recursor.log" pdns_recursor --config-dir="$rec_dir"
+        rec_pid=$e2e_last_pid
+        for _ in $(seq 1 100); do
+            if [ "$(dig @127.0.0.1 -p "$rec_port" www.example.test +short +time=1 +tries=1 2>/dev/null)" == 198.51.100.10 ]; then
+                return 0
+            fi
+            e2e_alive "$rec_pid" || break
+            sleep 0.1
         done
-    } >"$rec_dir/recursor.conf"
-    e2e_run "$tmp/recursor.log" pdns_recursor --config-dir="$rec_dir"
-    rec_pid=$e2e_last_pid
-    for _ in $(seq 1 100); do
-        if [ "$(dig @127.0.0.1 -p "$rec_port" www.example.test +short +time=1 +tries=1 2>/dev/null)" == 198.51.100.10 ]; then
-            return 0
-        fi
-        e2e_alive "$rec_pid" || break
-        sleep 0.1
+        e2e_kill "$rec_pid"
+        rec_pid=''
+        tail -c +$((logsize + 1)) "$tmp/recursor.log" | grep -q 'ddress already in use' || break
+        echo "recursor_start: an address was taken (attempt $attempt), retrying" >&2
     done
     echo "pdns_recursor did not start or does not resolve www.example.test; its log:" >&2
     tail -30 "$tmp/recursor.log" >&2
@@ -340,13 +365,18 @@ chroot = $d/chroot
 domain = tun.example.test
 resources = echo:127.0.0.1:$echo_port
 EOF
-    e2e_run "$d/dns2tcpd.log" dns2tcpd -F -d "${DNS2TCPD_DEBUG:-1}" -f "$d/dns2tcpd.conf"
+    # In the foreground dns2tcpd select()s on its stdin: /dev/null (always
+    # readable) would make it spin at 100% CPU. A FIFO it holds open for
+    # reading and writing is never readable and never at EOF.
+    rm -f "$d/stdin"
+    mkfifo "$d/stdin"
+    e2e_stdin=$d/stdin e2e_run "$d/dns2tcpd.log" dns2tcpd -F -d "${DNS2TCPD_DEBUG:-1}" -f "$d/dns2tcpd.conf"
     dns2tcpd_pid=$e2e_last_pid
     for _ in $(seq 1 50); do
         if e2e_udp_listening "$dns2tcp_port" && (exec 3<>"/dev/tcp/127.0.0.1/$echo_port") 2>/dev/null; then
             return 0
         fi
-        e2e_alive "$dns2tcpd_pid" && e2e_alive "$echo_pid" || break
+        if ! e2e_alive "$dns2tcpd_pid" || ! e2e_alive "$echo_pid"; then break; fi
         sleep 0.1
     done
     echo "dns2tcpd or the echo server did not start:" >&2
@@ -357,7 +387,7 @@ EOF
 dns2tcp_stop() {
     e2e_kill "$dns2tcpd_pid"
     e2e_kill "$echo_pid"
-    dns2tcpd_pid= echo_pid=
+    dns2tcpd_pid='' echo_pid=''
 }
 
 # dns2tcp_transfer BYTES [SECONDS]: dns2tcpc through the recursor
@@ -372,7 +402,7 @@ dns2tcp_transfer() {
     mkdir -p "$d"
     head -c "$bytes" /dev/urandom >"$in"
     : >"$out"
-    lp=$(e2e_free_port) || { echo "fail: no free port"; return 1; }
+    e2e_free_port lp || { echo "fail: no free port"; return 1; }
     s=$(date +%s%N)
     timeout -k 2 "$limit" dns2tcpc -z tun.example.test -r echo -l "$lp" "$rec_addr53" \
         </dev/null >"$d/dns2tcpc.log" 2>&1 &
@@ -390,14 +420,14 @@ dns2tcp_transfer() {
     else
         cat "$in" >&5 &
         wpid=$!
-        timeout "$limit" head -c "$bytes" <&5 >"$out"
+        timeout "$limit" head -c "$bytes" <&5 >"$out" 2>>"$d/dns2tcpc.log"
         e=$(date +%s%N)
         exec 5>&-
         e2e_kill "$wpid" 10
         got=$(stat -c %s "$out")
         echo $(((e - s) / 1000000)) >"$e2e_dir/dns2tcp.ms"
         if [ "$got" -ne "$bytes" ]; then
-            reason="$got of $bytes bytes came back within ${limit}s"
+            reason="$got of $bytes bytes came back in $(((e - s) / 1000000)) ms (limit ${limit}s); $(tail -2 "$d/dns2tcpc.log" | tr '\n' ' ')"
         elif ! cmp -s "$in" "$out"; then
             reason="the bytes that came back differ"
         fi
@@ -412,10 +442,15 @@ dns2tcp_transfer() {
 
 # ---------------------------------------------------------------- iodine
 
-# iodine_check [SECONDS]: an iodine tunnel through the recursor. Prints
-# "connected" when the iodine client finished its handshake (and its tun
-# device has its tunnel address) within SECONDS (default 30, setup included),
-# else "failed" (details in $e2e_dir/iodine/*.log). Ends all it started.
+# iodine_check [SECONDS [IODINE_OPTION...]]: an iodine tunnel through the
+# recursor. Prints "connected" when the iodine client finished its handshake
+# (and its tun device has its tunnel address) within SECONDS (default 30,
+# setup and teardown included), else "failed" (details in
+# $e2e_dir/iodine/*.log). Ends all it started. IODINE_OPTIONs go to the
+# client before its arguments, e.g. `-m 900` skips the downstream fragment
+# size probe (about 5 s of the 6 s a default connection takes here: answers
+# over the recursor's 1232-byte UDP limit never arrive), `-T TXT` another
+# query type.
 #
 # Design: iodined and the iodine client each need a tun device, so each runs
 # in a network namespace of its own (unshare -n, kept by a `sleep` holder);
@@ -428,10 +463,11 @@ dns2tcp_transfer() {
 # The client's query path is thus: iodine -> bridge -> recursor (Lua hook)
 # -> bridge -> iodined, and no tunnel address exists in this namespace.
 iodine_check() {
-    local limit=${1:-30} d=$e2e_dir/iodine hs hc s pids= p state=failed left
+    local limit=${1:-30} d=$e2e_dir/iodine hs hc s pids='' p state=failed left
+    shift $(($# > 0 ? 1 : 0))
     rm -rf "$d"
     mkdir -p "$d"
-    s=$(date +%s)
+    s=$(date +%s%N)
     # Namespace holders: their sleep bounds them even if nothing else does.
     unshare -n -- sleep $((limit + 30)) </dev/null >/dev/null 2>&1 &
     hs=$!
@@ -484,10 +520,11 @@ iodine_check() {
                 e2e_udp_listening "$iodine_port" && break
             sleep 0.1
         done
-        left=$((limit - ($(date +%s) - s)))
+        # What is left of the time limit, less 1 s for the teardown.
+        left=$((limit * 1000 - ($(date +%s%N) - s) / 1000000 - 1000))
         if [ "$left" -gt 0 ]; then
-            timeout -k 2 "$left" nsenter -t "$hc" -n \
-                iodine -f -r -P e2esecret 127.0.0.1 i.example.test \
+            timeout -k 1 "$((left / 1000)).$(printf %03d $((left % 1000)))" nsenter -t "$hc" -n \
+                iodine -f -r -P e2esecret "$@" 127.0.0.1 i.example.test \
                 </dev/null >"$d/iodine.log" 2>&1 &
             p=$!
             e2e_track "$p"

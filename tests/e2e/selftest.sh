@@ -6,11 +6,13 @@
 # dnsutils. Exits 77 (skipped) when not root.
 set -uo pipefail
 here=$(dirname "$0")
+# shellcheck source=tests/integration/lib.sh
 . "$here/../integration/lib.sh"
 if [ "$(id -u)" -ne 0 ]; then
     echo "selftest: needs root" >&2
     exit 77
 fi
+# shellcheck source=tests/e2e/components.sh
 . "$here/components.sh"
 
 nsd_start || exit 1

@@ -52,12 +52,20 @@ export DNSORACLE_LUA_CPATH="$build/lua/?.so"
 nsd_start || exit 1
 dns2tcp_start || exit 1
 
+# A sanitizer build's module needs the sanitizer runtimes loaded first: the
+# recursor gets them preloaded, so the hook's C code is checked in the real
+# recursor (leak checking off: that would judge the recursor's own memory).
+preload=
+if ldd "$build/lua/dnsoracle_c.so" | grep -q libasan; then
+    preload="$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libubsan.so)"
+fi
 # with_hook [KEY=VALUE...]: (re)starts the recursor with the hook and those
 # [hook] settings.
 with_hook() {
     [ -n "$rec_pid" ] && recursor_stop
     hook_conf "$tmp/hook.conf" "$@"
-    DNSORACLE_CONF=$tmp/hook.conf recursor_start "$top/lua/dnsoracle.lua"
+    DNSORACLE_CONF=$tmp/hook.conf LD_PRELOAD=$preload ASAN_OPTIONS=detect_leaks=0 \
+        recursor_start "$top/lua/dnsoracle.lua"
 }
 ask() { # ask NAME [TYPE]: the answer's status and first record
     local out
