@@ -81,6 +81,8 @@ out=$("$probe" "$endpoint" send c:explain new.busy.test | cut -f1,2)
 check "... with the reason droplist" $'false\tdroplist' "$out"
 check "a domain under the threshold is not" true "$("$probe" "$endpoint" send new.quiet.test)"
 check "an allow-listed domain never is" true "$("$probe" "$endpoint" send new.trusted.test)"
+check "the lists command gives the hook the drop list" yes \
+    "$("$probe" "$endpoint" send c:lists | grep -qx 'drop busy.test' && echo yes)"
 check "the drop entry says why" "busy.test auto 7 names in 3600 s" \
     "$(db_sql dns -e "SELECT domain, added_by, reason FROM lists WHERE kind = 'drop'" | tr '\t' ' ')"
 
