@@ -1,41 +1,291 @@
 #!/usr/bin/env bash
-# install.sh - builds dnsoracle, installs it and runs the service, on a
-# Debian 12 machine. Run it again to upgrade.
+# install.sh - installs dnsoracle on a Debian 12 machine, runs the service and
+# wires the hook into pdns-recursor. Run it again to upgrade: what is already
+# in place is left alone, and it says so.
 #
-#   sudo ./install.sh
+#   sudo ./install.sh [--with-recursor] [--force]
+#   sudo ./install.sh --uninstall [--purge]
 #   PREFIX=/opt/dnsoracle sudo ./install.sh
 #
-# 1. installs the packages it needs (apt-get);
-# 2. builds a release build in ./build-release and installs the programs
-#    under $PREFIX (default /usr/local): sbin/dnsoracled,
-#    bin/dnsoracle_client, bin/dnsoracle_score, bin/dnsoracle_train;
-# 3. creates the system user dnsoracle;
-# 4. writes /etc/dnsoracle/dnsoracle.conf and allowlist.txt only when absent
-#    (an upgrade never overwrites your edits; the shipped versions are put
-#    beside them as *.dist);
-# 5. sets up the database (when [database] enabled = true, the default, and
-#    the host is this machine): installs and starts MariaDB if needed,
-#    creates the database, its tables (sql/migrate.sh) and the user
-#    dnsoracle with a random password, written only into the config file;
-#    an existing password is kept, so running this again changes nothing;
-# 6. starts dnsoracled: with systemd, as the unit dnsoracled.service
-#    (enabled, restarted on upgrade); without systemd (containers), in the
-#    background as user dnsoracle, logging to /var/log/dnsoracle/, pid in
-#    /run/dnsoracle/dnsoracled.pid;
-# 7. waits until it answers on its endpoint.
+# 1. checks: root, Debian-like, port 5555 not taken by something else;
+# 2. installs the packages it needs (apt-get), pdns-recursor too with
+#    --with-recursor;
+# 3. builds a release build in ./build-release and installs it under $PREFIX
+#    (default /usr/local): sbin/dnsoracled, bin/dnsoracle_client (and the
+#    offline tools), the hook share/dnsoracle/dnsoracle.lua and its module
+#    lib/lua/5.1/dnsoracle_c.so, the SQL files, the unit, the man pages;
+# 4. creates the system user dnsoracle; writes /etc/dnsoracle/dnsoracle.conf
+#    (root:dnsoracle 0640) and allowlist.txt only when absent;
+# 5. sets up the database when [database] is local: starts MariaDB if
+#    needed, creates the database, its tables and the user dnsoracle with a
+#    random password written only into the config file;
+# 6. starts dnsoracled: with systemd as dnsoracle.service; without systemd
+#    (containers) in the background as user dnsoracle, pid in
+#    /run/dnsoracle/dnsoracled.pid, log in /var/log/dnsoracle/, unsupervised;
+# 7. when pdns-recursor is installed: adds lua-dns-script to its
+#    configuration (a file in its include-dir, or two marked lines at the end
+#    of recursor.conf; a backup is kept), refusing if another Lua script is
+#    configured unless --force (which comments that line out), lets the pdns
+#    user read dnsoracle.conf, and restarts the recursor;
+# 8. checks its own work: the client answers, a benign and a tunnel-like name
+#    get the right verdicts, and the recursor refuses the tunnel-like name.
+#
+# --uninstall stops what it started, removes what it installed and restores
+# the recursor's configuration; the database, the configuration and the
+# dnsoracle user stay unless --purge. Records of what was done are kept in
+# /var/lib/dnsoracle.
 set -euo pipefail
 cd "$(dirname "$0")"
 prefix=${PREFIX:-/usr/local}
 etc=/etc/dnsoracle
 conf=$etc/dnsoracle.conf
+state=/var/lib/dnsoracle
+run=/run/dnsoracle
+pidfile=$run/dnsoracled.pid
+rec_pidfile=$run/pdns_recursor.pid
+logdir=/var/log/dnsoracle
+hook=$prefix/share/dnsoracle/dnsoracle.lua
+rec_conf=/etc/powerdns/recursor.conf
+marker="# added by dnsoracle install.sh (install.sh --uninstall removes it)"
+disabled="# disabled by dnsoracle install.sh: "
+tunnel_name=t88d8de31bbea.6b65722f.66e3fae3.example.net
 
-if [ "$(id -u)" -ne 0 ]; then
-    echo "install.sh: run as root (it installs packages, a user and a service)" >&2
+usage() {
+    echo "usage: install.sh [--with-recursor] [--force] | --uninstall [--purge]"
+}
+mode=install with_recursor=no force=no purge=no
+for arg in "$@"; do
+    case $arg in
+    --with-recursor) with_recursor=yes ;;
+    --force) force=yes ;;
+    --uninstall) mode=uninstall ;;
+    --purge) purge=yes ;;
+    -h | --help) usage; exit 0 ;;
+    *) usage >&2; exit 2 ;;
+    esac
+done
+if [ "$purge" = yes ] && [ "$mode" != uninstall ]; then
+    echo "install.sh: --purge goes with --uninstall" >&2
     exit 2
 fi
 
+die() { echo "install.sh: $*" >&2; exit 1; }
+[ "$(id -u)" -eq 0 ] || { echo "install.sh: run as root (it installs packages, a user and a service)" >&2; exit 2; }
+[ -r /etc/debian_version ] && command -v apt-get >/dev/null ||
+    die "this is not a Debian-like system (no /etc/debian_version or apt-get)"
+
+systemd=no
+[ -d /run/systemd/system ] && systemd=yes
+changes=0
+changed() { changes=$((changes + 1)); echo "   $*"; }
+
+# conf_get SECTION KEY: the value in $conf (empty when unset).
+conf_get() {
+    awk -F= -v sec="[$1]" -v key="$2" '/^\[/ { s = $0 }
+        s == sec && $1 ~ "^" key " *$" { v = substr($0, index($0, "=") + 1); gsub(/^ +| +$/, "", v); print v }' "$conf"
+}
+
+# alive PIDFILE NAME: the pid in PIDFILE when that process runs and is NAME.
+alive() {
+    local pid
+    [ -s "$1" ] || return 1
+    pid=$(cat "$1")
+    [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$2" ] && echo "$pid"
+}
+
+# stop_pid PIDFILE NAME: ends that process (at most 5 s), removes the file.
+stop_pid() {
+    local pid
+    if pid=$(alive "$1" "$2"); then
+        kill -TERM "$pid"
+        for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+    fi
+    rm -f "$1"
+}
+
+# ---- the recursor's configuration -------------------------------------------
+
+rec_include_dir() {
+    [ -r "$rec_conf" ] || return 0
+    sed -n 's/^[[:space:]]*include-dir[[:space:]]*=[[:space:]]*//p' "$rec_conf" | tail -n 1
+}
+rec_dropin() {
+    local d
+    d=$(rec_include_dir)
+    [ -n "$d" ] && [ -d "$d" ] && echo "$d/dnsoracle.conf"
+}
+# Lines setting lua-dns-script, as FILE:LINE:TEXT, other than ours.
+rec_other_scripts() {
+    local files=("$rec_conf") d dropin
+    d=$(rec_include_dir)
+    dropin=$(rec_dropin || true)
+    [ -n "$d" ] && for f in "$d"/*.conf; do [ -e "$f" ] && [ "$f" != "$dropin" ] && files+=("$f"); done
+    grep -Hn '^[[:space:]]*lua-dns-script[[:space:]]*=' "${files[@]}" 2>/dev/null |
+        grep -v "=[[:space:]]*$hook[[:space:]]*\$" || true
+}
+rec_wired() {
+    local dropin
+    dropin=$(rec_dropin || true)
+    { [ -n "$dropin" ] && grep -qx "lua-dns-script=$hook" "$dropin" 2>/dev/null; } ||
+        grep -qx "$marker" "$rec_conf" 2>/dev/null
+}
+
+rec_wire() {
+    local others dropin
+    mkdir -p "$state/recursor-backup"
+    others=$(rec_other_scripts)
+    if [ -n "$others" ]; then
+        if [ "$force" != yes ]; then
+            die "pdns-recursor already runs another Lua script:
+$others
+Use --force to comment that out and use dnsoracle's hook (--uninstall restores it)."
+        fi
+        while IFS=: read -r file line _; do
+            [ -e "$state/recursor-backup/$(basename "$file")" ] ||
+                cp -p "$file" "$state/recursor-backup/$(basename "$file")"
+            sed -i "${line}s|^|$disabled|" "$file"
+            echo "$file" >>"$state/recursor-disabled"
+            changed "commented out the other lua-dns-script in $file:$line (--force)"
+        done < <(echo "$others")
+    fi
+    if rec_wired; then
+        return 0
+    fi
+    [ -e "$state/recursor-backup/recursor.conf" ] || cp -p "$rec_conf" "$state/recursor-backup/recursor.conf"
+    if dropin=$(rec_dropin); then
+        printf '%s\nlua-dns-script=%s\n' "$marker" "$hook" >"$dropin"
+        changed "pdns-recursor: lua-dns-script in $dropin"
+    else
+        printf '%s\nlua-dns-script=%s\n' "$marker" "$hook" >>"$rec_conf"
+        changed "pdns-recursor: lua-dns-script added to $rec_conf (backup in $state/recursor-backup)"
+    fi
+}
+
+rec_unwire() {
+    local dropin
+    dropin=$(rec_dropin || true)
+    if [ -n "$dropin" ] && [ -e "$dropin" ] && grep -qx "$marker" "$dropin"; then
+        rm -f "$dropin"
+        echo "   removed $dropin"
+    fi
+    if grep -qx "$marker" "$rec_conf" 2>/dev/null; then
+        sed -i "/^$(printf '%s' "$marker" | sed 's/[][\\/.*^$()]/\\&/g')\$/{N;d}" "$rec_conf"
+        echo "   removed dnsoracle's lines from $rec_conf"
+    fi
+    if [ -s "$state/recursor-disabled" ]; then
+        sort -u "$state/recursor-disabled" | while read -r file; do
+            sed -i "s|^$disabled||" "$file"
+            echo "   restored the Lua script line in $file"
+        done
+    fi
+}
+
+# Restarts the recursor so it loads the hook (or drops it). Without systemd
+# a recursor this script started is restarted; one started by someone else
+# is left to them.
+rec_restart() {
+    local pid
+    if [ "$systemd" = yes ]; then
+        systemctl restart pdns-recursor.service
+        return
+    fi
+    if pid=$(alive "$rec_pidfile" pdns_recursor); then
+        stop_pid "$rec_pidfile" pdns_recursor
+    elif pgrep -x pdns_recursor >/dev/null; then
+        echo "   a pdns_recursor not started by install.sh runs: restart it to load the hook"
+        return
+    fi
+    [ "$mode" = uninstall ] && return
+    install -d -m 0755 -o pdns -g pdns /run/pdns-recursor
+    setsid pdns_recursor --daemon=no --setuid=pdns --setgid=pdns --disable-syslog=yes \
+        </dev/null >>"$logdir/pdns_recursor.log" 2>&1 &
+    echo $! >"$rec_pidfile"
+    echo "   no systemd here: pdns_recursor started in the background, not supervised" \
+        "(pid in $rec_pidfile, log $logdir/pdns_recursor.log)"
+}
+
+# ---- uninstall --------------------------------------------------------------
+
+if [ "$mode" = uninstall ]; then
+    echo "== stopping dnsoracled"
+    if [ "$systemd" = yes ] && systemctl list-unit-files dnsoracle.service >/dev/null 2>&1; then
+        systemctl disable --now dnsoracle.service >/dev/null 2>&1 || true
+    fi
+    stop_pid "$pidfile" dnsoracled
+    if [ -e "$rec_conf" ]; then
+        echo "== restoring the pdns-recursor configuration"
+        was_ours=no
+        alive "$rec_pidfile" pdns_recursor >/dev/null && was_ours=yes
+        rec_unwire
+        if [ "$was_ours" = yes ]; then
+            stop_pid "$rec_pidfile" pdns_recursor
+            echo "   stopped the pdns_recursor install.sh had started"
+        elif [ "$systemd" = yes ] && systemctl is-active --quiet pdns-recursor.service; then
+            systemctl restart pdns-recursor.service
+        fi
+    fi
+    echo "== removing the installed files"
+    if [ -s "$state/install_manifest.txt" ]; then
+        while read -r f; do rm -f "$f"; done <"$state/install_manifest.txt"
+        rmdir "$prefix/share/dnsoracle" "$prefix/share/doc/dnsoracle" 2>/dev/null || true
+    fi
+    [ "$systemd" = yes ] && systemctl daemon-reload
+    if [ "$purge" = yes ]; then
+        echo "== purging the database, the configuration and the user"
+        db_name=dns
+        [ -r "$conf" ] && db_name=$(conf_get database name) && db_user=$(conf_get database user)
+        dbping() { mariadb-admin --no-defaults --socket=/run/mysqld/mysqld.sock ping >/dev/null 2>&1; }
+        started=no
+        if ! dbping && [ -x /etc/init.d/mariadb ] && [ "$systemd" = no ]; then
+            /etc/init.d/mariadb start >/dev/null 2>&1 && started=yes
+        elif ! dbping && [ "$systemd" = yes ]; then
+            systemctl start mariadb.service && started=yes
+        fi
+        if dbping; then
+            mariadb --no-defaults --socket=/run/mysqld/mysqld.sock -e \
+                "DROP DATABASE IF EXISTS \`${db_name:-dns}\`;
+                 DROP USER IF EXISTS '${db_user:-dnsoracle}'@'localhost';
+                 DROP USER IF EXISTS '${db_user:-dnsoracle}'@'127.0.0.1';"
+            echo "   dropped the database ${db_name:-dns} and its user"
+        else
+            echo "   MariaDB does not answer: the database ${db_name:-dns} was not dropped" >&2
+        fi
+        if [ "$started" = yes ]; then
+            if [ "$systemd" = yes ]; then systemctl stop mariadb.service; else /etc/init.d/mariadb stop >/dev/null 2>&1; fi
+        fi
+        rm -rf "$etc" "$logdir"
+        getent passwd dnsoracle >/dev/null && userdel dnsoracle 2>/dev/null || true
+        getent group dnsoracle >/dev/null && groupdel dnsoracle 2>/dev/null || true
+    else
+        echo "   kept: the database, $etc and the user dnsoracle (--purge removes them)"
+    fi
+    if [ -e "$state/started-mariadb" ] && [ "$systemd" = no ]; then
+        /etc/init.d/mariadb stop >/dev/null 2>&1 || true
+        echo "   stopped MariaDB (install.sh had started it)"
+    fi
+    rm -rf "$state" "$run"
+    echo "== dnsoracle uninstalled"
+    exit 0
+fi
+
+# ---- install ----------------------------------------------------------------
+
+# Port 5555 (or the configured endpoint's) must be free or ours.
+port=5555
+if [ -r "$conf" ]; then
+    ep=$(conf_get server endpoints | awk '{print $1}' | tr -d ,)
+    case $ep in tcp://*:*) port=${ep##*:} ;; esac
+fi
+if holder=$(ss -Hltnp "sport = :$port" 2>/dev/null | grep -o 'users:(("[^"]*"' | head -n 1) &&
+    [ -n "$holder" ] && [ "$holder" != 'users:(("dnsoracled"' ]; then
+    die "port $port is taken by ${holder#users:((} (stop it, or set [server] endpoints in $conf)"
+fi
+
 packages=(cmake make gcc pkg-config libpsl-dev publicsuffix libinih-dev libbsd-dev
-    libzmq3-dev libsystemd-dev libmariadb-dev mariadb-server mariadb-client libluajit-5.1-dev)
+    libzmq3-dev libsystemd-dev libmariadb-dev mariadb-server mariadb-client libluajit-5.1-dev
+    dnsutils iproute2)
+[ "$with_recursor" = yes ] && packages+=(pdns-recursor)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -45,42 +295,53 @@ if [ ${#missing[@]} -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q
     apt-get install -y -q --no-install-recommends "${missing[@]}"
+    changes=$((changes + 1))
 fi
 
 echo "== building (build-release)"
 cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DDNSORACLE_TESTS=OFF \
     -DCMAKE_INSTALL_PREFIX="$prefix" >/dev/null
-cmake --build build-release -j"$(nproc)"
+cmake --build build-release -j"$(nproc)" >/dev/null
 echo "== installing under $prefix"
-cmake --install build-release >/dev/null
+installed=$(cmake --install build-release | grep -c '^-- Installing:' || true)
+[ "$installed" -gt 0 ] && changed "$installed files installed or updated"
+install -d -m 0755 "$state"
+cp build-release/install_manifest.txt "$state/install_manifest.txt"
 
 if ! getent passwd dnsoracle >/dev/null; then
-    echo "== creating the system user dnsoracle"
     useradd --system --user-group --home-dir /nonexistent --no-create-home \
         --shell /usr/sbin/nologin dnsoracle
+    changed "created the system user dnsoracle"
 fi
-
 install -d -m 0755 "$etc"
 install -m 0644 oracle/dnsoracle.conf.example "$etc/dnsoracle.conf.dist"
 install -m 0644 oracle/allowlist.default "$etc/allowlist.txt.dist"
-[ -e "$etc/allowlist.txt" ] || install -m 0644 oracle/allowlist.default "$etc/allowlist.txt"
+if [ ! -e "$etc/allowlist.txt" ]; then
+    install -m 0644 oracle/allowlist.default "$etc/allowlist.txt"
+    changed "wrote $etc/allowlist.txt"
+fi
 if [ ! -e "$conf" ]; then
-    # The file will hold the database password: readable by root and the
-    # service only.
-    sed "s|^allowlist_file =\$|allowlist_file = $etc/allowlist.txt|" \
-        oracle/dnsoracle.conf.example >"$conf"
+    # The file will hold the database password: root and the service only.
+    (umask 027 && sed "s|^allowlist_file =\$|allowlist_file = $etc/allowlist.txt|" \
+        oracle/dnsoracle.conf.example >"$conf")
     chown root:dnsoracle "$conf"
     chmod 0640 "$conf"
+    changed "wrote $conf"
+else
+    # An upgrade: sections new in this release are added with their
+    # defaults and comments; what is in the file is never changed.
+    for sec in $(grep -o '^\[[a-z]*\]' oracle/dnsoracle.conf.example); do
+        if ! grep -qxF "$sec" "$conf"; then
+            { echo; awk -v s="$sec" '$0 == s { on = 1; print; next } /^\[/ { on = 0 } on' \
+                oracle/dnsoracle.conf.example; } >>"$conf"
+            changed "added the new section $sec to $conf (every key at its default)"
+        fi
+    done
 fi
-"$prefix/sbin/dnsoracled" --check-config -c "$conf"
-endpoint=$(awk -F= '/^\[/{s=$0} s=="[server]" && $1~/^endpoints *$/ {gsub(/^ +| +$/,"",$2); split($2,e,/[ ,]+/); print e[1]}' "$conf")
+"$prefix/sbin/dnsoracled" --check-config -c "$conf" >/dev/null
+endpoint=$(conf_get server endpoints | awk '{print $1}' | tr -d ,)
 endpoint=${endpoint:-tcp://127.0.0.1:5555}
 
-# conf_get SECTION KEY: the value in $conf (empty when unset).
-conf_get() {
-    awk -F= -v sec="[$1]" -v key="$2" '/^\[/ { s = $0 }
-        s == sec && $1 ~ "^" key " *$" { v = substr($0, index($0, "=") + 1); gsub(/^ +| +$/, "", v); print v }' "$conf"
-}
 db_enabled=$(conf_get database enabled)
 db_host=$(conf_get database host)
 db_local=no
@@ -90,69 +351,111 @@ if [ "${db_enabled:-true}" = true ]; then
     *) echo "== the database is on $db_host: set it up there with sql/migrate.sh (see README)" ;;
     esac
 fi
+dbping() { mariadb-admin --no-defaults --socket=/run/mysqld/mysqld.sock ping >/dev/null 2>&1; }
 if [ "$db_local" = yes ]; then
-    echo "== setting up the database"
-    if ! mariadb-admin --no-defaults --socket=/run/mysqld/mysqld.sock ping >/dev/null 2>&1; then
-        if [ -d /run/systemd/system ]; then
+    echo "== the database"
+    if ! dbping; then
+        if [ "$systemd" = yes ]; then
             systemctl enable --now mariadb.service
         else
-            echo "   no systemd here: starting MariaDB with /etc/init.d/mariadb"
             /etc/init.d/mariadb start >/dev/null
+            touch "$state/started-mariadb"
+            changed "no systemd here: MariaDB started with /etc/init.d/mariadb"
         fi
-        for _ in $(seq 1 100); do
-            mariadb-admin --no-defaults --socket=/run/mysqld/mysqld.sock ping >/dev/null 2>&1 && break
-            sleep 0.1
-        done
+        for _ in $(seq 1 100); do dbping && break; sleep 0.1; done
     fi
-    if ! mariadb-admin --no-defaults --socket=/run/mysqld/mysqld.sock ping >/dev/null 2>&1; then
-        echo "install.sh: MariaDB does not answer on /run/mysqld/mysqld.sock" >&2
-        exit 1
-    fi
+    dbping || die "MariaDB does not answer on /run/mysqld/mysqld.sock (see its log in /var/log/mysql/)"
     pw=$(conf_get database password)
     if [ -z "$pw" ]; then
         pw=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
         sed -i "/^\[database\]/,/^\[/ s|^password =.*|password = $pw|" "$conf"
-        echo "   a new password for the database user is in $conf"
+        changed "a new random password for the database user, in $conf"
     fi
     pwfile=$(mktemp)
     trap 'rm -f "$pwfile"' EXIT
     printf '%s\n' "$pw" >"$pwfile"
     db_name=$(conf_get database name)
     db_user=$(conf_get database user)
-    sql/migrate.sh -d "${db_name:-dns}" -u "${db_user:-dnsoracle}" -p "$pwfile" \
-        -- --socket=/run/mysqld/mysqld.sock | sed 's/^/   /'
+    out=$(sql/migrate.sh -d "${db_name:-dns}" -u "${db_user:-dnsoracle}" -p "$pwfile" \
+        -- --socket=/run/mysqld/mysqld.sock)
     rm -f "$pwfile"
+    if echo "$out" | grep -q applying; then
+        changed "database schema: $(echo "$out" | grep applying | tr '\n' ' ')"
+    fi
+    echo "   $(echo "$out" | grep 'is at schema version')"
 fi
 
-if [ -d /run/systemd/system ]; then
-    echo "== starting dnsoracled.service"
+echo "== dnsoracled"
+install -d -m 0750 -o dnsoracle -g dnsoracle "$run" "$logdir"
+if [ "$systemd" = yes ]; then
     systemctl daemon-reload
-    systemctl enable dnsoracled.service >/dev/null 2>&1
-    systemctl restart dnsoracled.service
-    how="systemctl status dnsoracled; journalctl -u dnsoracled"
-else
-    echo "== no systemd here: starting dnsoracled in the background"
-    install -d -m 0750 -o dnsoracle -g dnsoracle /run/dnsoracle /var/log/dnsoracle
-    pidfile=/run/dnsoracle/dnsoracled.pid
-    if [ -s "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-        old=$(cat "$pidfile")
-        kill -TERM "$old"
-        for _ in $(seq 1 50); do kill -0 "$old" 2>/dev/null || break; sleep 0.1; done
+    systemctl enable dnsoracle.service >/dev/null 2>&1
+    if [ "$changes" -gt 0 ] || ! systemctl is-active --quiet dnsoracle.service; then
+        systemctl restart dnsoracle.service
+        changed "dnsoracle.service (re)started"
     fi
-    setpriv --reuid=dnsoracle --regid=dnsoracle --init-groups \
-        "$prefix/sbin/dnsoracled" -c "$conf" </dev/null >>/var/log/dnsoracle/dnsoracled.log 2>&1 &
-    echo $! >"$pidfile"
-    how="log: /var/log/dnsoracle/dnsoracled.log; stop: kill \$(cat $pidfile)"
+    how="systemctl status dnsoracle; journalctl -u dnsoracle -f"
+else
+    if [ "$changes" -gt 0 ] || ! alive "$pidfile" dnsoracled >/dev/null; then
+        stop_pid "$pidfile" dnsoracled
+        setpriv --reuid=dnsoracle --regid=dnsoracle --init-groups \
+            "$prefix/sbin/dnsoracled" -c "$conf" </dev/null >>"$logdir/dnsoracled.log" 2>&1 &
+        echo $! >"$pidfile"
+        changed "no systemd here: dnsoracled started in the background, not supervised"
+    fi
+    how="log: $logdir/dnsoracled.log; pid: $pidfile"
 fi
 
-for _ in $(seq 1 50); do
-    if "$prefix/bin/dnsoracle_client" -e "$endpoint" -t 200 --ping >/dev/null 2>&1; then
-        echo "== dnsoracled answers on $endpoint"
-        echo "   try: dnsoracle_client -e $endpoint www.example.com"
-        echo "   $how"
-        exit 0
+recursor=no
+if command -v pdns_recursor >/dev/null && [ -e "$rec_conf" ]; then
+    recursor=yes
+    echo "== pdns-recursor"
+    rec_before=$changes
+    rec_wire
+    if getent passwd pdns >/dev/null && ! id -nG pdns | tr ' ' '\n' | grep -qx dnsoracle; then
+        usermod -aG dnsoracle pdns
+        changed "user pdns added to group dnsoracle (the hook reads $conf)"
     fi
+    running=no
+    if [ "$systemd" = yes ]; then
+        systemctl is-active --quiet pdns-recursor.service && running=yes
+    else
+        alive "$rec_pidfile" pdns_recursor >/dev/null && running=yes
+    fi
+    if [ "$changes" -gt "$rec_before" ] || [ "$running" = no ]; then
+        rec_restart
+        changed "pdns-recursor restarted with the hook"
+    fi
+else
+    echo "== pdns-recursor is not installed: no hook wired (--with-recursor installs it)"
+fi
+
+echo "== checking"
+for _ in $(seq 1 50); do
+    "$prefix/bin/dnsoracle_client" -e "$endpoint" -t 200 --ping >/dev/null 2>&1 && break
     sleep 0.1
 done
-echo "install.sh: dnsoracled does not answer on $endpoint; $how" >&2
-exit 1
+"$prefix/bin/dnsoracle_client" -e "$endpoint" -t 1000 --ping >/dev/null ||
+    die "dnsoracled does not answer on $endpoint ($how)"
+verdicts=$("$prefix/bin/dnsoracle_client" -e "$endpoint" www.example.com "$tunnel_name" || true)
+[ "$verdicts" = "true www.example.com
+false $tunnel_name" ] || die "unexpected verdicts from dnsoracled: $verdicts"
+echo "   dnsoracled answers on $endpoint: www.example.com true, $tunnel_name false"
+if [ "$recursor" = yes ]; then
+    rstatus=
+    for _ in $(seq 1 30); do
+        rstatus=$(dig @127.0.0.1 "$tunnel_name" +time=1 +tries=1 2>/dev/null |
+            sed -n 's/.*status: \([A-Z]*\),.*/\1/p' || true)
+        [ -n "$rstatus" ] && break
+        sleep 0.2
+    done
+    [ "$rstatus" = NXDOMAIN ] || die "pdns-recursor on 127.0.0.1 did not refuse $tunnel_name (status: ${rstatus:-no answer})"
+    echo "   pdns-recursor on 127.0.0.1 answers $tunnel_name with NXDOMAIN"
+fi
+if [ "$changes" -eq 0 ]; then
+    echo "== nothing changed: dnsoracle was already installed and running"
+else
+    echo "== done"
+fi
+echo "   config: $conf ([hook] for the recursor hook); $how"
+echo "   try: dnsoracle_client www.example.com; dnsoracle_client --stats"

@@ -15,6 +15,13 @@
 -- a timeout not at all for breaker_seconds: names then pass (fail = open,
 -- the default) or are refused (fail = closed) until the oracle is back.
 
+-- The module: $DNSORACLE_LUA_CPATH first (tests), then beside this script's
+-- install prefix (PREFIX/share/dnsoracle/dnsoracle.lua ->
+-- PREFIX/lib/lua/5.1/), then LuaJIT's own path.
+local here = debug.getinfo(1, "S").source:match("^@(.*)/share/dnsoracle/[^/]*$")
+if here then
+    package.cpath = here .. "/lib/lua/5.1/?.so;" .. package.cpath
+end
 local cpath = os.getenv("DNSORACLE_LUA_CPATH")
 if cpath and cpath ~= "" then
     package.cpath = cpath .. ";" .. package.cpath
@@ -110,15 +117,22 @@ end
 
 local next_refresh = 0
 local function refresh()
-    local n, why = h:refresh()
+    -- entries and whether the lists changed, or nil and why not
+    local n, changed_or_why = h:refresh()
     if n then
         next_refresh = now + S.refresh_seconds
+        if changed_or_why then
+            -- A cached verdict may now be wrong (a name cached as good
+            -- under a domain just blocked): start the cache afresh.
+            cache_new, cache_old, cache_n = {}, {}, 0
+        end
     else
         -- Keep the lists we have; try again at the next maintenance call
         -- after the breaker closes.
         next_refresh = now + 1
-        if why ~= "breaker" then
-            log(pdns.loglevels.Warning, "cannot fetch the lists from " .. S.endpoint .. ": " .. why)
+        if changed_or_why ~= "breaker" then
+            log(pdns.loglevels.Warning,
+                "cannot fetch the lists from " .. S.endpoint .. ": " .. changed_or_why)
         end
     end
 end

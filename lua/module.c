@@ -6,7 +6,7 @@
  *   h:judge(name)       -> good, reason     the engine and the lists, here
  *   h:ask(name)         -> good, reason     a round trip to dnsoracled; nil, why
  *   h:listed(name)      -> reason or nil    the local copy of the lists alone
- *   h:refresh()         -> entries          fetch the lists from dnsoracled; nil, why
+ *   h:refresh()         -> entries, changed fetch the lists from dnsoracled; nil, why
  *   h:flush()           -> names sent       report queued good names to dnsoracled
  *   h:stats()           -> table of counters
  *
@@ -51,7 +51,8 @@ typedef struct {
     config_t cfg;
     char config_path[1024];
     engine_t *engine;
-    lists_t *lists; /* local copy; NULL until the first refresh */
+    lists_t *lists;      /* local copy; NULL until the first refresh */
+    uint64_t lists_hash; /* of the text it was built from: did it change? */
     void *ctx;
     void *req;    /* asks and commands */
     void *dealer; /* reports, never waited for */
@@ -295,12 +296,18 @@ static int l_refresh(lua_State *L)
         if (kind >= 0 && lists_add(l, (list_kind_t)kind, sp + 1) == 0)
             entries++;
     }
+    uint64_t hash = 1469598103934665603ULL; /* FNV-1a over the reply */
+    for (int i = 0; i < rc; i++)
+        hash = (hash ^ (uint8_t)buf[i]) * 1099511628211ULL;
     free(buf);
+    bool changed = !h->lists || hash != h->lists_hash;
     lists_destroy(&h->lists);
     h->lists = l;
+    h->lists_hash = hash;
     h->refreshes++;
     lua_pushinteger(L, (lua_Integer)entries);
-    return 1;
+    lua_pushboolean(L, changed);
+    return 2;
 }
 
 static int l_flush(lua_State *L)
@@ -395,7 +402,15 @@ static int l_open(lua_State *L)
     lua_setmetatable(L, -2);
     snprintf(h->config_path, sizeof h->config_path, "%s", path);
     char err[1024];
+    /* Only a default path that does not exist means "every default": a file
+     * that cannot be read (permissions) is an error, never silently ignored. */
     FILE *probe = fopen(path, "r");
+    int open_errno = errno;
+    if (!probe && !explicit_path && open_errno != ENOENT) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "cannot read %s: %s", path, strerror(open_errno));
+        return 2;
+    }
     if (probe || explicit_path) {
         if (probe)
             fclose(probe);

@@ -9,7 +9,9 @@
 #    UndefinedBehaviorSanitizer;
 # 3. runs every test with ctest;
 # 4. checks that every C file matches .clang-format;
-# 5. prints the detection table of tests/eval.sh when ../shared/data exists.
+# 5. under CI=true (or DNSORACLE_TEST_INSTALL=1) runs install.sh for real,
+#    again, and --uninstall (tests/test_install.sh: it changes the machine);
+# 6. prints the detection table of tests/eval.sh when ../shared/data exists.
 #
 # BUILD_DIR overrides the build directory (default: build-test, wiped first).
 set -euo pipefail
@@ -18,7 +20,7 @@ top=$(pwd)
 
 packages=(cmake make gcc pkg-config clang-format git libzmq3-dev libsystemd-dev
     libpsl-dev publicsuffix libinih-dev libbsd-dev libcmocka-dev libmariadb-dev mariadb-server
-    libluajit-5.1-dev luajit pdns-recursor nsd dns2tcp iodine socat dnsutils dnsperf)
+    libluajit-5.1-dev luajit pdns-recursor nsd dns2tcp iodine socat dnsutils dnsperf systemd)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -51,6 +53,13 @@ mapfile -t sources < <(git ls-files '*.c' '*.h')
 if ! clang-format --dry-run --Werror "${sources[@]}"; then
     echo "tests/run.sh: run clang-format -i on the files above" >&2
     exit 1
+fi
+
+# install.sh for real: only where the machine is disposable (CI) or when
+# asked, since it installs under /usr/local, /etc and a database.
+if [ "${CI:-}" = true ] || [ "${DNSORACLE_TEST_INSTALL:-}" = 1 ]; then
+    echo "== install.sh for real (tests/test_install.sh)"
+    tests/test_install.sh
 fi
 
 if [ -d "$top/../shared/data" ]; then

@@ -101,5 +101,17 @@ check "no names: exit 2" 2 "$?"
 [ ! -e "$tmp/none.model" ]
 check "no names: no model written" 0 "$?"
 
+# The man pages document every option the programs take.
+man=$(dirname "$0")/../docs/man
+for pair in "client/dnsoracle_client --help:dnsoracle_client.1" "oracle/dnsoracled --help:dnsoracled.8"; do
+    cmd=${pair%%:*} page=$man/${pair#*:}
+    missing=""
+    # shellcheck disable=SC2086
+    for o in $("$build"/$cmd 2>&1 | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+        sed 's/\\-/-/g' "$page" | grep -q -- "$o" || missing="$missing $o"
+    done
+    check "${pair#*:} documents every option" "" "$missing"
+done
+
 echo "$passed passed, $failures failed"
 [ "$failures" -eq 0 ]
