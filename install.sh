@@ -271,6 +271,13 @@ fi
 
 # ---- install ----------------------------------------------------------------
 
+# Another Lua script in the recursor: refuse before changing anything.
+if [ -e "$rec_conf" ] && [ "$force" != yes ] && others=$(rec_other_scripts) && [ -n "$others" ]; then
+    die "pdns-recursor already runs another Lua script:
+$others
+Use --force to comment that out and use dnsoracle's hook (--uninstall restores it)."
+fi
+
 # Port 5555 (or the configured endpoint's) must be free or ours.
 port=5555
 if [ -r "$conf" ]; then

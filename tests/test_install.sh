@@ -26,10 +26,24 @@ procs() { # running dnsoracled and pdns_recursor processes
 }
 [ -z "$(procs)" ] || echo "note: already running before the test: $(procs)"
 
+# An operator's own Lua script in the recursor: refused, then replaced with
+# --force, and restored by --uninstall.
+apt-get install -y -q pdns-recursor >/dev/null 2>&1
+other=/etc/powerdns/recursor.d/zz-operator.conf
+mkdir -p /etc/powerdns/recursor.d
+printf 'lua-dns-script=/etc/powerdns/operator.lua\n' >"$other"
 before=$(snapshot)
-./install.sh --with-recursor </dev/null >"$tmp/install1.log" 2>&1
+./install.sh --with-recursor </dev/null >"$tmp/refused.log" 2>&1
+check "another Lua script configured: refused (exit 1)" 1 "$?"
+check "... saying which and what to do" yes \
+    "$(grep -q "$other:1:lua-dns-script=/etc/powerdns/operator.lua" "$tmp/refused.log" &&
+        grep -q -- '--force' "$tmp/refused.log" && echo yes)"
+check "... before changing anything" no "$([ -e "$prefix/sbin/dnsoracled" ] && echo yes || echo no)"
+./install.sh --with-recursor --force </dev/null >"$tmp/install1.log" 2>&1
 rc=$?
-check "install.sh --with-recursor: exit 0" 0 "$rc"
+check "install.sh --with-recursor --force: exit 0" 0 "$rc"
+check "--force: the operator's script line commented out" yes \
+    "$(grep -q '^# disabled by dnsoracle install.sh: lua-dns-script=' "$other" && echo yes)"
 [ "$rc" -eq 0 ] || tail -30 "$tmp/install1.log"
 check "the installed client gets verdicts" "true www.example.com
 false $tunnel" "$("$prefix/bin/dnsoracle_client" www.example.com "$tunnel")"
@@ -71,4 +85,5 @@ check "--purge: the configuration is gone" no "$([ -e /etc/dnsoracle ] && echo y
 check "--purge: the database is gone" no "$([ -d /var/lib/mysql/dns ] && echo yes || echo no)"
 check "--purge: no process left" "" "$(procs)"
 check "--purge: the user is gone" no "$(getent passwd dnsoracle >/dev/null && echo yes || echo no)"
+rm -f "$other"
 finish
