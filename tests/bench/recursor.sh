@@ -24,6 +24,13 @@ for p in nsd pdns_recursor dnsperf; do
     command -v "$p" >/dev/null || { echo "recursor.sh: $p not installed: skipped"; exit 77; }
 done
 [ "$(id -u)" -eq 0 ] || { echo "recursor.sh: needs root: skipped"; exit 77; }
+for b in "$probe" "$build/oracle/dnsoracled" "$build/lua/dnsoracle_c.so"; do
+    [ -e "$b" ] || {
+        echo "recursor.sh: $b missing: configure with the tests on and build" \
+            "(cmake -B $build -DCMAKE_BUILD_TYPE=Release && cmake --build $build)" >&2
+        exit 2
+    }
+done
 . "$top/tests/e2e/components.sh"
 
 port=$(free_port)
