@@ -306,8 +306,14 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 echo "== building (build-release)"
+fresh=no
+[ -e build-release/CMakeCache.txt ] || fresh=yes
 cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DDNSORACLE_TESTS=OFF \
     -DCMAKE_INSTALL_PREFIX="$prefix" >/dev/null
+# pkg_check_modules places libzmq's -isystem flags differently on the first
+# configure than on later ones; a second configure now keeps the next run's
+# build (and install) from redoing everything for nothing.
+[ "$fresh" = yes ] && cmake -S . -B build-release >/dev/null
 cmake --build build-release -j"$(nproc)" >/dev/null
 echo "== installing under $prefix"
 installed=$(cmake --install build-release | grep -c '^-- Installing:' || true)

@@ -235,5 +235,7 @@ void lexical_measure(const name_t *name, size_t first, size_t last, const unsign
         sum += s_clogc[counts[seen[i]]];
     size_t n = out->chars;
     out->entropy = log2((double)n) - sum / (double)n;
+    if (out->entropy < 0) /* one repeated byte: 0, not a rounding error's -4e-16 */
+        out->entropy = 0;
     out->entropy_ratio = s_random_entropy[n] > 0 ? out->entropy / s_random_entropy[n] : 0;
 }

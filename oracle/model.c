@@ -195,9 +195,16 @@ model_t *model_parse(const char *text, size_t len, char *err, size_t errcap)
         if (strncmp(r.line, head, hl) != 0)
             goto fail;
         s = r.line + hl;
-        for (int b = 0; b < MODEL_CLASSES; b++)
+        for (int b = 0; b < MODEL_CLASSES; b++) {
             if (s_number(&s, &self->count[a][b]) != 0)
                 goto fail;
+            /* 1600 counts of at most 2^48 cannot overflow a 64-bit sum,
+             * which would make probabilities above 1 (found by fuzzing). */
+            if (self->count[a][b] > (UINT64_C(1) << 48)) {
+                why = "a count over 2^48";
+                goto fail;
+            }
+        }
         why = "row has more than 40 counts";
         if (*s)
             goto fail;

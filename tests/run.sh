@@ -9,9 +9,10 @@
 #    UndefinedBehaviorSanitizer;
 # 3. runs every test with ctest;
 # 4. checks that every C file matches .clang-format;
-# 5. under CI=true (or DNSORACLE_TEST_INSTALL=1) runs install.sh for real,
+# 5. runs every libFuzzer harness for 10 s (tests/fuzz.sh, with Clang);
+# 6. under CI=true (or DNSORACLE_TEST_INSTALL=1) runs install.sh for real,
 #    again, and --uninstall (tests/test_install.sh: it changes the machine);
-# 6. prints the detection table of tests/eval.sh when ../shared/data exists.
+# 7. prints the detection table of tests/eval.sh when ../shared/data exists.
 #
 # BUILD_DIR overrides the build directory (default: build-test, wiped first).
 set -euo pipefail
@@ -20,7 +21,8 @@ top=$(pwd)
 
 packages=(cmake make gcc pkg-config clang-format git libzmq3-dev libsystemd-dev
     libpsl-dev publicsuffix libinih-dev libbsd-dev libcmocka-dev libmariadb-dev mariadb-server
-    libluajit-5.1-dev luajit pdns-recursor nsd dns2tcp iodine socat dnsutils dnsperf systemd)
+    libluajit-5.1-dev luajit pdns-recursor nsd dns2tcp iodine socat dnsutils dnsperf systemd
+    clang libclang-rt-14-dev)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -54,6 +56,9 @@ if ! clang-format --dry-run --Werror "${sources[@]}"; then
     echo "tests/run.sh: run clang-format -i on the files above" >&2
     exit 1
 fi
+
+echo "== fuzzing: every harness for 10 s (tests/fuzz.sh; longer runs by hand)"
+tests/fuzz.sh 10 "$top/build-fuzz"
 
 # install.sh for real: only where the machine is disposable (CI) or when
 # asked, since it installs under /usr/local, /etc and a database.

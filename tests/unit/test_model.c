@@ -206,6 +206,27 @@ static void test_changed_count_fails_checksum(void **state)
     model_destroy(&m);
 }
 
+static void test_huge_count_refused(void **state)
+{
+    (void)state;
+    model_t *m = s_trained();
+    size_t len;
+    char *text = s_text(m, &len);
+    /* the first count of row 1 -> 10^19: refused before the checksum */
+    char *row1 = strstr(text, "\nrow 1 ");
+    assert_non_null(row1);
+    char *count = row1 + 7, *end = strchr(count, ' ');
+    assert_non_null(end);
+    size_t out_len = (size_t)(count - text) + 20 + strlen(end);
+    char *out = malloc(out_len + 1);
+    assert_non_null(out);
+    snprintf(out, out_len + 1, "%.*s10000000000000000000%s", (int)(count - text), text, end);
+    s_refused(out, out_len, "line 5: a count over 2^48");
+    free(out);
+    free(text);
+    model_destroy(&m);
+}
+
 static void test_header_and_trailer_refused(void **state)
 {
     (void)state;
@@ -300,6 +321,7 @@ int main(void)
         cmocka_unit_test(test_load_from_file),
         cmocka_unit_test(test_truncated_file_refused),
         cmocka_unit_test(test_changed_count_fails_checksum),
+        cmocka_unit_test(test_huge_count_refused),
         cmocka_unit_test(test_header_and_trailer_refused),
         cmocka_unit_test(test_all_zero_model_refused),
         cmocka_unit_test(test_words_score_above_random_letters),
