@@ -93,7 +93,8 @@ static int s_connect(s_client_t *c)
         return -1;
     }
     /* A Unix socket says at once what a connect would only time out on. */
-    if (strncmp(c->endpoint, "ipc://", 6) == 0 && access(c->endpoint + 6, W_OK) != 0) {
+    if (strncmp(c->endpoint, "ipc://", 6) == 0 && // NOLINT(clang-analyzer-core.NonNullParamChecker)
+        access(c->endpoint + 6, W_OK) != 0) {
         int e = errno;
         fprintf(stderr, "dnsoracle_client: %s: %s%s\n", c->endpoint, strerror(e),
                 e == EACCES ? " (run as root or as a member of the dnsoracle group)"
@@ -264,6 +265,8 @@ static int s_flush(s_client_t *c, s_batch_t *b)
             b->bad++;
             continue;
         }
+        if (k >= r.n)
+            break; /* cannot happen: the count was checked above */
         const char *t = r.text[k++];
         bool good = strncmp(t, "true", 4) == 0 && (t[4] == 0 || t[4] == '\t');
         if (!good && !(strncmp(t, "false", 5) == 0 && (t[5] == 0 || t[5] == '\t'))) {

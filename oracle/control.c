@@ -89,11 +89,11 @@ static bool s_run_command(control_t *self, char **argv, int argc)
 {
     char *out = self->reply;
     const char *cmd = argc > 0 ? argv[0] : "";
-    char domain[NAME_MAX_TEXT + 1], d_esc[2 * sizeof domain], r_esc[600], by_esc[200];
     char sql[2048];
     bool change = !strcmp(cmd, "block") || !strcmp(cmd, "allow") || !strcmp(cmd, "unlist");
 
     if (change) {
+        char domain[NAME_MAX_TEXT + 1], d_esc[2 * sizeof domain], r_esc[600], by_esc[200];
         int bad = argc < 2 ? -EINVAL : s_domain(self, argv[1], domain, sizeof domain);
         if (bad == -EPERM && strcmp(cmd, "unlist") != 0) {
             snprintf(out, S_REPLY_CAP,

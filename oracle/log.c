@@ -75,6 +75,7 @@ void log_msg(level_t level, const char *subsystem, const char *fmt, ...)
     char text[1024];
     va_list ap;
     va_start(ap, fmt);
+    // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start is just above
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
     s_write(level, subsystem, NULL, NULL, NULL, text);

@@ -80,7 +80,8 @@ static void s_reload(server_t *server, stats_slot_t *slot, const char *path, con
         if (strcmp(fresh.server.endpoints, cfg->server.endpoints) != 0 ||
             fresh.server.threads != cfg->server.threads ||
             strcmp(fresh.server.control_endpoint, cfg->server.control_endpoint) != 0 ||
-            memcmp(&fresh.database, &cfg->database, sizeof fresh.database) != 0 ||
+            /* config_defaults() zeroes the whole struct, padding included */
+            memcmp(&fresh.database, &cfg->database, sizeof fresh.database) != 0 || // NOLINT
             memcmp(&fresh.droplist, &cfg->droplist, sizeof fresh.droplist) != 0)
             log_warning("config", "[database], [droplist], endpoints and threads change only at "
                                   "a restart");

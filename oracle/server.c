@@ -326,6 +326,7 @@ static void s_serve_request(s_thread_t *w, void *rep, s_verdicts_t *verdicts)
         }
     }
     for (size_t i = 0; i < n; i++) {
+        // NOLINTNEXTLINE(clang-analyzer-core.uninitialized.Assign): good[0..n) set above
         bool good = i < verdicts->cap && verdicts->good[i];
         zmq_send(rep, good ? "true" : "false", good ? 4 : 5, i + 1 < n ? ZMQ_SNDMORE : 0);
     }
@@ -360,9 +361,10 @@ static void *s_worker(void *arg)
             if (strcmp(cmd, "reload") == 0) {
                 engine_t *e = NULL;
                 unsigned batch = 0;
+                // NOLINTNEXTLINE(bugprone-sizeof-expression): the pointer itself is sent
                 zmq_recv(ctl, &e, sizeof e, 0);
                 zmq_recv(ctl, &batch, sizeof batch, 0);
-                w->engine = e;
+                w->engine = e; // NOLINT(clang-analyzer-core.uninitialized.Assign): set by zmq_recv
                 w->max_batch = batch;
                 s_send_str(ctl, "ok", 0);
             } else if (strcmp(cmd, "stop") == 0) {
@@ -660,7 +662,9 @@ int server_reload(server_t *self, engine_t *engine, const config_t *cfg)
     unsigned batch = cfg->server.max_batch;
     int rc = 0;
     for (unsigned i = 0; i < self->nworkers; i++)
-        if (s_ask(&self->workers[i], "reload", &engine, sizeof engine, &batch, sizeof batch) != 0)
+        if (s_ask(&self->workers[i], "reload", &engine,
+                  sizeof engine, // NOLINT: the pointer is sent
+                  &batch, sizeof batch) != 0)
             rc = -ETIMEDOUT;
     if (rc == 0)
         engine_destroy(&self->engine);
@@ -680,6 +684,7 @@ void server_stop(server_t *self, int drain_ms)
             log_error("server", "the proxy thread did not stop");
     }
     for (unsigned i = 0; i < self->nworkers; i++)
+        // NOLINTNEXTLINE(clang-analyzer-core.NullDereference): nworkers > 0 means workers is set
         if (self->workers[i].started && s_ask(&self->workers[i], "stop", NULL, 0, NULL, 0) != 0)
             log_error("server", "worker %u did not stop", i);
     /* Every thread has left its loop (or is stuck in a poll that the

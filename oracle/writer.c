@@ -129,7 +129,7 @@ static size_t s_build(writer_t *self, const s_entry_t *batch, size_t n, char *sq
             seen = batch[j].length == e->length && !memcmp(batch[j].text, e->text, e->length);
         if (seen)
             continue;
-        if (w + 2 * NAME_MAX_TEXT * 2 + 64 + sizeof tail >= cap)
+        if (w + (size_t)4 * NAME_MAX_TEXT + 64 + sizeof tail >= cap)
             break;
         sql[w++] = rows ? ',' : ' ';
         sql[w++] = '(';

@@ -8,7 +8,8 @@
 # 2. builds everything in a fresh build directory with AddressSanitizer and
 #    UndefinedBehaviorSanitizer;
 # 3. runs every test with ctest;
-# 4. checks that every C file matches .clang-format;
+# 4. checks that every C file matches .clang-format, and runs cppcheck and
+#    clang-tidy (the checks in .clang-tidy) clean;
 # 5. runs every libFuzzer harness for 10 s (tests/fuzz.sh, with Clang);
 # 6. under CI=true (or DNSORACLE_TEST_INSTALL=1) runs install.sh for real,
 #    again, and --uninstall (tests/test_install.sh: it changes the machine);
@@ -19,7 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
 
-packages=(cmake make gcc pkg-config clang-format git libzmq3-dev libsystemd-dev
+packages=(cmake make gcc pkg-config clang-format clang-tidy cppcheck git libzmq3-dev libsystemd-dev
     libpsl-dev publicsuffix libinih-dev libbsd-dev libcmocka-dev libmariadb-dev mariadb-server
     libluajit-5.1-dev luajit pdns-recursor nsd dns2tcp iodine socat dnsutils dnsperf systemd
     clang libclang-rt-14-dev)
@@ -43,7 +44,8 @@ fi
 build=${BUILD_DIR:-$top/build-test}
 rm -rf "$build"
 echo "== configuring $build (sanitizers on)"
-cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=Debug -DDNSORACLE_SANITIZE=ON >/dev/null
+cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=Debug -DDNSORACLE_SANITIZE=ON \
+    -DCMAKE_EXPORT_COMPILE_COMMANDS=ON >/dev/null
 echo "== building"
 cmake --build "$build" -j"$(nproc)"
 
@@ -56,6 +58,11 @@ if ! clang-format --dry-run --Werror "${sources[@]}"; then
     echo "tests/run.sh: run clang-format -i on the files above" >&2
     exit 1
 fi
+
+echo "== static analysis: cppcheck, clang-tidy (.clang-tidy)"
+cppcheck --quiet --error-exitcode=1 --enable=warning,style,portability,performance --std=c11 \
+    --inline-suppr -I oracle -I client oracle client lua
+clang-tidy -p "$build" --quiet oracle/*.c client/*.c lua/module.c 2>/dev/null
 
 echo "== fuzzing: every harness for 10 s (tests/fuzz.sh; longer runs by hand)"
 tests/fuzz.sh 10 "$top/build-fuzz"
