@@ -16,6 +16,9 @@
  * what was received is answered, every thread joined, exit 0.
  */
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -202,6 +205,7 @@ int main(int argc, char **argv)
              server_threads(server));
     sd_notifyf(0, "READY=1\nSTATUS=listening on %s", cfg.server.endpoints);
 
+    unsigned long ticks = 0;
     for (;;) {
         struct timespec second = {1, 0};
         int sig = sigtimedwait(&set, NULL, &second);
@@ -216,6 +220,13 @@ int main(int argc, char **argv)
         if (sig < 0 && errno != EAGAIN && errno != EINTR)
             log_error("server", "sigtimedwait: %s", strerror(errno));
         stats_tick(stats);
+#ifdef __GLIBC__
+        /* A burst (a tunnel, a flood of junk) leaves freed memory in the
+         * threads' malloc arenas; give it back to the system every 10 s so
+         * the footprint returns to its resting size. */
+        if (++ticks % 10 == 0)
+            malloc_trim(0);
+#endif
         char line[256];
         stats_status(stats, line, sizeof line);
         sd_notifyf(0, "STATUS=%s%s", line, watchdog ? "\nWATCHDOG=1" : "");

@@ -22,6 +22,18 @@ typedef struct {
     char text[NAME_MAX_TEXT];
 } s_entry_t;
 
+/* The queue is a list of blocks allocated as names arrive and freed as soon
+ * as they are written, so its memory follows the backlog: a burst (a
+ * database outage, a flood of new names) is given back once written. A
+ * block of 1024 entries (260 KiB) is its own mapping for malloc, returned to
+ * the system when freed. */
+#define S_BLOCK 1024
+typedef struct s_block {
+    struct s_block *next;
+    size_t head, tail; /* entries [head, tail) are queued */
+    s_entry_t e[S_BLOCK];
+} s_block_t;
+
 struct writer {
     pthread_t thread;
     bool started;
@@ -29,10 +41,10 @@ struct writer {
     stats_slot_t *stats;
     atomic_int state; /* S_IDLE, S_OK or S_AWAY: the last write's outcome */
 
-    pthread_mutex_t lock; /* guards everything below */
-    pthread_cond_t wake;  /* names arrived, or stop */
-    s_entry_t *ring;
-    size_t cap, head, count;
+    pthread_mutex_t lock;    /* guards everything below */
+    pthread_cond_t wake;     /* names arrived, or stop */
+    s_block_t *first, *last; /* the queue: taken from first, added to last */
+    size_t cap, count;
     bool stopping;
     double deadline; /* monotonic time by which the flush must end */
     unsigned long overflow_since_log;
@@ -68,8 +80,21 @@ bool writer_push(writer_t *self, const name_t *name, size_t registrable)
         }
     pthread_mutex_lock(&self->lock);
     bool ok = self->count < self->cap && !self->stopping;
+    if (ok && (!self->last || self->last->tail == S_BLOCK)) {
+        s_block_t *b = malloc(sizeof *b);
+        if (b) {
+            b->next = NULL;
+            b->head = b->tail = 0;
+            if (self->last)
+                self->last->next = b;
+            else
+                self->first = b;
+            self->last = b;
+        }
+        ok = b != NULL; /* no memory: counted as overflow below */
+    }
     if (ok) {
-        s_entry_t *e = &self->ring[(self->head + self->count) % self->cap];
+        s_entry_t *e = &self->last->e[self->last->tail++];
         e->length = (uint8_t)name->length;
         e->registrable = name->off[registrable];
         memcpy(e->text, name->lower, name->length);
@@ -173,9 +198,15 @@ static void *s_run(void *arg)
         bool stopping = self->stopping;
         double deadline = self->deadline;
         while (n < S_BATCH && self->count) {
-            batch[n++] = self->ring[self->head];
-            self->head = (self->head + 1) % self->cap;
+            s_block_t *b = self->first;
+            batch[n++] = b->e[b->head++];
             self->count--;
+            if (b->head == b->tail) { /* drained: give it back */
+                self->first = b->next;
+                if (!self->first)
+                    self->last = NULL;
+                free(b);
+            }
         }
         size_t left = self->count;
         pthread_mutex_unlock(&self->lock);
@@ -224,11 +255,10 @@ writer_t *writer_new(const config_t *cfg, stats_slot_t *slot)
         return NULL;
     self->stats = slot;
     self->cap = cfg->database.queue_size;
-    self->ring = malloc(self->cap * sizeof *self->ring);
     self->store = store_new(cfg, "writer");
     pthread_mutex_init(&self->lock, NULL);
     pthread_cond_init(&self->wake, NULL);
-    if (!self->ring || !self->store || pthread_create(&self->thread, NULL, s_run, self) != 0) {
+    if (!self->store || pthread_create(&self->thread, NULL, s_run, self) != 0) {
         writer_destroy(&self);
         return NULL;
     }
@@ -258,7 +288,11 @@ void writer_destroy(writer_t **self_p)
     store_destroy(&self->store);
     pthread_mutex_destroy(&self->lock);
     pthread_cond_destroy(&self->wake);
-    free(self->ring);
+    while (self->first) {
+        s_block_t *next = self->first->next;
+        free(self->first);
+        self->first = next;
+    }
     free(self);
     *self_p = NULL;
 }

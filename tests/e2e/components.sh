@@ -325,7 +325,7 @@ recursor_start() {
         done
         e2e_kill "$rec_pid"
         rec_pid=''
-        tail -c +$((logsize + 1)) "$tmp/recursor.log" | grep -q 'ddress already in use' || break
+        grep -q 'ddress already in use' < <(tail -c +$((logsize + 1)) "$tmp/recursor.log") || break
         echo "recursor_start: an address was taken (attempt $attempt), retrying" >&2
     done
     echo "pdns_recursor did not start or does not resolve www.example.test; its log:" >&2

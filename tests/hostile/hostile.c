@@ -1,0 +1,330 @@
+/* tests/hostile/hostile.c - dnsoracle_hostile: a storm of hostile input
+ * against a running dnsoracled (tests/hostile/test_hostile.sh).
+ *
+ *   dnsoracle_hostile ENDPOINT [SCALE]
+ *
+ * Phases, each bounded in count and time, each printed with what it sent
+ * and how much was answered:
+ *   random    100000 requests of one random binary frame (0-300 bytes)
+ *   lengths   one frame of every length 0-4200, then every 97th up to
+ *             70000 (over 4096 bytes ZeroMQ drops the connection, so each
+ *             such frame costs a connection of its own)
+ *   batches   5 requests of 10000 frames each (one reply frame per frame)
+ *   names     names with NUL bytes, escapes that decode past 255 bytes,
+ *             127 one-byte labels, label and name length lies
+ *   silent    50 clients that send 2000 requests each and never read
+ *   vanish    1000 clients that disconnect in the middle of a request
+ * then one good and one tunnel-like name, which must be answered true and
+ * false. SCALE (default 1) divides the counts, for quick runs. Exit status 0
+ * when every phase ran and the last check holds, 1 otherwise.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zmq.h>
+
+static void *s_ctx;
+static const char *s_endpoint;
+static unsigned s_seed = 12345;
+
+static double s_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static unsigned s_rand(void) { return s_seed = s_seed * 1103515245u + 12345u; }
+
+static void *s_socket(int type, int timeout_ms, int linger_ms)
+{
+    void *s = zmq_socket(s_ctx, type);
+    zmq_setsockopt(s, ZMQ_LINGER, &linger_ms, sizeof linger_ms);
+    zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout_ms, sizeof timeout_ms);
+    zmq_setsockopt(s, ZMQ_SNDTIMEO, &timeout_ms, sizeof timeout_ms);
+    if (zmq_connect(s, s_endpoint) != 0) {
+        fprintf(stderr, "hostile: connect %s: %s\n", s_endpoint, zmq_strerror(errno));
+        exit(2);
+    }
+    return s;
+}
+
+/* Reads what is waiting on a DEALER (the first read may wait up to its
+ * RCVTIMEO); returns the number of complete replies. */
+static long s_drain(void *dealer, int flags)
+{
+    long n = 0;
+    char b[64];
+    for (int f = flags; zmq_recv(dealer, b, sizeof b, f) >= 0; f = ZMQ_DONTWAIT) {
+        int more = 0;
+        size_t len = sizeof more;
+        zmq_getsockopt(dealer, ZMQ_RCVMORE, &more, &len);
+        n += !more;
+    }
+    return n;
+}
+
+/* A DEALER request: empty delimiter, then the frame. */
+static int s_dealer_send(void *dealer, const void *data, size_t len)
+{
+    return zmq_send(dealer, "", 0, ZMQ_SNDMORE) >= 0 && zmq_send(dealer, data, len, 0) >= 0;
+}
+
+static void s_phase(const char *name, long sent, long answered, long expected, double t0)
+{
+    printf("%-8s sent %ld, answered %ld of %ld expected, %.1f s\n", name, sent, answered, expected,
+           s_now() - t0);
+    fflush(stdout);
+}
+
+static void s_random(long count)
+{
+    double t0 = s_now(), end = t0 + 120;
+    void *d = s_socket(ZMQ_DEALER, 1000, 0);
+    long sent = 0, answered = 0;
+    unsigned char buf[300];
+    for (long i = 0; i < count && s_now() < end; i++) {
+        size_t len = s_rand() % sizeof buf;
+        for (size_t k = 0; k < len; k++)
+            buf[k] = (unsigned char)(s_rand() >> 16);
+        if (!s_dealer_send(d, buf, len))
+            break;
+        sent++;
+        answered += s_drain(d, ZMQ_DONTWAIT);
+        while (sent - answered >= 200 && s_now() < end) {
+            long n = s_drain(d, 0);
+            if (n == 0)
+                break;
+            answered += n;
+        }
+    }
+    while (answered < sent && s_now() < end) {
+        long n = s_drain(d, 0);
+        if (n == 0)
+            break;
+        answered += n;
+    }
+    zmq_close(d);
+    s_phase("random", sent, answered, sent, t0);
+}
+
+static void s_lengths(long max)
+{
+    double t0 = s_now(), end = t0 + 300;
+    static char buf[70001];
+    memset(buf, 'a', sizeof buf);
+    void *d = s_socket(ZMQ_DEALER, 1000, 0);
+    long sent = 0, answered = 0, expected = 0, reconnects = 0;
+    for (long len = 0; len <= max && s_now() < end; len++) {
+        if (len > 4096) {
+            /* ZeroMQ drops the connection on such a frame, so each needs a
+             * connection of its own: every length up to 4200, then every
+             * 97th and the last. */
+            if (len > 4200 && len % 97 != 0 && len != max)
+                continue;
+            void *o = s_socket(ZMQ_DEALER, 1000, 100);
+            s_dealer_send(o, buf, (size_t)len);
+            zmq_close(o);
+            reconnects++;
+            sent++;
+            if (reconnects % 64 == 0) {
+                struct timespec pause = {0, 20 * 1000000L}; /* let lingering ones finish */
+                nanosleep(&pause, NULL);
+            }
+            continue;
+        }
+        if (!s_dealer_send(d, buf, (size_t)len))
+            break;
+        sent++;
+        expected++;
+        answered += s_drain(d, ZMQ_DONTWAIT);
+        while (expected - answered >= 200 && s_now() < end) {
+            long n = s_drain(d, 0);
+            if (n == 0)
+                break;
+            answered += n;
+        }
+    }
+    while (answered < expected && s_now() < end) {
+        long n = s_drain(d, 0);
+        if (n == 0)
+            break;
+        answered += n;
+    }
+    zmq_close(d);
+    printf("lengths: %ld frames over 4096 bytes, each on a connection of its own\n", reconnects);
+    s_phase("lengths", sent, answered, expected, t0);
+}
+
+static void s_batches(int count, int frames)
+{
+    double t0 = s_now();
+    void *r = s_socket(ZMQ_REQ, 10000, 0);
+    long sent = 0, answered = 0, expected = 0;
+    char name[64];
+    for (int b = 0; b < count; b++) {
+        for (int i = 0; i < frames; i++) {
+            int n = snprintf(name, sizeof name, "b%dn%d.batch.example", b, i);
+            zmq_send(r, name, (size_t)n, i + 1 < frames ? ZMQ_SNDMORE : 0);
+        }
+        sent += frames;
+        expected += frames;
+        int more = 1;
+        while (more) {
+            char reply[16];
+            if (zmq_recv(r, reply, sizeof reply, 0) < 0)
+                break;
+            answered++;
+            size_t len = sizeof more;
+            zmq_getsockopt(r, ZMQ_RCVMORE, &more, &len);
+        }
+        if (more)
+            break;
+    }
+    zmq_close(r);
+    s_phase("batches", sent, answered, expected, t0);
+}
+
+static void s_names(void)
+{
+    double t0 = s_now();
+    static char lies[16][2048];
+    size_t lens[16];
+    int n = 0;
+    /* NUL bytes inside and at the ends */
+    memcpy(lies[n], "www\0evil.example", 16), lens[n++] = 16;
+    memcpy(lies[n], "\0", 1), lens[n++] = 1;
+    memcpy(lies[n], "a.b\0", 4), lens[n++] = 4;
+    /* escapes that decode to more than 255 bytes (and to 253 exactly) */
+    lens[n] = 0;
+    for (int i = 0; i < 300; i++)
+        lens[n] += (size_t)sprintf(lies[n] + lens[n], i % 60 == 59 ? "." : "\\065");
+    n++;
+    lens[n] = 0;
+    for (int i = 0; i < 600; i++)
+        lens[n] += (size_t)sprintf(lies[n] + lens[n], "\\255");
+    n++;
+    /* 127 one-byte labels, 128, and a label of 64 bytes */
+    lens[n] = 0;
+    for (int i = 0; i < 127; i++)
+        lens[n] += (size_t)sprintf(lies[n] + lens[n], "a.");
+    n++;
+    lens[n] = 0;
+    for (int i = 0; i < 128; i++)
+        lens[n] += (size_t)sprintf(lies[n] + lens[n], "a.");
+    n++;
+    memset(lies[n], 'x', 64), memcpy(lies[n] + 64, ".example", 8), lens[n++] = 72;
+    /* escapes cut short, bad decimal values, empty labels, lone dots */
+    memcpy(lies[n], "a\\", 2), lens[n++] = 2;
+    memcpy(lies[n], "a\\25", 4), lens[n++] = 4;
+    memcpy(lies[n], "a\\999.example", 13), lens[n++] = 13;
+    memcpy(lies[n], "..", 2), lens[n++] = 2;
+    memcpy(lies[n], ".", 1), lens[n++] = 1;
+    memcpy(lies[n], "a..b", 4), lens[n++] = 4;
+    /* a wire-format name with label-length bytes that lie */
+    memcpy(lies[n],
+           "\x3f"
+           "abc\x05"
+           "ex",
+           8),
+        lens[n++] = 8;
+    memcpy(lies[n],
+           "\x03www\x07"
+           "example\x03"
+           "com\x00",
+           17),
+        lens[n++] = 17;
+    void *r = s_socket(ZMQ_REQ, 2000, 0);
+    long answered = 0;
+    for (int round = 0; round < 100; round++)
+        for (int i = 0; i < n; i++) {
+            char reply[16];
+            if (zmq_send(r, lies[i], lens[i], 0) < 0 || zmq_recv(r, reply, sizeof reply, 0) < 0) {
+                zmq_close(r);
+                r = s_socket(ZMQ_REQ, 2000, 0);
+                continue;
+            }
+            answered++;
+        }
+    zmq_close(r);
+    s_phase("names", 100L * n, answered, 100L * n, t0);
+}
+
+static void s_silent(int clients, int each)
+{
+    double t0 = s_now();
+    long sent = 0;
+    void **d = calloc((size_t)clients, sizeof *d);
+    for (int c = 0; c < clients; c++) {
+        d[c] = s_socket(ZMQ_DEALER, 200, 0);
+        for (int i = 0; i < each; i++) {
+            if (zmq_send(d[c], "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+                zmq_send(d[c], "www.example.com", 15, ZMQ_DONTWAIT) < 0)
+                break;
+            sent++;
+        }
+    }
+    struct timespec pause = {1, 0};
+    nanosleep(&pause, NULL); /* the daemon answers; nobody reads */
+    for (int c = 0; c < clients; c++)
+        zmq_close(d[c]);
+    free(d);
+    s_phase("silent", sent, 0, 0, t0);
+}
+
+static void s_vanish(int count)
+{
+    double t0 = s_now();
+    long sent = 0;
+    for (int i = 0; i < count; i++) {
+        void *s = s_socket(i % 2 ? ZMQ_REQ : ZMQ_DEALER, 200, i % 3 ? 0 : 50);
+        if (i % 2) {
+            zmq_send(s, "www.example.com", 15, 0); /* and gone before the reply */
+        } else {
+            zmq_send(s, "", 0, ZMQ_SNDMORE); /* half a request, then gone */
+            zmq_send(s, "half.example.com", 16, ZMQ_SNDMORE);
+        }
+        sent++;
+        zmq_close(s);
+    }
+    s_phase("vanish", sent, 0, 0, t0);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || argc > 3) {
+        fprintf(stderr, "usage: dnsoracle_hostile ENDPOINT [SCALE]\n");
+        return 2;
+    }
+    s_endpoint = argv[1];
+    if (strncmp(s_endpoint, "tcp://127.", 10) != 0 && strncmp(s_endpoint, "ipc://", 6) != 0) {
+        fprintf(stderr, "hostile: loopback or ipc endpoints only\n");
+        return 2;
+    }
+    long scale = argc == 3 ? atol(argv[2]) : 1;
+    if (scale < 1)
+        scale = 1;
+    s_ctx = zmq_ctx_new();
+    int max_sockets = 100000;
+    zmq_ctx_set(s_ctx, ZMQ_MAX_SOCKETS, max_sockets);
+    s_random(100000 / scale);
+    s_lengths(70000 / scale);
+    s_batches(5, 10000);
+    s_names();
+    s_silent(50, 2000 / (int)scale);
+    s_vanish(1000 / (int)scale);
+    /* still answering, and correctly */
+    void *r = s_socket(ZMQ_REQ, 5000, 0);
+    char a[16] = "", b[16] = "";
+    int ok = zmq_send(r, "www.example.com", 15, 0) >= 0 && zmq_recv(r, a, sizeof a - 1, 0) == 4 &&
+             zmq_send(r, "t88d8de31bbea.6b65722f.66e3fae3.example.net", 43, 0) >= 0 &&
+             zmq_recv(r, b, sizeof b - 1, 0) == 5;
+    zmq_close(r);
+    printf("after the storm: www.example.com %s, t88d8de31bbea.6b65722f.66e3fae3.example.net %s\n",
+           a, b);
+    zmq_ctx_term(s_ctx);
+    return ok && strcmp(a, "true") == 0 && strcmp(b, "false") == 0 ? 0 : 1;
+}

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# tests/hostile/test_hostile.sh BUILD_DIR - the hostile-input suite against a
+# real dnsoracled with a private MariaDB: good names are queued, then
+# dnsoracle_hostile storms the daemon (random binary frames, frames of every
+# length, 10000-frame batches, lying names, clients that never read or
+# vanish mid-request). Afterwards the daemon must answer correctly, its
+# memory must be back within 10% of its resting size, every name queued
+# before the storm must be in the database, and SIGTERM must still stop it
+# cleanly. Skipped (77) without mariadbd.
+set -uo pipefail
+build=$1
+probe=$build/tests/integration/dnsoracle_probe
+hostile=$build/tests/hostile/dnsoracle_hostile
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../integration/lib.sh"
+. "$here/../integration/mariadb.sh"
+command -v mariadbd >/dev/null || { echo "mariadbd not installed: skipped"; exit 77; }
+db_start && db_setup || exit 1
+port=$(free_port)
+endpoint=tcp://127.0.0.1:$port
+{
+    printf '[server]\nendpoints = %s\ncontrol_endpoint =\nthreads = 2\nlog_level = warning\n' "$endpoint"
+    db_config
+} >"$tmp/conf"
+start_daemon "$tmp/conf" || exit 1
+rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$daemon_pid/status"; }
+count() { db_sql dns -e "SELECT COUNT(*) FROM names WHERE registrable = 'hostile.test'"; }
+
+# Resting size: after a small storm has touched every code path, and after
+# the daemon's periodic trim (every 10 s) has run.
+"$hostile" "$endpoint" 10 >"$tmp/warmup.out" || { cat "$tmp/warmup.out"; exit 1; }
+sleep 11
+rest=$(rss)
+
+# Good names queued (not waited for), then the storm at once.
+"$probe" "$endpoint" names 2000 hostile.test >"$tmp/names.out"
+check "2000 good names answered before the storm" "true 2000 false 0 none 0" "$(cat "$tmp/names.out")"
+"$hostile" "$endpoint" >"$tmp/storm.out" 2>&1
+rc=$?
+cat "$tmp/storm.out"
+check "the storm ran and the daemon answered correctly after it" 0 "$rc"
+for phase in random lengths batches names; do
+    line=$(grep "^$phase " "$tmp/storm.out")
+    check "$phase: every answerable request answered" yes \
+        "$(echo "$line" | awk '{ gsub(",", ""); if ($5 == $7) print "yes" }')"
+done
+check "the daemon still runs" yes "$(kill -0 "$daemon_pid" 2>/dev/null && echo yes)"
+stats=$("$probe" "$endpoint" send c:stats)
+stat() { echo "$stats" | awk -v k="$1" '$1 == k { print $2 }'; }
+check "oversize frames counted" yes "$([ "$(stat oversize_frames)" -ge 1000 ] && echo yes)"
+check "frames past max_batch counted" yes "$([ "$(stat overflow_frames)" -ge 40000 ] && echo yes)"
+check "empty frames counted" yes "$([ "$(stat empty_frames)" -ge 1 ] && echo yes)"
+
+peak=$(rss)
+ok=no
+for _ in $(seq 1 30); do
+    now=$(rss)
+    if [ "$now" -le $((rest * 110 / 100)) ]; then ok=yes; break; fi
+    sleep 1
+done
+echo "memory: resting ${rest} kB, after the storm ${peak} kB, then ${now} kB"
+check "memory back within 10% of its resting size (${rest} -> ${now} kB)" yes "$ok"
+
+ok=no
+for _ in $(seq 1 100); do
+    [ "$(count)" -ge 2000 ] && { ok=yes; break; }
+    sleep 0.1
+done
+check "every name queued before the storm is in the database ($(count) of 2000)" yes "$ok"
+
+stop_daemon
+check "SIGTERM after the storm: exit 0" 0 "$stop_rc"
+finish
