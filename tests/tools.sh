@@ -101,6 +101,14 @@ check "no names: exit 2" 2 "$?"
 [ ! -e "$tmp/none.model" ]
 check "no names: no model written" 0 "$?"
 
+# The README's configuration reference names every key.
+readme=$(cat "$(dirname "$0")/../README.md")
+missing=""
+for k in $("$build/oracle/dnsoracled" -c /dev/null --dump-config | sed -n 's/^\([a-z_]*\) = .*/\1/p' | sort -u); do
+    [[ $readme == *"\`$k\`"* ]] || missing="$missing $k"
+done
+check "the README's configuration reference names every key" "" "$missing"
+
 # The man pages document every option the programs take.
 man=$(dirname "$0")/../docs/man
 for pair in "client/dnsoracle_client --help:dnsoracle_client.1" "oracle/dnsoracled --help:dnsoracled.8"; do
