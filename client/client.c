@@ -473,6 +473,10 @@ int main(int argc, char **argv)
     const char *usage_error = NULL;
     if (reason && mode != O_BLOCK && mode != O_ALLOW)
         usage_error = "--reason goes with --block or --allow";
+    else if (reason && strlen(reason) > 255)
+        usage_error = "--reason: at most 255 bytes";
+    else if (domain && strlen(domain) > 253)
+        usage_error = "the domain is longer than 253 bytes";
     else if ((mode == O_STATS || mode == O_PING || mode == O_UPDATE || mode == O_BLOCK ||
               mode == O_ALLOW || mode == O_UNLIST) &&
              rest > 0)

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -257,6 +258,9 @@ control_t *control_new(void *zmq_ctx, const config_t *cfg, listbox_t *lists, sta
     }
     int zero = 0;
     zmq_setsockopt(self->rep, ZMQ_LINGER, &zero, sizeof zero);
+    /* Commands are a few short frames: anything bigger drops the peer. */
+    int64_t max_frame = 1024;
+    zmq_setsockopt(self->rep, ZMQ_MAXMSGSIZE, &max_frame, sizeof max_frame);
     zmq_setsockopt(self->stop, ZMQ_LINGER, &zero, sizeof zero);
     const char *ep = cfg->server.control_endpoint;
     if (zmq_bind(self->rep, ep) != 0) {
