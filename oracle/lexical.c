@@ -231,9 +231,10 @@ void lexical_measure(const name_t *name, size_t first, size_t last, const unsign
         return;
     /* H = log2 n - (1/n) * sum c log2 c, over the bytes that occur. */
     double sum = 0;
-    for (size_t i = 0; i < distinct; i++)
-        sum += s_clogc[counts[seen[i]]]; // NOLINT(clang-analyzer-core.uninitialized.ArraySubscript):
-                                         // seen[0..distinct) is set above
+    for (size_t i = 0; i < distinct; i++) {
+        // NOLINTNEXTLINE(clang-analyzer-core.uninitialized.ArraySubscript): seen[] is set above
+        sum += s_clogc[counts[seen[i]]];
+    }
     size_t n = out->chars;
     out->entropy = log2((double)n) - sum / (double)n;
     if (out->entropy < 0) /* one repeated byte: 0, not a rounding error's -4e-16 */
