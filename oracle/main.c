@@ -205,7 +205,9 @@ int main(int argc, char **argv)
              server_threads(server));
     sd_notifyf(0, "READY=1\nSTATUS=listening on %s", cfg.server.endpoints);
 
+#ifdef __GLIBC__
     unsigned long ticks = 0;
+#endif
     for (;;) {
         struct timespec second = {1, 0};
         int sig = sigtimedwait(&set, NULL, &second);

@@ -197,7 +197,9 @@ static void *s_run(void *arg)
         }
         bool stopping = self->stopping;
         double deadline = self->deadline;
-        while (n < S_BATCH && self->count) {
+        /* count > 0 exactly when first != NULL; the loop tests the
+         * pointer it uses. */
+        while (n < S_BATCH && self->first) {
             s_block_t *b = self->first;
             batch[n++] = b->e[b->head++];
             self->count--;
