@@ -180,24 +180,6 @@ static int s_flush_reports(s_handle_t *h)
     return n;
 }
 
-/* The verdict of the lists for a parsed name, applied to *v as dnsoracled
- * does: block beats everything, drop beats all but an allow, allow makes a
- * name good. */
-static void s_apply_lists(const s_handle_t *h, const name_t *name, verdict_t *v)
-{
-    if (!h->lists)
-        return;
-    reason_t r = lists_check(h->lists, name);
-    if (r == REASON_BLOCKLIST || (r == REASON_DROPLIST && v->reason_id != REASON_ALLOWLIST)) {
-        v->good = false;
-        v->reason_id = r;
-    } else if (r == REASON_ALLOWLIST) {
-        v->good = true;
-        v->reason_id = r;
-    }
-    v->reason = engine_reason_name(v->reason_id);
-}
-
 static int l_judge(lua_State *L)
 {
     s_handle_t *h = s_check(L);
@@ -207,7 +189,7 @@ static int l_judge(lua_State *L)
     name_t name;
     if (len <= S_MAX_NAME && name_parse(q, len, &name) == 0) {
         engine_check_name(h->engine, &name, &v);
-        s_apply_lists(h, &name, &v);
+        lists_apply(h->lists, &name, &v); /* exactly as dnsoracled does */
     }
     v.reason = engine_reason_name(v.reason_id);
     h->judged++;

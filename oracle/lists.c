@@ -95,6 +95,21 @@ reason_t lists_check(const lists_t *self, const name_t *name)
     return REASON_OK;
 }
 
+void lists_apply(const lists_t *lists, const name_t *name, verdict_t *v)
+{
+    if (!lists)
+        return;
+    reason_t r = lists_check(lists, name);
+    if (r == REASON_BLOCKLIST || (r == REASON_DROPLIST && v->reason_id != REASON_ALLOWLIST)) {
+        v->good = false;
+        v->reason_id = r;
+    } else if (r == REASON_ALLOWLIST) {
+        v->good = true;
+        v->reason_id = r;
+    }
+    v->reason = engine_reason_name(v->reason_id);
+}
+
 /* ---- publishing -------------------------------------------------------- */
 
 /* Readers hold a lists_t for one request: microseconds, a few milliseconds

@@ -44,6 +44,12 @@ size_t lists_size(const lists_t *self, list_kind_t kind);
  * (no entry covers it). */
 reason_t lists_check(const lists_t *self, const name_t *name);
 
+/* Applies the lists to a verdict the engine gave `name`, as every verdict
+ * of dnsoracled and of the hook does: a block beats everything, a drop beats
+ * all but an allow (the operator's, or the allow-list file's), an allow
+ * makes the name good. `lists` may be NULL (no lists: *v unchanged). */
+void lists_apply(const lists_t *lists, const name_t *name, verdict_t *v);
+
 /* The name of a kind as stored in the database ("drop", "block", "allow"),
  * and back (-1 when unknown). */
 const char *lists_kind_name(list_kind_t kind);

@@ -121,18 +121,7 @@ static int s_verdicts_reserve(s_verdicts_t *v, size_t n)
  * the configured allow list. */
 static void s_apply_lists(s_thread_t *w, const name_t *name, verdict_t *v)
 {
-    const lists_t *lists = w->server->lists ? listbox_get(w->server->lists) : NULL;
-    if (!lists)
-        return;
-    reason_t r = lists_check(lists, name);
-    if (r == REASON_BLOCKLIST || (r == REASON_DROPLIST && v->reason_id != REASON_ALLOWLIST)) {
-        v->good = false;
-        v->reason_id = r;
-    } else if (r == REASON_ALLOWLIST) {
-        v->good = true;
-        v->reason_id = r;
-    }
-    v->reason = engine_reason_name(v->reason_id);
+    lists_apply(w->server->lists ? listbox_get(w->server->lists) : NULL, name, v);
 }
 
 /* Judges one frame of a verdict request: the engine, then the lists; a
