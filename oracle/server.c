@@ -158,6 +158,19 @@ static bool s_judge_frame(s_thread_t *w, zmq_msg_t *frame, size_t index)
     return v.good;
 }
 
+/* True for endpoints only this host can reach: ipc://, inproc://, and tcp://
+ * on 127.0.0.0/8, ::1 or localhost (not "*", not an interface name). */
+static bool s_local_endpoint(const char *ep)
+{
+    if (strncmp(ep, "ipc://", 6) == 0 || strncmp(ep, "inproc://", 9) == 0)
+        return true;
+    if (strncmp(ep, "tcp://", 6) != 0)
+        return false;
+    const char *host = ep + 6;
+    return strncmp(host, "127.", 4) == 0 || strncmp(host, "[::1]:", 6) == 0 ||
+           strncmp(host, "localhost:", 10) == 0;
+}
+
 /* Receives the rest of a multipart message and discards it. */
 static void s_drain_parts(void *sock)
 {
@@ -599,6 +612,14 @@ server_t *server_new(const config_t *cfg, engine_t *engine, const server_deps_t 
     strlcpy(eps, self->endpoints, sizeof eps);
     unsigned bound = 0;
     for (char *e = strtok_r(eps, " ,\t", &save); e; e = strtok_r(NULL, " ,\t", &save)) {
+        if (!s_local_endpoint(e)) {
+            snprintf(err, errcap,
+                     "%s: not a loopback or ipc endpoint: anyone who reaches it could ask and "
+                     "nothing authenticates them (CURVE is not in this release); bind "
+                     "127.0.0.1, [::1] or ipc://, and run one dnsoracled per resolver host",
+                     e);
+            goto fail;
+        }
         if (zmq_bind(self->frontend, e) != 0) {
             snprintf(err, errcap, "cannot bind %s: %s", e, zmq_strerror(errno));
             goto fail;

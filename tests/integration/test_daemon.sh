@@ -63,6 +63,14 @@ case $out in *"cannot bind $endpoint"*) ok=yes ;; *) ok="no: $out" ;; esac
 check "port in use: exit 1" 1 "$rc"
 check "port in use: names the endpoint" yes "$ok"
 
+# An endpoint other hosts could reach: refused (no authentication yet).
+for ep in "tcp://*:$port" "tcp://0.0.0.0:$port" "tcp://eth0:$port"; do
+    printf '[server]\nendpoints = %s\n[database]\nenabled = false\n' "$ep" >"$tmp/remote.conf"
+    out=$("$build/oracle/dnsoracled" -c "$tmp/remote.conf" 2>&1)
+    check "$ep refused: exit 1 and why" "1 yes" \
+        "$? $(case $out in *"$ep: not a loopback or ipc endpoint"*) echo yes ;; esac)"
+done
+
 # SIGHUP: a new allow list and max_batch take effect; a bad file is refused
 # and the running configuration kept.
 check "before reload" false "$("$probe" "$endpoint" send "$hex")"
