@@ -85,12 +85,19 @@ conf_get() {
         s == sec && $1 ~ "^" key " *$" { v = substr($0, index($0, "=") + 1); gsub(/^ +| +$/, "", v); print v }' "$conf"
 }
 
+# running PID: true while PID runs (a zombie waiting to be reaped does not).
+running() {
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    stat=${stat##*) }
+    [ "${stat%% *}" != Z ]
+}
 # alive PIDFILE NAME: the pid in PIDFILE when that process runs and is NAME.
 alive() {
     local pid
     [ -s "$1" ] || return 1
     pid=$(cat "$1")
-    [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$2" ] && echo "$pid"
+    [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$2" ] && running "$pid" && echo "$pid"
 }
 
 # stop_pid PIDFILE NAME: ends that process (at most 5 s), removes the file.
@@ -98,8 +105,8 @@ stop_pid() {
     local pid
     if pid=$(alive "$1" "$2"); then
         kill -TERM "$pid"
-        for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+        for _ in $(seq 1 50); do running "$pid" || break; sleep 0.1; done
+        running "$pid" && kill -KILL "$pid"
     fi
     rm -f "$1"
 }
@@ -227,9 +234,13 @@ if [ "$mode" = uninstall ]; then
     fi
     echo "== removing the installed files"
     if [ -s "$state/install_manifest.txt" ]; then
-        while read -r f; do rm -f "$f"; done <"$state/install_manifest.txt"
-        rmdir "$prefix/share/dnsoracle" "$prefix/share/doc/dnsoracle" 2>/dev/null || true
+        # (the manifest has no final newline: the last line counts too)
+        while read -r f || [ -n "$f" ]; do rm -f "$f"; done <"$state/install_manifest.txt"
     fi
+    rm -f "$prefix/lib/systemd/system/dnsoracled.service" # the unit's name before 0.1
+    for d in "$prefix/share/dnsoracle" "$prefix/share/doc/dnsoracle"; do
+        [ -d "$d" ] && find "$d" -depth -type d -empty -delete
+    done
     [ "$systemd" = yes ] && systemctl daemon-reload
     if [ "$purge" = yes ]; then
         echo "== purging the database, the configuration and the user"
@@ -286,7 +297,7 @@ if [ -r "$conf" ]; then
 fi
 if holder=$(ss -Hltnp "sport = :$port" 2>/dev/null | grep -o 'users:(("[^"]*"' | head -n 1) &&
     [ -n "$holder" ] && [ "$holder" != 'users:(("dnsoracled"' ]; then
-    die "port $port is taken by ${holder#users:((} (stop it, or set [server] endpoints in $conf)"
+    die "port $port is taken by ${holder#users:((} (stop it, or choose another port: copy oracle/dnsoracle.conf.example to $conf and set [server] endpoints and [hook] endpoint)"
 fi
 
 packages=(cmake make gcc pkg-config libpsl-dev publicsuffix libinih-dev libbsd-dev
@@ -341,6 +352,11 @@ if [ ! -e "$conf" ]; then
     chmod 0640 "$conf"
     changed "wrote $conf"
 else
+    if [ "$(stat -c '%U:%G %a' "$conf")" != "root:dnsoracle 640" ]; then
+        chown root:dnsoracle "$conf"
+        chmod 0640 "$conf"
+        changed "$conf made root:dnsoracle 0640 (it holds the database password)"
+    fi
     # An upgrade: sections new in this release are added with their
     # defaults and comments; what is in the file is never changed.
     for sec in $(grep -o '^\[[a-z]*\]' oracle/dnsoracle.conf.example); do
@@ -354,6 +370,12 @@ fi
 "$prefix/sbin/dnsoracled" --check-config -c "$conf" >/dev/null
 endpoint=$(conf_get server endpoints | awk '{print $1}' | tr -d ,)
 endpoint=${endpoint:-tcp://127.0.0.1:5555}
+hook_ep=$(conf_get hook endpoint)
+server_eps=$(conf_get server endpoints | tr ' ,' '\n\n')
+if ! grep -qxF "${hook_ep:-tcp://127.0.0.1:5555}" <<<"$server_eps"; then
+    echo "   note: [hook] endpoint ${hook_ep:-tcp://127.0.0.1:5555} is not among [server] endpoints" \
+        "($(conf_get server endpoints)): the hook would not reach this oracle" >&2
+fi
 
 db_enabled=$(conf_get database enabled)
 db_host=$(conf_get database host)
@@ -408,6 +430,7 @@ if [ "$systemd" = yes ]; then
         changed "dnsoracle.service (re)started"
     fi
     how="systemctl status dnsoracle; journalctl -u dnsoracle -f"
+    reload_hint="systemctl reload dnsoracle (and rec_control reload-lua-script for [hook] and, with query = local, [engine])"
 else
     if [ "$changes" -gt 0 ] || ! alive "$pidfile" dnsoracled >/dev/null; then
         stop_pid "$pidfile" dnsoracled
@@ -417,6 +440,7 @@ else
         changed "no systemd here: dnsoracled started in the background, not supervised"
     fi
     how="log: $logdir/dnsoracled.log; pid: $pidfile"
+    reload_hint="kill -HUP \$(cat $pidfile) (and rec_control reload-lua-script for [hook] and, with query = local, [engine])"
 fi
 
 recursor=no
@@ -455,15 +479,40 @@ verdicts=$("$prefix/bin/dnsoracle_client" -e "$endpoint" www.example.com "$tunne
 false $tunnel_name" ] || die "unexpected verdicts from dnsoracled: $verdicts"
 echo "   dnsoracled answers on $endpoint: www.example.com true, $tunnel_name false"
 if [ "$recursor" = yes ]; then
+    # A name never asked before (the recursor caches answers), judged by the
+    # hook as configured; its log line proves the hook answered, not the
+    # Internet (an offline machine answers NXDOMAIN to everything).
+    probe_name=t$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n').6b65722f.66e3fae3.example.net
+    hook_mode=$(conf_get hook mode)
+    hook_action=$(conf_get hook action)
+    case ${hook_mode:-enforce}:${hook_action:-nxdomain} in
+    monitor:*) want="any answer" ;;
+    *:refused) want=REFUSED ;;
+    *:drop) want="no answer" ;;
+    *) want=NXDOMAIN ;;
+    esac
     rstatus=
-    for _ in $(seq 1 30); do
-        rstatus=$(dig @127.0.0.1 "$tunnel_name" +time=1 +tries=1 2>/dev/null |
+    for _ in $(seq 1 15); do
+        rstatus=$(dig @127.0.0.1 "$probe_name" +time=1 +tries=1 2>/dev/null |
             sed -n 's/.*status: \([A-Z]*\),.*/\1/p' || true)
-        [ -n "$rstatus" ] && break
+        [ -n "$rstatus" ] || [ "$want" = "no answer" ] && break
         sleep 0.2
     done
-    [ "$rstatus" = NXDOMAIN ] || die "pdns-recursor on 127.0.0.1 did not refuse $tunnel_name (status: ${rstatus:-no answer})"
-    echo "   pdns-recursor on 127.0.0.1 answers $tunnel_name with NXDOMAIN"
+    case $want in
+    "any answer") [ -n "$rstatus" ] ;;
+    "no answer") [ -z "$rstatus" ] ;;
+    *) [ "$rstatus" = "$want" ] ;;
+    esac || die "pdns-recursor on 127.0.0.1 answered $probe_name with ${rstatus:-no answer}, not $want ([hook] mode ${hook_mode:-enforce}, action ${hook_action:-nxdomain})"
+    logged=unknown
+    if [ "$systemd" = yes ]; then
+        journalctl -u pdns-recursor --since -1min 2>/dev/null | grep -q "dnsoracle: .* $probe_name" &&
+            logged=yes
+    elif [ -r "$logdir/pdns_recursor.log" ]; then
+        sleep 0.2
+        if grep -q "dnsoracle: .* $probe_name" "$logdir/pdns_recursor.log"; then logged=yes; else logged=no; fi
+    fi
+    [ "$logged" = no ] && die "pdns-recursor answered $probe_name but its log has no dnsoracle line for it: is the hook loaded? ($logdir/pdns_recursor.log)"
+    echo "   pdns-recursor on 127.0.0.1: a tunnel-like name got ${rstatus:-no answer} (want: $want)${logged/yes/, logged by the hook}"
 fi
 if [ "$changes" -eq 0 ]; then
     echo "== nothing changed: dnsoracle was already installed and running"
@@ -471,4 +520,10 @@ else
     echo "== done"
 fi
 echo "   config: $conf ([hook] for the recursor hook); $how"
-echo "   try: dnsoracle_client www.example.com; dnsoracle_client --stats"
+if [ "$endpoint" = tcp://127.0.0.1:5555 ]; then
+    echo "   try: dnsoracle_client www.example.com; dnsoracle_client --stats"
+else
+    echo "   try: dnsoracle_client -e $endpoint www.example.com (or export DNSORACLE_ENDPOINT=$endpoint)"
+fi
+echo "   after editing $conf: ${reload_hint}"
+
