@@ -17,30 +17,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz.h"
 #include "config.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define S_CHECK(cond)                                                                              \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
-
-static char s_path[4096];
-static int s_fd = -1;
 static FILE *s_devnull;
 
 static void s_cleanup(void)
 {
-    if (s_fd >= 0) {
-        close(s_fd);
-        unlink(s_path);
-        s_fd = -1;
-    }
     if (s_devnull) {
         fclose(s_devnull);
         s_devnull = NULL;
@@ -51,35 +37,18 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    const char *dir = getenv("TMPDIR");
-    if (!dir || !dir[0])
-        dir = "/tmp";
-    snprintf(s_path, sizeof s_path, "%s/fuzz_config.XXXXXX", dir);
-    s_fd = mkstemp(s_path);
+    fuzz_file_open("fuzz_config");
     s_devnull = fopen("/dev/null", "w");
-    if (s_fd < 0 || !s_devnull) {
-        fprintf(stderr, "fuzz_config: cannot make %s or open /dev/null: %s\n", s_path,
-                strerror(errno));
+    if (!s_devnull) {
+        fprintf(stderr, "fuzz_config: cannot open /dev/null: %s\n", strerror(errno));
         exit(1);
     }
     atexit(s_cleanup);
     return 0;
 }
 
-/* Replaces the temporary file's contents with the input. */
-static void s_write(const uint8_t *data, size_t size)
-{
-    S_CHECK(ftruncate(s_fd, 0) == 0);
-    size_t done = 0;
-    while (done < size) {
-        ssize_t n = pwrite(s_fd, data + done, size - done, (off_t)done);
-        S_CHECK(n > 0);
-        done += (size_t)n;
-    }
-}
-
-#define S_TERMINATED(field) S_CHECK(memchr((field), 0, sizeof(field)) != NULL)
-#define S_ABSOLUTE(field) S_CHECK((field)[0] == 0 || (field)[0] == '/')
+#define S_TERMINATED(field) FUZZ_CHECK(memchr((field), 0, sizeof(field)) != NULL)
+#define S_ABSOLUTE(field) FUZZ_CHECK((field)[0] == 0 || (field)[0] == '/')
 
 static void s_check_loaded(const config_t *cfg)
 {
@@ -99,36 +68,36 @@ static void s_check_loaded(const config_t *cfg)
     S_ABSOLUTE(cfg->engine.allowlist_file);
     S_ABSOLUTE(cfg->engine.psl_rules);
     S_ABSOLUTE(cfg->database.socket);
-    S_CHECK(cfg->server.log_level <= LEVEL_DEBUG);
-    S_CHECK(cfg->hook.query <= HOOK_QUERY_ORACLE);
-    S_CHECK(cfg->hook.mode <= HOOK_MODE_MONITOR);
-    S_CHECK(cfg->hook.action <= HOOK_ACTION_DROP);
-    S_CHECK(cfg->hook.fail <= HOOK_FAIL_CLOSED);
+    FUZZ_CHECK(cfg->server.log_level <= LEVEL_DEBUG);
+    FUZZ_CHECK(cfg->hook.query <= HOOK_QUERY_ORACLE);
+    FUZZ_CHECK(cfg->hook.mode <= HOOK_MODE_MONITOR);
+    FUZZ_CHECK(cfg->hook.action <= HOOK_ACTION_DROP);
+    FUZZ_CHECK(cfg->hook.fail <= HOOK_FAIL_CLOSED);
     /* The ranges that matter to the engine (dnsoracle.conf.example). */
-    S_CHECK(cfg->engine.max_label >= 1 && cfg->engine.max_label <= NAME_MAX_LABEL);
-    S_CHECK(cfg->engine.max_labels >= 1 && cfg->engine.max_labels <= NAME_MAX_LABELS);
-    S_CHECK(cfg->engine.max_length >= 1 && cfg->engine.max_length <= NAME_MAX_TEXT);
+    FUZZ_CHECK(cfg->engine.max_label >= 1 && cfg->engine.max_label <= NAME_MAX_LABEL);
+    FUZZ_CHECK(cfg->engine.max_labels >= 1 && cfg->engine.max_labels <= NAME_MAX_LABELS);
+    FUZZ_CHECK(cfg->engine.max_length >= 1 && cfg->engine.max_length <= NAME_MAX_TEXT);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    s_write(data, size);
+    fuzz_file_write(data, size);
     config_t *cfg = malloc(sizeof *cfg);
     char err[256];
     if (!cfg)
         return 0;
     memset(err, 'x', sizeof err); /* so that a missing NUL shows */
-    int rc = config_load(s_path, cfg, err, sizeof err);
+    int rc = config_load(fuzz_path, cfg, err, sizeof err);
     if (rc != 0) {
-        S_CHECK(rc < 0);
-        S_CHECK(memchr(err, 0, sizeof err) != NULL);
-        S_CHECK(err[0] != 0);
-        size_t plen = strlen(s_path);
-        S_CHECK(strncmp(err, s_path, plen) == 0 && err[plen] == ':');
+        FUZZ_CHECK(rc < 0);
+        FUZZ_CHECK(memchr(err, 0, sizeof err) != NULL);
+        FUZZ_CHECK(err[0] != 0);
+        size_t plen = strlen(fuzz_path);
+        FUZZ_CHECK(strncmp(err, fuzz_path, plen) == 0 && err[plen] == ':');
     } else {
         s_check_loaded(cfg);
         config_dump(cfg, s_devnull);
-        S_CHECK(fflush(s_devnull) == 0 && !ferror(s_devnull));
+        FUZZ_CHECK(fflush(s_devnull) == 0 && !ferror(s_devnull));
     }
     free(cfg);
     return 0;

@@ -17,19 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "engine.h"
 #include "name.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define S_CHECK(cond)                                                                              \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
 
 /* Built once and never freed: it lives as long as the process, like the
  * daemon's, and stays reachable for LeakSanitizer. */
@@ -63,16 +56,16 @@ static bool s_good_reason(reason_t r)
 /* What holds for any verdict the engine gives. */
 static void s_check_verdict(const verdict_t *v, bool returned)
 {
-    S_CHECK(returned == v->good);
-    S_CHECK(v->reason_id < REASON_COUNT);
-    S_CHECK(v->reason_id != REASON_DROPLIST && v->reason_id != REASON_BLOCKLIST);
-    S_CHECK(v->reason && strcmp(v->reason, engine_reason_name(v->reason_id)) == 0);
-    S_CHECK(v->good == s_good_reason(v->reason_id));
-    S_CHECK(isfinite(v->bigram) && v->bigram <= 0); /* a mean of log2-probabilities */
+    FUZZ_CHECK(returned == v->good);
+    FUZZ_CHECK(v->reason_id < REASON_COUNT);
+    FUZZ_CHECK(v->reason_id != REASON_DROPLIST && v->reason_id != REASON_BLOCKLIST);
+    FUZZ_CHECK(v->reason && strcmp(v->reason, engine_reason_name(v->reason_id)) == 0);
+    FUZZ_CHECK(v->good == s_good_reason(v->reason_id));
+    FUZZ_CHECK(isfinite(v->bigram) && v->bigram <= 0); /* a mean of log2-probabilities */
     /* log2 n - (sum c log2 c) / n is 0 for one repeated byte only up to
      * rounding: a few ulps below 0 are not an error. */
-    S_CHECK(isfinite(v->f.entropy) && v->f.entropy > -1e-9);
-    S_CHECK(isfinite(v->f.entropy_ratio) && v->f.entropy_ratio > -1e-9);
+    FUZZ_CHECK(isfinite(v->f.entropy) && v->f.entropy > -1e-9);
+    FUZZ_CHECK(isfinite(v->f.entropy_ratio) && v->f.entropy_ratio > -1e-9);
 }
 
 /* engine_explain() into a heap buffer of exactly `cap` bytes, so that
@@ -80,13 +73,13 @@ static void s_check_verdict(const verdict_t *v, bool returned)
 static void s_check_explain(const verdict_t *v, size_t cap, const char *full, size_t full_len)
 {
     char *buf = malloc(cap);
-    S_CHECK(buf);
+    FUZZ_CHECK(buf);
     memset(buf, 'x', cap);
     int n = engine_explain(v, buf, cap);
-    S_CHECK(n >= 0 && (size_t)n < cap);
-    S_CHECK(memchr(buf, 0, cap) == buf + n);
+    FUZZ_CHECK(n >= 0 && (size_t)n < cap);
+    FUZZ_CHECK(memchr(buf, 0, cap) == buf + n);
     /* Truncated output is a prefix of the full one. */
-    S_CHECK((size_t)n <= full_len && memcmp(buf, full, (size_t)n) == 0);
+    FUZZ_CHECK((size_t)n <= full_len && memcmp(buf, full, (size_t)n) == 0);
     free(buf);
 }
 
@@ -94,9 +87,9 @@ static void s_explain(const verdict_t *v, uint8_t pick)
 {
     static char full[1024];
     int n = engine_explain(v, full, sizeof full);
-    S_CHECK(n > 0 && (size_t)n < sizeof full && full[n] == 0 && strlen(full) == (size_t)n);
+    FUZZ_CHECK(n > 0 && (size_t)n < sizeof full && full[n] == 0 && strlen(full) == (size_t)n);
     const char *expect = v->good ? "verdict=true reason=" : "verdict=false reason=";
-    S_CHECK(strncmp(full, expect, strlen(expect)) == 0);
+    FUZZ_CHECK(strncmp(full, expect, strlen(expect)) == 0);
     size_t len = (size_t)n;
     s_check_explain(v, len + 1, full, len); /* just fits */
     s_check_explain(v, len, full, len);     /* one byte short */
@@ -116,21 +109,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     verdict_t v, all;
     s_check_verdict(&v, engine_check(s_engine, qname, size, &v));
     s_check_verdict(&all, engine_check_all(s_engine, qname, size, &all));
-    S_CHECK(all.good == v.good && all.reason_id == v.reason_id);
-    S_CHECK(all.nlabels == v.nlabels);
+    FUZZ_CHECK(all.good == v.good && all.reason_id == v.reason_id);
+    FUZZ_CHECK(all.nlabels == v.nlabels);
 
     name_t name;
     bool parsed = name_parse(qname, size, &name) == 0;
-    S_CHECK(parsed == (v.reason_id != REASON_INVALID));
+    FUZZ_CHECK(parsed == (v.reason_id != REASON_INVALID));
     if (parsed) {
         verdict_t by_name, by_name_all;
         s_check_verdict(&by_name, engine_check_name(s_engine, &name, &by_name));
         s_check_verdict(&by_name_all, engine_check_name_all(s_engine, &name, &by_name_all));
-        S_CHECK(by_name.good == v.good && by_name.reason_id == v.reason_id);
-        S_CHECK(by_name_all.good == v.good && by_name_all.reason_id == v.reason_id);
-        S_CHECK(v.nlabels == name.nlabels);
-        S_CHECK(engine_registrable(s_engine, &name) <= name.nlabels);
-        S_CHECK(all.registrable <= name.nlabels);
+        FUZZ_CHECK(by_name.good == v.good && by_name.reason_id == v.reason_id);
+        FUZZ_CHECK(by_name_all.good == v.good && by_name_all.reason_id == v.reason_id);
+        FUZZ_CHECK(v.nlabels == name.nlabels);
+        FUZZ_CHECK(engine_registrable(s_engine, &name) <= name.nlabels);
+        FUZZ_CHECK(all.registrable <= name.nlabels);
     }
 
     uint8_t pick = size ? data[size - 1] : 0;

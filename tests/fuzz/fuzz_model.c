@@ -27,58 +27,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz.h"
 #include "model.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define S_CHECK(cond)                                                                              \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
-
-static char s_path[4096];
-static int s_fd = -1;
-
-static void s_cleanup(void)
-{
-    if (s_fd >= 0) {
-        close(s_fd);
-        unlink(s_path);
-        s_fd = -1;
-    }
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    const char *dir = getenv("TMPDIR");
-    if (!dir || !dir[0])
-        dir = "/tmp";
-    snprintf(s_path, sizeof s_path, "%s/fuzz_model.XXXXXX", dir);
-    s_fd = mkstemp(s_path);
-    if (s_fd < 0) {
-        fprintf(stderr, "fuzz_model: cannot make %s: %s\n", s_path, strerror(errno));
-        exit(1);
-    }
-    atexit(s_cleanup);
+    fuzz_file_open("fuzz_model");
     return 0;
-}
-
-/* Replaces the temporary file's contents. */
-static void s_write(const char *data, size_t size)
-{
-    S_CHECK(ftruncate(s_fd, 0) == 0);
-    size_t done = 0;
-    while (done < size) {
-        ssize_t n = pwrite(s_fd, data + done, size - done, (off_t)done);
-        S_CHECK(n > 0);
-        done += (size_t)n;
-    }
 }
 
 /* FNV-1a 64 over the counts in row order, byte by byte from the low end, as
@@ -143,8 +103,8 @@ static double s_score(const model_t *m, const uint8_t *label, size_t len)
     double sum = 0;
     size_t pairs = 0;
     model_score_label(m, label, len, &sum, &pairs);
-    S_CHECK(pairs == len + 1);
-    S_CHECK(isfinite(sum));
+    FUZZ_CHECK(pairs == len + 1);
+    FUZZ_CHECK(isfinite(sum));
     if (!(sum <= 0)) {
         fprintf(stderr, "fuzz_model: label '%.*s' scores %g: a log2-probability above 0\n",
                 (int)len, (const char *)label, sum);
@@ -196,9 +156,9 @@ static char *s_write_text(const model_t *m, size_t *len)
 {
     char *text = NULL;
     FILE *f = open_memstream(&text, len);
-    S_CHECK(f);
-    S_CHECK(model_write(m, f) == 0);
-    S_CHECK(fclose(f) == 0);
+    FUZZ_CHECK(f);
+    FUZZ_CHECK(model_write(m, f) == 0);
+    FUZZ_CHECK(fclose(f) == 0);
     return text;
 }
 
@@ -206,12 +166,12 @@ static void s_load_and_check(const char *text, size_t size, const uint8_t *data,
 {
     char err[256];
     memset(err, 'x', sizeof err); /* so that a missing NUL shows */
-    s_write(text, size);
-    model_t *m = model_load(s_path, err, sizeof err);
+    fuzz_file_write(text, size);
+    model_t *m = model_load(fuzz_path, err, sizeof err);
     if (!m) {
-        S_CHECK(memchr(err, 0, sizeof err) != NULL);
-        size_t plen = strlen(s_path);
-        S_CHECK(strncmp(err, s_path, plen) == 0 && err[plen] == ':' && err[plen + 1]);
+        FUZZ_CHECK(memchr(err, 0, sizeof err) != NULL);
+        size_t plen = strlen(fuzz_path);
+        FUZZ_CHECK(strncmp(err, fuzz_path, plen) == 0 && err[plen] == ':' && err[plen + 1]);
         return;
     }
     double scores[S_NLABELS + 1], again[S_NLABELS + 1];
@@ -226,18 +186,18 @@ static void s_load_and_check(const char *text, size_t size, const uint8_t *data,
         abort();
     }
     char *out2 = s_write_text(back, &len2);
-    S_CHECK(len == len2 && memcmp(out, out2, len) == 0);
-    S_CHECK(model_names(back) == model_names(m));
-    S_CHECK(model_transitions(back) == model_transitions(m));
+    FUZZ_CHECK(len == len2 && memcmp(out, out2, len) == 0);
+    FUZZ_CHECK(model_names(back) == model_names(m));
+    FUZZ_CHECK(model_transitions(back) == model_transitions(m));
     s_score_all(back, data, dsize, again);
-    S_CHECK(memcmp(scores, again, sizeof scores) == 0);
+    FUZZ_CHECK(memcmp(scores, again, sizeof scores) == 0);
     free(out);
     free(out2);
 
     model_destroy(&back);
-    S_CHECK(back == NULL);
+    FUZZ_CHECK(back == NULL);
     model_destroy(&m);
-    S_CHECK(m == NULL);
+    FUZZ_CHECK(m == NULL);
     model_destroy(&m); /* accepts a NULL model */
     model_destroy(NULL);
 }

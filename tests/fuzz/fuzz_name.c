@@ -17,18 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "name.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Prints what broke and aborts: the input is saved by libFuzzer. */
-#define S_CHECK(cond)                                                                              \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
 
 /* What name.h promises, decoded the slow and obvious way. */
 typedef struct {
@@ -97,27 +91,27 @@ static bool s_reference(const uint8_t *in, size_t n, s_ref_t *r)
 /* The invariants of a parsed name, whatever the input was. */
 static void s_check_shape(const name_t *name)
 {
-    S_CHECK(name->length <= NAME_MAX_TEXT);
-    S_CHECK(name->nlabels <= NAME_MAX_LABELS);
-    S_CHECK((name->nlabels == 0) == (name->length == 0));
-    S_CHECK(name->orig[name->length] == 0 && name->lower[name->length] == 0);
-    S_CHECK(strlen((const char *)name->orig) == name->length);
-    S_CHECK(strlen((const char *)name->lower) == name->length);
+    FUZZ_CHECK(name->length <= NAME_MAX_TEXT);
+    FUZZ_CHECK(name->nlabels <= NAME_MAX_LABELS);
+    FUZZ_CHECK((name->nlabels == 0) == (name->length == 0));
+    FUZZ_CHECK(name->orig[name->length] == 0 && name->lower[name->length] == 0);
+    FUZZ_CHECK(strlen((const char *)name->orig) == name->length);
+    FUZZ_CHECK(strlen((const char *)name->lower) == name->length);
     size_t pos = 0;
     for (size_t l = 0; l < name->nlabels; l++) {
-        S_CHECK(name->len[l] >= 1 && name->len[l] <= NAME_MAX_LABEL);
-        S_CHECK(name->off[l] == pos);
+        FUZZ_CHECK(name->len[l] >= 1 && name->len[l] <= NAME_MAX_LABEL);
+        FUZZ_CHECK(name->off[l] == pos);
         pos += name->len[l];
         if (l + 1 < name->nlabels) {
-            S_CHECK(name->orig[pos] == '.' && name->lower[pos] == '.');
+            FUZZ_CHECK(name->orig[pos] == '.' && name->lower[pos] == '.');
             pos++;
         }
     }
-    S_CHECK(pos == name->length);
+    FUZZ_CHECK(pos == name->length);
     for (size_t i = 0; i < name->length; i++) {
         uint8_t c = name->orig[i];
         uint8_t lc = (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
-        S_CHECK(name->lower[i] == lc);
+        FUZZ_CHECK(name->lower[i] == lc);
     }
 }
 
@@ -129,31 +123,31 @@ static void s_check_format(const name_t *name, size_t first)
     /* Every byte takes at most 4 characters ("\DDD"). */
     static char big[4 * NAME_MAX_TEXT + 2];
     int w = name_format(name, first, big, sizeof big);
-    S_CHECK(w >= 0 && (size_t)w < sizeof big && big[w] == 0 && strlen(big) == (size_t)w);
+    FUZZ_CHECK(w >= 0 && (size_t)w < sizeof big && big[w] == 0 && strlen(big) == (size_t)w);
 
     char *exact = malloc((size_t)w + 1);
-    S_CHECK(exact);
-    S_CHECK(name_format(name, first, exact, (size_t)w + 1) == w);
-    S_CHECK(memcmp(exact, big, (size_t)w + 1) == 0);
+    FUZZ_CHECK(exact);
+    FUZZ_CHECK(name_format(name, first, exact, (size_t)w + 1) == w);
+    FUZZ_CHECK(memcmp(exact, big, (size_t)w + 1) == 0);
     free(exact);
     if (w > 0) {
         char *shorter = malloc((size_t)w);
-        S_CHECK(shorter);
-        S_CHECK(name_format(name, first, shorter, (size_t)w) == -ENOSPC);
+        FUZZ_CHECK(shorter);
+        FUZZ_CHECK(name_format(name, first, shorter, (size_t)w) == -ENOSPC);
         free(shorter);
     }
     if (first >= name->nlabels) {
-        S_CHECK(w == 0);
+        FUZZ_CHECK(w == 0);
         return;
     }
     name_t back;
-    S_CHECK(name_parse(big, (size_t)w, &back) == 0);
-    S_CHECK(back.nlabels == name->nlabels - first);
+    FUZZ_CHECK(name_parse(big, (size_t)w, &back) == 0);
+    FUZZ_CHECK(back.nlabels == name->nlabels - first);
     const uint8_t *tail = name->lower + name->off[first];
     size_t tail_len = name->length - name->off[first];
-    S_CHECK(back.length == tail_len);
-    S_CHECK(memcmp(back.lower, tail, tail_len) == 0);
-    S_CHECK(memcmp(back.orig, tail, tail_len) == 0); /* the formatted form is lowercase */
+    FUZZ_CHECK(back.length == tail_len);
+    FUZZ_CHECK(memcmp(back.lower, tail, tail_len) == 0);
+    FUZZ_CHECK(memcmp(back.orig, tail, tail_len) == 0); /* the formatted form is lowercase */
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -170,14 +164,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static s_ref_t ref;
     int rc = name_parse(in, size, &name);
     bool valid = s_reference(data, size, &ref);
-    S_CHECK(rc == 0 || rc == -EINVAL);
-    S_CHECK((rc == 0) == valid);
+    FUZZ_CHECK(rc == 0 || rc == -EINVAL);
+    FUZZ_CHECK((rc == 0) == valid);
     if (rc == 0) {
         s_check_shape(&name);
-        S_CHECK(name.length == ref.length && name.nlabels == ref.nlabels);
-        S_CHECK(memcmp(name.orig, ref.text, ref.length) == 0);
+        FUZZ_CHECK(name.length == ref.length && name.nlabels == ref.nlabels);
+        FUZZ_CHECK(memcmp(name.orig, ref.text, ref.length) == 0);
         for (size_t l = 0; l < name.nlabels; l++)
-            S_CHECK(name.len[l] == ref.len[l]);
+            FUZZ_CHECK(name.len[l] == ref.len[l]);
         /* Formatting from the first label, one in the middle and the last. */
         s_check_format(&name, 0);
         if (name.nlabels > 0) {
