@@ -150,6 +150,9 @@ function preresolve(dq)
     end
     now = os.time()
     local q = dq.qname:toStringNoDot()
+    if q == "" then
+        return false -- the root name (toStringNoDot gives "" for it)
+    end
     local good, reason = verdict(q)
     if good then
         return false

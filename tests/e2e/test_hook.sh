@@ -88,6 +88,8 @@ check "benign: mail" "NOERROR 198.51.100.11" "$(ask mail.example.test)"
 check "benign: TXT" 'NOERROR "hello"' "$(ask txt.example.test TXT)"
 check "benign: a name not in the zone keeps its NXDOMAIN" "NXDOMAIN " "$(ask nope.example.test)"
 check "a tunnel-like name: NXDOMAIN" "NXDOMAIN " "$(ask "$hexname")"
+root=$(ask . NS)
+check "the root name is not refused by the hook (${root% })" yes "$([ "${root%% *}" != NXDOMAIN ] && echo yes)"
 check "the block is logged with its reason" yes \
     "$(grep -q "dnsoracle: nxdomain $hexname (charset:hex)" "$tmp/recursor.log" && echo yes)"
 out=$(dns2tcp_transfer 65536 30)
