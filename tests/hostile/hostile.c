@@ -26,16 +26,11 @@
 #include <time.h>
 #include <zmq.h>
 
+#include "pipeline.h"
+
 static void *s_ctx;
 static const char *s_endpoint;
 static unsigned s_seed = 12345;
-
-static double s_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static unsigned s_rand(void) { return s_seed = s_seed * 1103515245u + 12345u; }
 
@@ -52,21 +47,6 @@ static void *s_socket(int type, int timeout_ms, int linger_ms)
     return s;
 }
 
-/* Reads what is waiting on a DEALER (the first read may wait up to its
- * RCVTIMEO); returns the number of complete replies. */
-static long s_drain(void *dealer, int flags)
-{
-    long n = 0;
-    char b[64];
-    for (int f = flags; zmq_recv(dealer, b, sizeof b, f) >= 0; f = ZMQ_DONTWAIT) {
-        int more = 0;
-        size_t len = sizeof more;
-        zmq_getsockopt(dealer, ZMQ_RCVMORE, &more, &len);
-        n += !more;
-    }
-    return n;
-}
-
 /* A DEALER request: empty delimiter, then the frame. */
 static int s_dealer_send(void *dealer, const void *data, size_t len)
 {
@@ -76,49 +56,38 @@ static int s_dealer_send(void *dealer, const void *data, size_t len)
 static void s_phase(const char *name, long sent, long answered, long expected, double t0)
 {
     printf("%-8s sent %ld, answered %ld of %ld expected, %.1f s\n", name, sent, answered, expected,
-           s_now() - t0);
+           pipeline_now() - t0);
     fflush(stdout);
 }
 
 static void s_random(long count)
 {
-    double t0 = s_now(), end = t0 + 120;
+    double t0 = pipeline_now(), end = t0 + 120;
     void *d = s_socket(ZMQ_DEALER, 1000, 0);
     long sent = 0, answered = 0;
     unsigned char buf[300];
-    for (long i = 0; i < count && s_now() < end; i++) {
+    for (long i = 0; i < count && pipeline_now() < end; i++) {
         size_t len = s_rand() % sizeof buf;
         for (size_t k = 0; k < len; k++)
             buf[k] = (unsigned char)(s_rand() >> 16);
         if (!s_dealer_send(d, buf, len))
             break;
         sent++;
-        answered += s_drain(d, ZMQ_DONTWAIT);
-        while (sent - answered >= 200 && s_now() < end) {
-            long n = s_drain(d, 0);
-            if (n == 0)
-                break;
-            answered += n;
-        }
+        pipeline_sent(d, &answered, sent, end);
     }
-    while (answered < sent && s_now() < end) {
-        long n = s_drain(d, 0);
-        if (n == 0)
-            break;
-        answered += n;
-    }
+    pipeline_wait(d, &answered, sent, end);
     zmq_close(d);
     s_phase("random", sent, answered, sent, t0);
 }
 
 static void s_lengths(long max)
 {
-    double t0 = s_now(), end = t0 + 300;
+    double t0 = pipeline_now(), end = t0 + 300;
     static char buf[70001];
     memset(buf, 'a', sizeof buf);
     void *d = s_socket(ZMQ_DEALER, 1000, 0);
     long sent = 0, answered = 0, expected = 0, reconnects = 0;
-    for (long len = 0; len <= max && s_now() < end; len++) {
+    for (long len = 0; len <= max && pipeline_now() < end; len++) {
         if (len > 4096) {
             /* ZeroMQ drops the connection on such a frame, so each needs a
              * connection of its own: every length up to 4200, then every
@@ -140,20 +109,9 @@ static void s_lengths(long max)
             break;
         sent++;
         expected++;
-        answered += s_drain(d, ZMQ_DONTWAIT);
-        while (expected - answered >= 200 && s_now() < end) {
-            long n = s_drain(d, 0);
-            if (n == 0)
-                break;
-            answered += n;
-        }
+        pipeline_sent(d, &answered, expected, end);
     }
-    while (answered < expected && s_now() < end) {
-        long n = s_drain(d, 0);
-        if (n == 0)
-            break;
-        answered += n;
-    }
+    pipeline_wait(d, &answered, expected, end);
     zmq_close(d);
     printf("lengths: %ld frames over 4096 bytes, each on a connection of its own\n", reconnects);
     s_phase("lengths", sent, answered, expected, t0);
@@ -161,7 +119,7 @@ static void s_lengths(long max)
 
 static void s_batches(int count, int frames)
 {
-    double t0 = s_now();
+    double t0 = pipeline_now();
     void *r = s_socket(ZMQ_REQ, 10000, 0);
     long sent = 0, answered = 0, expected = 0;
     char name[64];
@@ -190,7 +148,7 @@ static void s_batches(int count, int frames)
 
 static void s_names(void)
 {
-    double t0 = s_now();
+    double t0 = pipeline_now();
     static char lies[16][2048];
     size_t lens[16];
     int n = 0;
@@ -255,7 +213,7 @@ static void s_names(void)
 
 static void s_silent(int clients, int each)
 {
-    double t0 = s_now();
+    double t0 = pipeline_now();
     long sent = 0;
     void **d = calloc((size_t)clients, sizeof *d);
     for (int c = 0; c < clients; c++) {
@@ -277,7 +235,7 @@ static void s_silent(int clients, int each)
 
 static void s_vanish(int count)
 {
-    double t0 = s_now();
+    double t0 = pipeline_now();
     long sent = 0;
     for (int i = 0; i < count; i++) {
         void *s = s_socket(i % 2 ? ZMQ_REQ : ZMQ_DEALER, 200, i % 3 ? 0 : 50);

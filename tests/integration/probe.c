@@ -34,15 +34,10 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "pipeline.h"
+
 static void *s_ctx;
 static const char *s_endpoint;
-
-static double s_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void s_sleep_ms(long ms)
 {
@@ -125,23 +120,6 @@ static int s_send(int argc, char **argv)
     return 0;
 }
 
-/* Reads the replies waiting on the DEALER; returns how many requests they
- * answered (a reply is an empty delimiter then frames). */
-static long s_read_replies(void *dealer, int flags)
-{
-    long n = 0;
-    char b[64];
-    /* The first read may wait (up to RCVTIMEO); the rest take what is there. */
-    for (int f = flags; zmq_recv(dealer, b, sizeof b, f) >= 0; f = ZMQ_DONTWAIT) {
-        int more = 0;
-        size_t len = sizeof more;
-        zmq_getsockopt(dealer, ZMQ_RCVMORE, &more, &len);
-        if (!more)
-            n++;
-    }
-    return n;
-}
-
 /* Malformed requests of every kind, COUNT in all, then one good request.
  * Prints how many were sent and how many answered (all but the fifth that
  * has no delimiter, which the daemon drops and counts). */
@@ -151,9 +129,9 @@ static int s_burst(long count)
     static char big[300], huge[8192];
     memset(big, 'a', sizeof big);
     memset(huge, 'b', sizeof huge);
-    double end = s_now() + 20;
+    double end = pipeline_now() + 20;
     long sent = 0, answered = 0, expected = 0;
-    for (long i = 0; i < count && s_now() < end; i++) {
+    for (long i = 0; i < count && pipeline_now() < end; i++) {
         int ok = 0;
         switch (i % 5) {
         case 0: /* no empty delimiter: the proxy drops it */
@@ -178,23 +156,9 @@ static int s_burst(long count)
             break;
         sent++;
         expected += i % 5 != 0;
-        answered += s_read_replies(dealer, ZMQ_DONTWAIT);
-        /* At most 200 unanswered at a time: a client that never reads has
-         * replies dropped by the ROUTER at its high-water mark, which is
-         * right, but this test counts every answer. */
-        while (expected - answered >= 200 && s_now() < end) {
-            long n = s_read_replies(dealer, 0);
-            if (n == 0)
-                break;
-            answered += n;
-        }
+        pipeline_sent(dealer, &answered, expected, end);
     }
-    while (answered < expected && s_now() < end) {
-        long n = s_read_replies(dealer, 0); /* RCVTIMEO (1 s) bounds the wait */
-        if (n == 0)
-            break;
-        answered += n;
-    }
+    pipeline_wait(dealer, &answered, expected, end); /* RCVTIMEO (1 s) bounds each read */
     /* A frame over ZMQ_MAXMSGSIZE makes the daemon drop this connection. */
     zmq_send(dealer, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT);
     zmq_send(dealer, huge, sizeof huge, ZMQ_DONTWAIT);
@@ -213,8 +177,8 @@ static int s_names(long count, const char *suffix)
     zmq_setsockopt(s, ZMQ_REQ_RELAXED, &relaxed, sizeof relaxed);
     zmq_setsockopt(s, ZMQ_REQ_CORRELATE, &relaxed, sizeof relaxed);
     long good = 0, bad = 0, none = 0;
-    double end = s_now() + 120;
-    for (long i = 0; i < count && s_now() < end; i++) {
+    double end = pipeline_now() + 120;
+    for (long i = 0; i < count && pipeline_now() < end; i++) {
         char name[300], reply[16];
         int n = snprintf(name, sizeof name, "name%ld.%s", i, suffix);
         if (zmq_send(s, name, (size_t)n, 0) < 0) {
@@ -253,7 +217,7 @@ static void *s_term_client(void *arg)
     char name[64], reply[16];
     for (long i = 0; i < 1000000 && !atomic_load(&s_stop); i++) {
         snprintf(name, sizeof name, "host%ld-%d.example.com", i, c->id);
-        double t = s_now();
+        double t = pipeline_now();
         double sig = atomic_load(&s_signal_at);
         bool before = sig == 0 || t < sig;
         if (zmq_send(s, name, strlen(name), 0) < 0)
@@ -283,14 +247,14 @@ static int s_term(pid_t pid, int clients, int ms)
         pthread_create(&c[i].thread, NULL, s_term_client, &c[i]);
     }
     s_sleep_ms(ms);
-    double t0 = s_now();
+    double t0 = pipeline_now();
     atomic_store(&s_signal_at, t0);
     kill(pid, SIGTERM);
     /* Wait (bounded) for the daemon to exit. */
     double exited = 0;
-    while (s_now() - t0 < 10) {
+    while (pipeline_now() - t0 < 10) {
         if (kill(pid, 0) != 0 && errno == ESRCH) {
-            exited = s_now();
+            exited = pipeline_now();
             break;
         }
         s_sleep_ms(5);
