@@ -85,6 +85,30 @@ conf_get() {
         s == sec && $1 ~ "^" key " *$" { v = substr($0, index($0, "=") + 1); gsub(/^ +| +$/, "", v); print v }' "$conf"
 }
 
+# The local MariaDB, through its socket.
+dbping() { mariadb-admin --no-defaults --socket=/run/mysqld/mysqld.sock ping >/dev/null 2>&1; }
+# db_up: starts MariaDB if it does not answer (its systemd unit, or its init
+# script without systemd) and waits up to 10 s; true when it answers. Sets
+# db_started=yes when it had to start it.
+db_up() {
+    db_started=no
+    dbping && return 0
+    if [ "$systemd" = yes ]; then
+        systemctl start mariadb.service
+    else
+        /etc/init.d/mariadb start >/dev/null 2>&1
+    fi && db_started=yes
+    for _ in $(seq 1 100); do dbping && return 0; sleep 0.1; done
+    return 1
+}
+
+# refuse_other_script OTHERS: stops, naming the recursor's other Lua script.
+refuse_other_script() {
+    die "pdns-recursor already runs another Lua script:
+$1
+Use --force to comment that out and use dnsoracle's hook (--uninstall restores it)."
+}
+
 # running PID: true while PID runs (a zombie waiting to be reaped does not).
 running() {
     local stat
@@ -143,11 +167,7 @@ rec_wire() {
     mkdir -p "$state/recursor-backup"
     others=$(rec_other_scripts)
     if [ -n "$others" ]; then
-        if [ "$force" != yes ]; then
-            die "pdns-recursor already runs another Lua script:
-$others
-Use --force to comment that out and use dnsoracle's hook (--uninstall restores it)."
-        fi
+        [ "$force" = yes ] || refuse_other_script "$others"
         while IFS=: read -r file line _; do
             [ -e "$state/recursor-backup/$(basename "$file")" ] ||
                 cp -p "$file" "$state/recursor-backup/$(basename "$file")"
@@ -246,14 +266,7 @@ if [ "$mode" = uninstall ]; then
         echo "== purging the database, the configuration and the user"
         db_name=dns
         [ -r "$conf" ] && db_name=$(conf_get database name) && db_user=$(conf_get database user)
-        dbping() { mariadb-admin --no-defaults --socket=/run/mysqld/mysqld.sock ping >/dev/null 2>&1; }
-        started=no
-        if ! dbping && [ -x /etc/init.d/mariadb ] && [ "$systemd" = no ]; then
-            /etc/init.d/mariadb start >/dev/null 2>&1 && started=yes
-        elif ! dbping && [ "$systemd" = yes ]; then
-            systemctl start mariadb.service && started=yes
-        fi
-        if dbping; then
+        if db_up; then
             mariadb --no-defaults --socket=/run/mysqld/mysqld.sock -e \
                 "DROP DATABASE IF EXISTS \`${db_name:-dns}\`;
                  DROP USER IF EXISTS '${db_user:-dnsoracle}'@'localhost';
@@ -262,7 +275,7 @@ if [ "$mode" = uninstall ]; then
         else
             echo "   MariaDB does not answer: the database ${db_name:-dns} was not dropped" >&2
         fi
-        if [ "$started" = yes ]; then
+        if [ "$db_started" = yes ]; then
             if [ "$systemd" = yes ]; then systemctl stop mariadb.service; else /etc/init.d/mariadb stop >/dev/null 2>&1; fi
         fi
         rm -rf "$etc" "$logdir"
@@ -284,9 +297,7 @@ fi
 
 # Another Lua script in the recursor: refuse before changing anything.
 if [ -e "$rec_conf" ] && [ "$force" != yes ] && others=$(rec_other_scripts) && [ -n "$others" ]; then
-    die "pdns-recursor already runs another Lua script:
-$others
-Use --force to comment that out and use dnsoracle's hook (--uninstall restores it)."
+    refuse_other_script "$others"
 fi
 
 # Port 5555 (or the configured endpoint's) must be free or ours.
@@ -386,20 +397,15 @@ if [ "${db_enabled:-true}" = true ]; then
     *) echo "== the database is on $db_host: set it up there with sql/migrate.sh (see README)" ;;
     esac
 fi
-dbping() { mariadb-admin --no-defaults --socket=/run/mysqld/mysqld.sock ping >/dev/null 2>&1; }
 if [ "$db_local" = yes ]; then
     echo "== the database"
-    if ! dbping; then
-        if [ "$systemd" = yes ]; then
-            systemctl enable --now mariadb.service
-        else
-            /etc/init.d/mariadb start >/dev/null
-            touch "$state/started-mariadb"
-            changed "no systemd here: MariaDB started with /etc/init.d/mariadb"
-        fi
-        for _ in $(seq 1 100); do dbping && break; sleep 0.1; done
+    db_up || die "MariaDB does not answer on /run/mysqld/mysqld.sock (see its log in /var/log/mysql/)"
+    if [ "$systemd" = yes ]; then
+        systemctl enable mariadb.service >/dev/null 2>&1
+    elif [ "$db_started" = yes ]; then
+        touch "$state/started-mariadb"
+        changed "no systemd here: MariaDB started with /etc/init.d/mariadb"
     fi
-    dbping || die "MariaDB does not answer on /run/mysqld/mysqld.sock (see its log in /var/log/mysql/)"
     pw=$(conf_get database password)
     if [ -z "$pw" ]; then
         pw=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
