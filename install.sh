@@ -124,6 +124,16 @@ alive() {
     [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$2" ] && running "$pid" && echo "$pid"
 }
 
+# any_running NAME: true when some process called NAME runs (zombies, which
+# stay where PID 1 never reaps orphans, do not count; pgrep counts them).
+any_running() {
+    local p
+    for p in /proc/[0-9]*; do
+        [ "$(cat "$p/comm" 2>/dev/null)" = "$1" ] && running "${p#/proc/}" && return 0
+    done
+    return 1
+}
+
 # stop_pid PIDFILE NAME: ends that process (at most 5 s), removes the file.
 stop_pid() {
     local pid
@@ -219,7 +229,7 @@ rec_restart() {
     fi
     if pid=$(alive "$rec_pidfile" pdns_recursor); then
         stop_pid "$rec_pidfile" pdns_recursor
-    elif pgrep -x pdns_recursor >/dev/null; then
+    elif any_running pdns_recursor; then
         echo "   a pdns_recursor not started by install.sh runs: restart it to load the hook"
         return
     fi

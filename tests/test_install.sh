@@ -18,9 +18,15 @@ tunnel=t88d8de31bbea.6b65722f.66e3fae3.example.net
 rec_conf=/etc/powerdns/recursor.conf
 # the recursor's configuration before anything: the package's, or the operator's
 snapshot() { cat "$rec_conf" /etc/powerdns/recursor.d/*.conf 2>/dev/null | md5sum; }
-procs() { # running dnsoracled and pdns_recursor processes
+# Running dnsoracled and pdns_recursor processes. Zombies do not count: where
+# PID 1 never reaps orphans (CI's container) a stopped daemon stays a zombie,
+# and its /proc/PID/comm still carries the name.
+procs() {
+    local p stat c
     for p in /proc/[0-9]*; do
-        c=$(cat "$p/comm" 2>/dev/null) || continue
+        stat=$(cat "$p/stat" 2>/dev/null) || continue
+        c=${stat#*(} c=${c%%)*} stat=${stat##*) }
+        [ "${stat%% *}" = Z ] && continue
         case $c in dnsoracled | pdns_recursor) echo "$c" ;; esac
     done | sort | tr '\n' ' '
 }
