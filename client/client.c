@@ -5,7 +5,10 @@
  *   dnsoracle_client --explain NAME... | --stats | --ping
  *   dnsoracle_client [-C CONTROL] --block DOMAIN [--reason TEXT] | --allow DOMAIN
  *                    [--reason TEXT] | --unlist DOMAIN | --list [KIND] | --update-now
+ *   dnsoracle_client --gen-keys PREFIX                       CURVE key pair
  *
+ * With --curve-key and --curve-server-key it talks to one of the oracle's
+ * CURVE endpoints (curve.h).
  * Verdicts go over the query endpoint (docs/protocol.md): names on stdin are
  * streamed, up to S_BATCH per request, and a batch is sent as soon as stdin
  * has nothing more to give, so an interactive user or a pipe that trickles
@@ -30,6 +33,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "curve.h"
 #include "lines.h"
 
 #define S_BATCH 256
@@ -41,6 +45,8 @@ enum { S_EXIT_GOOD = 0, S_EXIT_FALSE = 1, S_EXIT_FAIL = 2 };
 typedef struct {
     const char *endpoint;
     int timeout_ms;
+    const char *curve_key;        /* our key pair file, or NULL: no CURVE */
+    const char *curve_server_key; /* the oracle's public key file */
     void *ctx;
     void *req;
     char *reply; /* S_REPLY_MAX + 1 bytes */
@@ -54,6 +60,7 @@ static void s_usage(FILE *out)
                  "       dnsoracle_client [-C CONTROL] --allow DOMAIN [--reason TEXT]\n"
                  "       dnsoracle_client [-C CONTROL] --unlist DOMAIN | --list [drop|block|allow]"
                  " | --update-now\n"
+                 "       dnsoracle_client --gen-keys PREFIX\n"
                  "Asks dnsoracled whether query names are good. Prints \"true NAME\" or\n"
                  "\"false NAME\" for each name; with no NAME (or -) reads names from stdin.\n"
                  "  -e, --endpoint EP  query endpoint (default $DNSORACLE_ENDPOINT or\n"
@@ -70,6 +77,12 @@ static void s_usage(FILE *out)
                  "  --unlist DOMAIN    remove DOMAIN from the drop, block and allow lists\n"
                  "  --list [KIND]      print the lists: kind domain by added expires reason\n"
                  "  --update-now       recompute the drop list now\n"
+                 "  --curve-key FILE   our CURVE key pair (NAME.key), for an endpoint in the\n"
+                 "                     oracle's curve_endpoints (default $DNSORACLE_CURVE_KEY)\n"
+                 "  --curve-server-key FILE  the oracle's public key (its NAME.pub; default\n"
+                 "                     $DNSORACLE_CURVE_SERVER_KEY)\n"
+                 "  --gen-keys PREFIX  make a CURVE key pair: PREFIX.key (secret, mode 0600)\n"
+                 "                     and PREFIX.pub (public); never overwrites\n"
                  "Exit status: 0 all good, 1 a false verdict or a refused command,\n"
                  "2 no answer in time or a usage error.\n");
 }
@@ -91,6 +104,13 @@ static int s_connect(s_client_t *c)
         zmq_setsockopt(c->req, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) != 0) {
         fprintf(stderr, "dnsoracle_client: %s: %s\n", c->endpoint, zmq_strerror(errno));
         return -1;
+    }
+    if (c->curve_key) {
+        char err[512];
+        if (curve_client(c->req, c->curve_key, c->curve_server_key, err, sizeof err) != 0) {
+            fprintf(stderr, "dnsoracle_client: %s\n", err);
+            return -1;
+        }
     }
     /* A Unix socket says at once what a connect would only time out on. */
     if (strncmp(c->endpoint, "ipc://", 6) == 0 && // NOLINT(clang-analyzer-core.NonNullParamChecker)
@@ -175,8 +195,12 @@ static int s_request(s_client_t *c, const char *const *frames, const size_t *len
     }
     return 0;
 timeout:
-    fprintf(stderr, "dnsoracle_client: %s: no answer within %d ms (is dnsoracled running?)\n",
-            c->endpoint, c->timeout_ms);
+    fprintf(stderr, "dnsoracle_client: %s: no answer within %d ms (is dnsoracled running?%s)\n",
+            c->endpoint, c->timeout_ms,
+            c->curve_key ? " Does it know our key, and is --curve-server-key its key?"
+            : strncmp(c->endpoint, "tcp://127.", 10) == 0 || strncmp(c->endpoint, "ipc://", 6) == 0
+                ? ""
+                : " A remote oracle needs --curve-key and --curve-server-key");
     s_reply_free(out);
     return -1;
 oom:
@@ -391,7 +415,24 @@ enum {
     O_LIST,
     O_UPDATE,
     O_REASON,
+    O_CURVE_KEY,
+    O_CURVE_SERVER_KEY,
+    O_GEN_KEYS,
 };
+
+/* --gen-keys PREFIX: writes PREFIX.key and PREFIX.pub. */
+static int s_gen_keys(const char *prefix)
+{
+    char pub[CURVE_Z85_LEN + 1], err[4352];
+    if (curve_generate(prefix, pub, err, sizeof err) != 0) {
+        fprintf(stderr, "dnsoracle_client: --gen-keys: %s\n", err);
+        return S_EXIT_FAIL;
+    }
+    printf("%s.key: the key pair (secret: keep it mode 0600, owned by the program's user)\n"
+           "%s.pub: the public key %s (give it to the other side)\n",
+           prefix, prefix, pub);
+    return S_EXIT_GOOD;
+}
 
 int main(int argc, char **argv)
 {
@@ -409,11 +450,16 @@ int main(int argc, char **argv)
         {"list", no_argument, NULL, O_LIST},
         {"update-now", no_argument, NULL, O_UPDATE},
         {"reason", required_argument, NULL, O_REASON},
+        {"curve-key", required_argument, NULL, O_CURVE_KEY},
+        {"curve-server-key", required_argument, NULL, O_CURVE_SERVER_KEY},
+        {"gen-keys", required_argument, NULL, O_GEN_KEYS},
         {NULL, 0, NULL, 0},
     };
     const char *endpoint = getenv("DNSORACLE_ENDPOINT");
     const char *control = getenv("DNSORACLE_CONTROL");
-    const char *domain = NULL, *reason = NULL;
+    const char *curve_key = getenv("DNSORACLE_CURVE_KEY");
+    const char *curve_server_key = getenv("DNSORACLE_CURVE_SERVER_KEY");
+    const char *domain = NULL, *reason = NULL, *gen_keys = NULL;
     int mode = 0, opt, timeout_ms = 1000;
     if (!endpoint || !endpoint[0])
         endpoint = "tcp://127.0.0.1:5555";
@@ -445,6 +491,15 @@ int main(int argc, char **argv)
         case O_REASON:
             reason = optarg;
             break;
+        case O_CURVE_KEY:
+            curve_key = optarg;
+            break;
+        case O_CURVE_SERVER_KEY:
+            curve_server_key = optarg;
+            break;
+        case O_GEN_KEYS:
+            gen_keys = optarg;
+            break;
         case O_BLOCK:
         case O_ALLOW:
         case O_UNLIST:
@@ -468,6 +523,17 @@ int main(int argc, char **argv)
         }
     }
     int rest = argc - optind;
+    if (gen_keys) {
+        if (mode || rest > 0) {
+            fprintf(stderr, "dnsoracle_client: --gen-keys goes alone (see --help)\n");
+            return S_EXIT_FAIL;
+        }
+        return s_gen_keys(gen_keys);
+    }
+    if (curve_key && !curve_key[0])
+        curve_key = NULL;
+    if (curve_server_key && !curve_server_key[0])
+        curve_server_key = NULL;
     bool op = mode == O_BLOCK || mode == O_ALLOW || mode == O_UNLIST || mode == O_LIST ||
               mode == O_UPDATE;
     const char *usage_error = NULL;
@@ -485,12 +551,20 @@ int main(int argc, char **argv)
         usage_error = "--list takes at most one kind (drop, block or allow)";
     else if (mode == O_EXPLAIN && rest == 0)
         usage_error = "--explain needs at least one NAME";
+    else if (!curve_key != !curve_server_key)
+        usage_error = "--curve-key and --curve-server-key go together";
     if (usage_error) {
         fprintf(stderr, "dnsoracle_client: %s (see --help)\n", usage_error);
         return S_EXIT_FAIL;
     }
 
-    s_client_t c = {op ? control : endpoint, timeout_ms, NULL, NULL, NULL};
+    s_client_t c = {op ? control : endpoint,
+                    timeout_ms,
+                    op ? NULL : curve_key,
+                    curve_server_key,
+                    NULL,
+                    NULL,
+                    NULL};
     c.ctx = zmq_ctx_new();
     c.reply = malloc(S_REPLY_MAX + 1);
     s_batch_t *b = calloc(1, sizeof *b);

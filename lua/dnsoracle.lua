@@ -140,8 +140,8 @@ end
 if h then
     refresh()
     log(pdns.loglevels.Info, string.format(
-        "loaded: config %s, oracle %s, query %s, mode %s, action %s, timeout %d ms, fail %s",
-        S.config_path, S.endpoint, S.query, S.mode, S.action, S.timeout_ms, S.fail))
+        "loaded: config %s, oracle %s (CURVE %s), query %s, mode %s, action %s, timeout %d ms, fail %s",
+        S.config_path, S.endpoint, S.curve, S.query, S.mode, S.action, S.timeout_ms, S.fail))
 end
 
 function preresolve(dq)

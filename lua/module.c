@@ -27,6 +27,7 @@
  * "breaker" at once), so a dead oracle costs one timeout per period per
  * thread. Recovery is automatic when the period ends.
  */
+#include <bsd/string.h>
 #include <errno.h>
 #include <lauxlib.h>
 #include <lua.h>
@@ -39,6 +40,7 @@
 #include <zmq.h>
 
 #include "config.h"
+#include "curve.h"
 #include "engine.h"
 #include "lists.h"
 #include "name.h"
@@ -61,6 +63,9 @@ typedef struct {
     char report[S_REPORT_BATCH][S_MAX_NAME + 1];
     size_t report_len[S_REPORT_BATCH];
     int nreport;
+    /* [hook] curve_key and curve_server_key, read once at open */
+    bool curve;
+    curve_keys_t curve_mine, curve_server;
     /* counters */
     uint64_t judged, asked, timeouts, breaker_skips, reported, report_dropped, refreshes;
 } s_handle_t;
@@ -90,7 +95,8 @@ static void *s_socket(s_handle_t *h, int type)
     }
     zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
-    if (zmq_connect(s, h->cfg.hook.endpoint) != 0) {
+    if ((h->curve && curve_client_keys(s, &h->curve_mine, &h->curve_server) != 0) ||
+        zmq_connect(s, h->cfg.hook.endpoint) != 0) {
         zmq_close(s);
         return NULL;
     }
@@ -315,6 +321,7 @@ static int l_settings(lua_State *L)
 #define S_SET_NUM(k, v) (lua_pushnumber(L, (lua_Number)(v)), lua_setfield(L, -2, k))
     S_SET_STR("config_path", h->config_path);
     S_SET_STR("endpoint", c->hook.endpoint);
+    S_SET_STR("curve", h->curve ? "yes" : "no");
     S_SET_STR("query", s_words[0][c->hook.query]);
     S_SET_STR("mode", s_words[1][c->hook.mode]);
     S_SET_STR("action", s_words[2][c->hook.action]);
@@ -361,6 +368,7 @@ static int l_gc(lua_State *L)
         zmq_ctx_term(h->ctx);
     engine_destroy(&h->engine);
     lists_destroy(&h->lists);
+    explicit_bzero(&h->curve_mine, sizeof h->curve_mine);
     h->req = h->dealer = h->ctx = NULL;
     return 0;
 }
@@ -410,6 +418,17 @@ static int l_open(lua_State *L)
         lua_pushnil(L);
         lua_pushstring(L, err);
         return 2;
+    }
+    if (h->cfg.hook.curve_key[0]) {
+        /* the pdns user reads the key pair: a group may share it */
+        if (curve_load(h->cfg.hook.curve_key, true, false, &h->curve_mine, err, sizeof err) != 0 ||
+            curve_load(h->cfg.hook.curve_server_key, false, false, &h->curve_server, err,
+                       sizeof err) != 0) {
+            lua_pushnil(L);
+            lua_pushfstring(L, "[hook] CURVE keys: %s", err);
+            return 2;
+        }
+        h->curve = true;
     }
     h->ctx = zmq_ctx_new();
     if (h->ctx) {

@@ -69,6 +69,9 @@ static const s_option_t s_options[] = {
     OPTC("server", log_level, server.log_level, s_levels),
     OPT("server", log_false_per_second, T_UINT, server.log_false_per_second, 0, 1000000),
     OPT("server", control_endpoint, T_STRING, server.control_endpoint, 0, 0),
+    OPT("server", curve_endpoints, T_STRING, server.curve_endpoints, 0, 0),
+    OPT("server", curve_secret_key, T_PATH, server.curve_secret_key, 0, 0),
+    OPT("server", curve_clients, T_PATH, server.curve_clients, 0, 0),
     OPT("database", enabled, T_BOOL, database.enabled, 0, 1),
     OPT("database", queue_size, T_UINT, database.queue_size, 1000, 10000000),
     OPT("database", flush_ms, T_UINT, database.flush_ms, 0, 60000),
@@ -95,6 +98,8 @@ static const s_option_t s_options[] = {
     OPT("hook", cache_seconds, T_UINT, hook.cache_seconds, 1, 86400),
     OPT("hook", refresh_seconds, T_UINT, hook.refresh_seconds, 1, 3600),
     OPT("hook", log_per_second, T_UINT, hook.log_per_second, 0, 1000000),
+    OPT("hook", curve_key, T_PATH, hook.curve_key, 0, 0),
+    OPT("hook", curve_server_key, T_PATH, hook.curve_server_key, 0, 0),
 };
 #define S_NOPTIONS (sizeof s_options / sizeof s_options[0])
 
@@ -299,6 +304,23 @@ int config_load(const char *path, config_t *cfg, char *err, size_t errcap)
                  "%s: [droplist] retention_seconds (%u) is shorter than window_seconds (%u): "
                  "names would be deleted before they are counted",
                  path, cfg->droplist.retention_seconds, cfg->droplist.window_seconds);
+        config_defaults(cfg);
+        return -EINVAL;
+    }
+    if (line == 0 && cfg->server.curve_endpoints[0] &&
+        (!cfg->server.curve_secret_key[0] || !cfg->server.curve_clients[0])) {
+        snprintf(err, errcap,
+                 "%s: [server] curve_endpoints needs curve_secret_key (the oracle's key pair) "
+                 "and curve_clients (the directory of allowed clients' public keys)",
+                 path);
+        config_defaults(cfg);
+        return -EINVAL;
+    }
+    if (line == 0 && !cfg->hook.curve_key[0] != !cfg->hook.curve_server_key[0]) {
+        snprintf(err, errcap,
+                 "%s: [hook] curve_key and curve_server_key go together (the hook's key pair "
+                 "and the oracle's public key)",
+                 path);
         config_defaults(cfg);
         return -EINVAL;
     }

@@ -34,6 +34,9 @@ typedef struct {
         unsigned log_level;              /* level_t */
         unsigned log_false_per_second;   /* false verdicts logged per second, at most */
         char control_endpoint[PATH_MAX]; /* operator commands ("" = none) */
+        char curve_endpoints[1024];      /* endpoints served with CURVE, any address */
+        char curve_secret_key[PATH_MAX]; /* the oracle's key pair (curve.h) */
+        char curve_clients[PATH_MAX];    /* directory of the public keys let in */
     } server;
     struct {                 /* [database] */
         bool enabled;        /* false: no storage, no drop list */
@@ -54,18 +57,20 @@ typedef struct {
         unsigned retention_seconds;   /* names unseen this long are deleted */
         unsigned refresh_seconds;     /* lists reread from the database */
     } droplist;
-    struct {                      /* [hook]: read by the Lua hook in pdns-recursor */
-        char endpoint[1024];      /* the oracle */
-        unsigned query;           /* hook_query_t */
-        unsigned mode;            /* hook_mode_t */
-        unsigned action;          /* hook_action_t */
-        unsigned timeout_ms;      /* per request to the oracle */
-        unsigned fail;            /* hook_fail_t: verdict when the oracle is away */
-        unsigned breaker_seconds; /* after a timeout, the oracle is not asked this long */
-        unsigned cache_size;      /* verdicts remembered per recursor thread */
-        unsigned cache_seconds;   /* for this long */
-        unsigned refresh_seconds; /* lists fetched from the oracle this often */
-        unsigned log_per_second;  /* blocked queries logged per second and thread */
+    struct {                             /* [hook]: read by the Lua hook in pdns-recursor */
+        char endpoint[1024];             /* the oracle */
+        unsigned query;                  /* hook_query_t */
+        unsigned mode;                   /* hook_mode_t */
+        unsigned action;                 /* hook_action_t */
+        unsigned timeout_ms;             /* per request to the oracle */
+        unsigned fail;                   /* hook_fail_t: verdict when the oracle is away */
+        unsigned breaker_seconds;        /* after a timeout, the oracle is not asked this long */
+        unsigned cache_size;             /* verdicts remembered per recursor thread */
+        unsigned cache_seconds;          /* for this long */
+        unsigned refresh_seconds;        /* lists fetched from the oracle this often */
+        unsigned log_per_second;         /* blocked queries logged per second and thread */
+        char curve_key[PATH_MAX];        /* the hook's key pair, for a CURVE endpoint */
+        char curve_server_key[PATH_MAX]; /* the oracle's public key */
     } hook;
 } config_t;
 

@@ -39,7 +39,7 @@
 #include "writer.h"
 
 /* Counter slots after the workers' and the proxy's: one per thread. */
-enum { SLOT_WRITER = 1, SLOT_CRON, SLOT_CONTROL, SLOT_MAIN, SLOT_EXTRA };
+enum { SLOT_WRITER = 1, SLOT_CRON, SLOT_AUTH, SLOT_CONTROL, SLOT_MAIN, SLOT_EXTRA };
 
 #define S_DRAIN_MS 1500 /* SIGTERM to exit within 2 s, with room to spare */
 
@@ -83,11 +83,14 @@ static void s_reload(server_t *server, stats_slot_t *slot, const char *path, con
         if (strcmp(fresh.server.endpoints, cfg->server.endpoints) != 0 ||
             fresh.server.threads != cfg->server.threads ||
             strcmp(fresh.server.control_endpoint, cfg->server.control_endpoint) != 0 ||
+            strcmp(fresh.server.curve_endpoints, cfg->server.curve_endpoints) != 0 ||
+            strcmp(fresh.server.curve_secret_key, cfg->server.curve_secret_key) != 0 ||
+            strcmp(fresh.server.curve_clients, cfg->server.curve_clients) != 0 ||
             /* config_defaults() zeroes the whole struct, padding included */
             memcmp(&fresh.database, &cfg->database, sizeof fresh.database) != 0 || // NOLINT
             memcmp(&fresh.droplist, &cfg->droplist, sizeof fresh.droplist) != 0)
-            log_warning("config", "[database], [droplist], endpoints and threads change only at "
-                                  "a restart");
+            log_warning("config", "[database], [droplist], endpoints, threads and the CURVE "
+                                  "settings change only at a restart");
         if (server_reload(server, engine, &fresh) != 0)
             log_error("config", "a worker did not take the new engine");
         log_set_level((level_t)fresh.server.log_level);
@@ -186,7 +189,7 @@ int main(int argc, char **argv)
             goto done;
         }
     }
-    server_deps_t deps = {stats, lists, writer};
+    server_deps_t deps = {stats, lists, writer, stats_slot(stats, threads + SLOT_AUTH)};
     server_t *server = server_new(&cfg, engine, &deps, err, sizeof err);
     if (!server) {
         log_error("server", "%s", err);
@@ -203,6 +206,9 @@ int main(int argc, char **argv)
     bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0;
     log_info("server", "listening on %s with %u worker threads", cfg.server.endpoints,
              server_threads(server));
+    if (cfg.server.curve_endpoints[0])
+        log_info("server", "listening with CURVE on %s, for the clients whose keys are in %s",
+                 cfg.server.curve_endpoints, cfg.server.curve_clients);
     sd_notifyf(0, "READY=1\nSTATUS=listening on %s", cfg.server.endpoints);
 
 #ifdef __GLIBC__

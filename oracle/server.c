@@ -13,6 +13,8 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "auth.h"
+#include "curve.h"
 #include "log.h"
 
 #define S_BACKEND "inproc://dnsoracle-workers"
@@ -40,6 +42,8 @@ struct server {
      * reported there; from then on only the proxy thread touches it
      * (pthread_create orders the hand-over) and closes it. */
     void *frontend;
+    void *curve_front; /* the CURVE endpoints' ROUTER, or NULL; as frontend */
+    auth_t *auth;      /* its ZAP handler */
     char endpoints[1024];
     unsigned nworkers;
     s_thread_t proxy;
@@ -387,13 +391,14 @@ done:
 /* ------------------------------------------------------------------------ */
 /* The proxy                                                                */
 
-/* Moves one request ROUTER -> DEALER as [id][t0][envelope...][""][frames...].
+/* Moves one request ROUTER -> DEALER as [id][stamp][envelope...][""][frames...]
+ * where the stamp is the arrival time and which ROUTER (0 plain, 1 CURVE).
  * The envelope is what a client puts before the empty delimiter: nothing
  * for a plain REQ socket, a request id with ZMQ_REQ_CORRELATE. Returns 1 if
  * a request was forwarded, 0 if it was malformed (no delimiter, or nothing
  * after it) and dropped, -1 when nothing could be read. */
 #define S_MAX_ENVELOPE 4
-static int s_forward_request(s_thread_t *p, void *front, void *back, int flags)
+static int s_forward_request(s_thread_t *p, void *front, uint8_t which, void *back, int flags)
 {
     zmq_msg_t id, env[S_MAX_ENVELOPE + 1], m;
     int nenv = 0;
@@ -423,9 +428,12 @@ static int s_forward_request(s_thread_t *p, void *front, void *back, int flags)
         stats_add(p->stats, STAT_MALFORMED, 1);
         return 0;
     }
+    uint8_t stamp[sizeof(uint64_t) + 1];
     uint64_t t0 = s_now_ns();
+    memcpy(stamp, &t0, sizeof t0);
+    stamp[sizeof t0] = which;
     zmq_msg_send(&id, back, ZMQ_SNDMORE);
-    zmq_send(back, &t0, sizeof t0, ZMQ_SNDMORE);
+    zmq_send(back, stamp, sizeof stamp, ZMQ_SNDMORE);
     for (int i = 0; i < nenv; i++)
         zmq_msg_send(&env[i], back, ZMQ_SNDMORE); /* ends with the delimiter */
     for (;;) {
@@ -442,8 +450,9 @@ static int s_forward_request(s_thread_t *p, void *front, void *back, int flags)
     return 1;
 }
 
-/* Moves one reply DEALER -> ROUTER, taking the time stamp out. */
-static void s_forward_reply(s_thread_t *p, void *back, void *front)
+/* Moves one reply DEALER -> the ROUTER the request came from (fronts[0]
+ * plain, fronts[1] CURVE), taking the stamp out. */
+static void s_forward_reply(s_thread_t *p, void *back, void *const fronts[2])
 {
     zmq_msg_t id, stamp, m;
     zmq_msg_init(&id);
@@ -454,8 +463,12 @@ static void s_forward_reply(s_thread_t *p, void *back, void *front)
         return;
     }
     uint64_t t0 = 0;
-    if (zmq_msg_size(&stamp) == sizeof t0)
+    void *front = fronts[0];
+    if (zmq_msg_size(&stamp) == sizeof t0 + 1) {
         memcpy(&t0, zmq_msg_data(&stamp), sizeof t0);
+        if (((const uint8_t *)zmq_msg_data(&stamp))[sizeof t0] == 1)
+            front = fronts[1];
+    }
     zmq_msg_close(&stamp);
     zmq_msg_send(&id, front, ZMQ_SNDMORE);
     for (;;) {
@@ -478,7 +491,8 @@ static void *s_proxy(void *arg)
 {
     s_thread_t *p = arg;
     server_t *server = p->server;
-    void *front = server->frontend;
+    void *front = server->frontend, *curve = server->curve_front;
+    void *const fronts[2] = {front, curve};
     void *ctl = s_thread_ctl(p);
     void *back = zmq_socket(server->ctx, ZMQ_DEALER);
     if (!ctl || !back)
@@ -494,8 +508,11 @@ static void *s_proxy(void *arg)
      * request taken has been answered or the drain deadline passes. */
     uint64_t in_flight = 0, stop_reading = 0, deadline = 0;
     bool stopping = false;
-    zmq_pollitem_t items[3] = {
-        {ctl, 0, ZMQ_POLLIN, 0}, {back, 0, ZMQ_POLLIN, 0}, {front, 0, ZMQ_POLLIN, 0}};
+    zmq_pollitem_t items[4] = {{ctl, 0, ZMQ_POLLIN, 0},
+                               {back, 0, ZMQ_POLLIN, 0},
+                               {front, 0, ZMQ_POLLIN, 0},
+                               {curve, 0, ZMQ_POLLIN, 0}};
+    int nfronts = curve ? 2 : 1;
     for (;;) {
         uint64_t now = s_now_ns();
         bool reading = !stopping || now < stop_reading;
@@ -506,17 +523,18 @@ static void *s_proxy(void *arg)
             uint64_t until = reading ? stop_reading : deadline;
             timeout = (int)((until - now) / 1000000u) + 1;
         }
-        if (zmq_poll(items, reading ? 3 : 2, timeout) < 0) {
+        if (zmq_poll(items, reading ? 2 + nfronts : 2, timeout) < 0) {
             if (errno == EINTR)
                 continue;
             break;
         }
         if (items[1].revents & ZMQ_POLLIN) {
-            s_forward_reply(p, back, front);
+            s_forward_reply(p, back, fronts);
             in_flight--;
         }
-        if (reading && (items[2].revents & ZMQ_POLLIN))
-            in_flight += s_forward_request(p, front, back, 0) == 1;
+        for (int f = 0; reading && f < nfronts; f++)
+            if (items[2 + f].revents & ZMQ_POLLIN)
+                in_flight += s_forward_request(p, fronts[f], (uint8_t)f, back, 0) == 1;
         if (!stopping && (items[0].revents & ZMQ_POLLIN)) {
             char cmd[16];
             int drain_ms = 0;
@@ -537,6 +555,11 @@ static void *s_proxy(void *arg)
     s_set_int(front, ZMQ_LINGER, S_FLUSH_MS);
     zmq_close(front);
     server->frontend = NULL;
+    if (curve) {
+        s_set_int(curve, ZMQ_LINGER, S_FLUSH_MS);
+        zmq_close(curve);
+        server->curve_front = NULL;
+    }
     s_send_str(ctl, "ok", 0);
 done:
     if (back)
@@ -569,6 +592,72 @@ static int s_start(server_t *self, s_thread_t *t, unsigned index, void *(*fn)(vo
     if (s_recv_str(t->ctl, msg, sizeof msg) != 0 || strcmp(msg, "ready") != 0)
         return -EIO;
     return 0;
+}
+
+/* Binds every endpoint of the list `eps` on sock, counting them in *bound;
+ * with local_only, an endpoint other hosts could reach is refused. */
+static int s_bind_all(void *sock, const char *eps, bool local_only, unsigned *bound, char *err,
+                      size_t errcap)
+{
+    char list[1024], *save = NULL;
+    strlcpy(list, eps, sizeof list);
+    for (char *e = strtok_r(list, " ,\t", &save); e; e = strtok_r(NULL, " ,\t", &save)) {
+        if (local_only && !s_local_endpoint(e)) {
+            snprintf(err, errcap,
+                     "%s: not a loopback or ipc endpoint, and [server] endpoints are not "
+                     "authenticated: list it in curve_endpoints (ZeroMQ CURVE, with "
+                     "curve_secret_key and curve_clients) so that only resolvers whose key "
+                     "you allowed can ask",
+                     e);
+            return -EPERM;
+        }
+        if (zmq_bind(sock, e) != 0) {
+            snprintf(err, errcap, "cannot bind %s: %s", e, zmq_strerror(errno));
+            return -errno;
+        }
+        (*bound)++;
+    }
+    return 0;
+}
+
+/* Makes the CURVE ROUTER with the oracle's key pair and starts its ZAP
+ * handler, which must be up before anything binds. */
+static int s_curve_front(server_t *self, const config_t *cfg, stats_slot_t *stats, char *err,
+                         size_t errcap)
+{
+    curve_keys_t keys;
+    char why[512];
+    int rc = curve_load(cfg->server.curve_secret_key, true, true, &keys, why, sizeof why);
+    if (rc != 0) {
+        snprintf(err, errcap, "[server] curve_secret_key: %s", why);
+        return rc;
+    }
+    /* unreadable now would refuse every client later: say it at start */
+    uint8_t none[32] = {0};
+    char who[8];
+    rc = curve_find_client(cfg->server.curve_clients, none, who, sizeof who);
+    if (rc < 0) {
+        snprintf(err, errcap, "[server] curve_clients: %s: %s", cfg->server.curve_clients,
+                 strerror(-rc));
+        explicit_bzero(&keys, sizeof keys);
+        return rc;
+    }
+    self->curve_front = zmq_socket(self->ctx, ZMQ_ROUTER);
+    if (!self->curve_front) {
+        snprintf(err, errcap, "cannot create the CURVE socket: %s", zmq_strerror(errno));
+        explicit_bzero(&keys, sizeof keys);
+        return -ENOMEM;
+    }
+    s_set_int(self->curve_front, ZMQ_LINGER, 0);
+    int64_t maxsize = S_MAX_FRAME;
+    zmq_setsockopt(self->curve_front, ZMQ_MAXMSGSIZE, &maxsize, sizeof maxsize);
+    rc = curve_server(self->curve_front, &keys, err, errcap);
+    explicit_bzero(&keys, sizeof keys);
+    if (rc != 0)
+        return rc;
+    self->auth =
+        auth_new(self->ctx, self->curve_front, cfg->server.curve_clients, stats, err, errcap);
+    return self->auth ? 0 : -EIO;
 }
 
 unsigned server_threads_for(const config_t *cfg)
@@ -608,23 +697,14 @@ server_t *server_new(const config_t *cfg, engine_t *engine, const server_deps_t 
     s_set_int(self->frontend, ZMQ_LINGER, 0);
     int64_t maxsize = S_MAX_FRAME;
     zmq_setsockopt(self->frontend, ZMQ_MAXMSGSIZE, &maxsize, sizeof maxsize);
-    char eps[sizeof self->endpoints], *save = NULL;
-    strlcpy(eps, self->endpoints, sizeof eps);
     unsigned bound = 0;
-    for (char *e = strtok_r(eps, " ,\t", &save); e; e = strtok_r(NULL, " ,\t", &save)) {
-        if (!s_local_endpoint(e)) {
-            snprintf(err, errcap,
-                     "%s: not a loopback or ipc endpoint: anyone who reaches it could ask and "
-                     "nothing authenticates them (CURVE is not in this release); bind "
-                     "127.0.0.1, [::1] or ipc://, and run one dnsoracled per resolver host",
-                     e);
+    if (s_bind_all(self->frontend, cfg->server.endpoints, true, &bound, err, errcap) != 0)
+        goto fail;
+    if (cfg->server.curve_endpoints[0]) {
+        if (s_curve_front(self, cfg, deps->auth_stats, err, errcap) != 0 ||
+            s_bind_all(self->curve_front, cfg->server.curve_endpoints, false, &bound, err,
+                       errcap) != 0)
             goto fail;
-        }
-        if (zmq_bind(self->frontend, e) != 0) {
-            snprintf(err, errcap, "cannot bind %s: %s", e, zmq_strerror(errno));
-            goto fail;
-        }
-        bound++;
     }
     if (bound == 0) {
         snprintf(err, errcap, "no endpoints configured ([server] endpoints)");
@@ -693,6 +773,8 @@ void server_stop(server_t *self, int drain_ms)
         if (s_ask(&self->proxy, "stop", &drain_ms, sizeof drain_ms, NULL, 0) != 0)
             log_error("server", "the proxy thread did not stop");
     }
+    /* the CURVE socket is closed: its handshakes are over */
+    auth_destroy(&self->auth);
     for (unsigned i = 0; i < self->nworkers; i++)
         // NOLINTNEXTLINE(clang-analyzer-core.NullDereference): nworkers > 0 means workers is set
         if (self->workers[i].started && s_ask(&self->workers[i], "stop", NULL, 0, NULL, 0) != 0)
@@ -724,6 +806,8 @@ void server_destroy(server_t **self_p)
             zmq_close(self->workers[i].ctl);
     if (self->frontend)
         zmq_close(self->frontend);
+    if (self->curve_front)
+        zmq_close(self->curve_front);
     if (self->ctx)
         zmq_ctx_term(self->ctx);
     free(self->workers);

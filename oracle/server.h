@@ -1,7 +1,8 @@
 /* oracle/server.h - the ZeroMQ service: a proxy and its worker threads.
  *
- * One ROUTER socket binds every configured endpoint. A proxy thread moves
- * requests from it to an inproc DEALER, behind which N worker threads each
+ * One ROUTER socket binds the loopback endpoints, a second one, with CURVE,
+ * the curve_endpoints. A proxy thread moves requests from them to an inproc
+ * DEALER, behind which N worker threads each
  * own a REP socket and answer with the engine (docs/protocol.md). The proxy
  * stamps each request with the time it arrived, in a routing frame the REP
  * socket hands back untouched, so it can measure every request's latency
@@ -29,18 +30,21 @@ typedef struct server server_t;
 /* What the workers use besides the engine; owned by the caller, and alive
  * until server_destroy(). `lists` and `writer` may be NULL (no database). */
 typedef struct {
-    stats_t *stats;   /* slots 0..threads-1: workers; slot threads: proxy */
-    listbox_t *lists; /* drop, block and allow lists, consulted every verdict */
-    writer_t *writer; /* good names go there */
+    stats_t *stats;           /* slots 0..threads-1: workers; slot threads: proxy */
+    listbox_t *lists;         /* drop, block and allow lists, consulted every verdict */
+    writer_t *writer;         /* good names go there */
+    stats_slot_t *auth_stats; /* the CURVE handler's slot (curve_endpoints) */
 } server_deps_t;
 
 /* The worker threads cfg asks for (threads = 0: one per core). */
 unsigned server_threads_for(const config_t *cfg);
 
 /* Binds the endpoints of cfg->server and starts the threads; returns once
- * every thread is ready. Takes ownership of `engine` (also on failure).
- * Returns NULL with the reason in err (an endpoint that cannot be bound, a
- * thread that cannot start). */
+ * every thread is ready. [server] endpoints must be loopback or ipc; the
+ * curve_endpoints are served by a second ROUTER with CURVE (auth.h), and the
+ * proxy sends each reply back through the socket its request came in on. Takes ownership of
+ * `engine` (also on failure). Returns NULL with the reason in err (an endpoint that cannot be
+ * bound, a thread that cannot start). */
 server_t *server_new(const config_t *cfg, engine_t *engine, const server_deps_t *deps, char *err,
                      size_t errcap);
 

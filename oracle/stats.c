@@ -190,6 +190,10 @@ size_t stats_format(stats_t *self, unsigned threads, const char *extra, char *bu
         [STAT_DB_ERRORS] = "names_refused_by_database",
         [STAT_DROPLIST_UPDATES] = "droplist_updates",
         [STAT_LIST_REFRESHES] = "list_refreshes",
+        [STAT_CURVE_ACCEPTED] = "curve_accepted",
+        [STAT_CURVE_REFUSED_PLAINTEXT] = "curve_refused_plaintext",
+        [STAT_CURVE_REFUSED_KEY] = "curve_refused_key",
+        [STAT_CURVE_FAILED] = "curve_handshake_failed",
     };
     double rps;
     uint64_t pct[3];

@@ -2,7 +2,8 @@
  * dnsoracled (or for the echo server built from the same code).
  *
  *   dnsoracle_bench [-e ENDPOINT] [-c CLIENTS] [-d SECONDS] [-n REQUESTS]
- *                   [-b BATCH] [-t TIMEOUT_MS] [-g SUFFIX | FILE...]
+ *                   [-b BATCH] [-t TIMEOUT_MS] [-K KEY -S SERVER_KEY]
+ *                   [-g SUFFIX | FILE...]
  *
  * CLIENTS threads, each with its own REQ socket, send requests one after the
  * other (a synchronous client, as a resolver thread is), each of BATCH names
@@ -12,7 +13,9 @@
  * send to the whole reply; a request with no reply within TIMEOUT_MS is
  * counted and its socket replaced. Prints one line of "key value" pairs:
  * requests, seconds, requests_per_second, names_per_second, latency
- * percentiles in microseconds, timeouts, false verdicts.
+ * percentiles in microseconds, timeouts, false verdicts. With -K (our key
+ * pair) and -S (the oracle's public key) it talks CURVE, to measure one of
+ * the oracle's curve_endpoints.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -25,6 +28,7 @@
 #include <time.h>
 #include <zmq.h>
 
+#include "curve.h"
 #include "lines.h"
 
 #define S_BUCKETS 100000 /* 1 us buckets up to 100 ms; the last holds the rest */
@@ -43,7 +47,8 @@ typedef struct {
     const char *suffix;
     int batch, timeout_ms, id;
     double end;
-    long max_requests; /* per client */
+    long max_requests;                             /* per client */
+    const curve_keys_t *curve_mine, *curve_server; /* NULL: plaintext */
     /* this client's results */
     uint32_t *hist;
     long requests, timeouts, falses;
@@ -62,7 +67,8 @@ static void *s_open(s_client_t *c)
     void *s = zmq_socket(c->ctx, ZMQ_REQ);
     int zero = 0;
     zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
-    if (zmq_connect(s, c->endpoint) != 0) {
+    if ((c->curve_mine && curve_client_keys(s, c->curve_mine, c->curve_server) != 0) ||
+        zmq_connect(s, c->endpoint) != 0) {
         fprintf(stderr, "dnsoracle_bench: %s: %s\n", c->endpoint, zmq_strerror(errno));
         zmq_close(s);
         return NULL;
@@ -157,16 +163,19 @@ static long s_percentile(const uint64_t *hist, uint64_t total, double q)
 static void s_usage(FILE *out)
 {
     fprintf(out, "usage: dnsoracle_bench [-e ENDPOINT] [-c CLIENTS] [-d SECONDS] [-n REQUESTS]\n"
-                 "                       [-b BATCH] [-t TIMEOUT_MS] [-g SUFFIX | FILE...]\n");
+                 "                       [-b BATCH] [-t TIMEOUT_MS] [-K KEY -S SERVER_KEY]\n"
+                 "                       [-g SUFFIX | FILE...]\n");
 }
 
 int main(int argc, char **argv)
 {
     const char *endpoint = "tcp://127.0.0.1:5555", *suffix = NULL;
+    const char *key_file = NULL, *server_key_file = NULL;
+    curve_keys_t mine, server;
     int clients = 8, batch = 1, timeout_ms = 1000, opt;
     double seconds = 10;
     long max_requests = 1L << 40;
-    while ((opt = getopt(argc, argv, "e:c:d:n:b:t:g:h")) != -1) {
+    while ((opt = getopt(argc, argv, "e:c:d:n:b:t:g:K:S:h")) != -1) {
         switch (opt) {
         case 'e':
             endpoint = optarg;
@@ -189,6 +198,12 @@ int main(int argc, char **argv)
         case 'g':
             suffix = optarg;
             break;
+        case 'K':
+            key_file = optarg;
+            break;
+        case 'S':
+            server_key_file = optarg;
+            break;
         case 'h':
             s_usage(stdout);
             return 0;
@@ -201,6 +216,16 @@ int main(int argc, char **argv)
         seconds > 3600 || max_requests < 1 || timeout_ms < 1) {
         fprintf(stderr, "dnsoracle_bench: -c 1-256, -b 1-%d, -d up to 3600, -n and -t positive\n",
                 S_MAX_BATCH);
+        return 2;
+    }
+    if (!key_file != !server_key_file) {
+        fprintf(stderr, "dnsoracle_bench: -K and -S go together\n");
+        return 2;
+    }
+    char err[4352];
+    if (key_file && (curve_load(key_file, true, false, &mine, err, sizeof err) != 0 ||
+                     curve_load(server_key_file, false, false, &server, err, sizeof err) != 0)) {
+        fprintf(stderr, "dnsoracle_bench: %s\n", err);
         return 2;
     }
     s_names_t names = {0};
@@ -226,6 +251,8 @@ int main(int argc, char **argv)
                              i,
                              start + seconds,
                              (max_requests + clients - 1) / clients,
+                             key_file ? &mine : NULL,
+                             key_file ? &server : NULL,
                              calloc(S_BUCKETS, sizeof(uint32_t)),
                              0,
                              0,

@@ -27,6 +27,15 @@ db_start && db_setup || exit 1
 port=$(free_port)
 endpoint=tcp://127.0.0.1:$port
 control=ipc://$tmp/control.sock
+# The oracle also serves a CURVE endpoint, as for resolvers on other hosts
+# (on loopback here), with a key pair for it and one for the hook.
+curve_ep=tcp://127.0.0.1:$(free_port)
+keys=$tmp/keys
+mkdir -p "$keys/clients"
+"$client" --gen-keys "$keys/oracle" >/dev/null && "$client" --gen-keys "$keys/hook" >/dev/null &&
+    cp "$keys/hook.pub" "$keys/clients/" || exit 1
+# the hook's settings to talk to the CURVE endpoint (with_hook arguments)
+curve_hook=("endpoint=$curve_ep" "curve_key=$keys/hook.key" "curve_server_key=$keys/oracle.pub")
 # hook_conf FILE [KEY=VALUE...]: the one dnsoracle.conf for daemon and hook,
 # with [hook] settings overridden by the arguments.
 hook_conf() {
@@ -34,15 +43,18 @@ hook_conf() {
     shift
     {
         printf '[server]\nendpoints = %s\ncontrol_endpoint = %s\nthreads = 2\n' "$endpoint" "$control"
+        printf 'curve_endpoints = %s\ncurve_secret_key = %s\ncurve_clients = %s\n' \
+            "$curve_ep" "$keys/oracle.key" "$keys/clients"
         db_config
         # Fast timers, so the volume test takes seconds. The tunnels here
         # live under example.test too (tun.example.test, i.example.test), so
         # the threshold stays out of reach until the volume test sets it.
         printf '[droplist]\nsubdomain_threshold = %s\nupdate_seconds = 2\nrefresh_seconds = 1\n' \
             "${threshold:-1000000}"
-        printf '[hook]\nendpoint = %s\nrefresh_seconds = 1\ntimeout_ms = 50\nbreaker_seconds = 3\n' \
-            "$endpoint"
-        for kv in "$@"; do printf '%s = %s\n' "${kv%%=*}" "${kv#*=}"; done
+        local -A hook=([endpoint]=$endpoint [refresh_seconds]=1 [timeout_ms]=50 [breaker_seconds]=3)
+        for kv in "$@"; do hook[${kv%%=*}]=${kv#*=}; done
+        echo '[hook]'
+        for k in "${!hook[@]}"; do printf '%s = %s\n' "$k" "${hook[$k]}"; done
     } >"$f"
 }
 conf=$tmp/dnsoracle.conf
@@ -155,6 +167,27 @@ with_hook query=oracle fail=closed || exit 1
 stop_daemon
 check "oracle down, fail = closed: names are refused" "NXDOMAIN " "$(ask closed.words.example.test)"
 start_daemon "$conf" || exit 1
+
+# ---- a resolver on another host: the hook talks CURVE to the oracle
+# (a longer timeout: the first request may wait for the CURVE handshake)
+with_hook "${curve_hook[@]}" query=oracle timeout_ms=1000 || exit 1
+check "CURVE, query = oracle: benign resolves" "NOERROR 198.51.100.11" "$(ask mail.example.test)"
+check "CURVE, query = oracle: tunnel-like name refused" "NXDOMAIN " "$(ask "c$hexname")"
+check "CURVE: the hook says it uses CURVE" yes \
+    "$(grep -q "oracle $curve_ep (CURVE yes)" "$tmp/recursor.log" && echo yes)"
+before=$("$client" -e "$endpoint" --stats | awk '$1 == "curve_accepted" { print $2 }')
+with_hook "${curve_hook[@]}" || exit 1
+check "CURVE, query = local (lists and reports over CURVE): tunnel-like name refused" "NXDOMAIN " \
+    "$(ask "d$hexname")"
+after=$("$client" -e "$endpoint" --stats | awk '$1 == "curve_accepted" { print $2 }')
+check "CURVE: the oracle let the new recursor's sockets in ($before before, $after after)" yes \
+    "$([ "${after:-0}" -gt "${before:-0}" ] && echo yes)"
+with_hook "endpoint=$curve_ep" query=oracle || exit 1
+check "the hook without keys on the CURVE endpoint: fail-open, the name resolves" \
+    "NOERROR 198.51.100.20" "$(ask plaintext.words.example.test)"
+check "... and the oracle counted the plaintext connection" yes \
+    "$(n=$("$client" -e "$endpoint" --stats | awk '$1 == "curve_refused_plaintext" { print $2 }')
+        [ "${n:-0}" -ge 1 ] && echo yes)"
 
 # ---- query = local: the oracle's absence does not weaken blocking
 with_hook || exit 1

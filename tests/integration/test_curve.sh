@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# tests/integration/test_curve.sh BUILD_DIR - the CURVE endpoints: key
+# files from --gen-keys, configuration errors, and dnsoracled serving a
+# loopback endpoint without CURVE beside a CURVE one, where only clients whose
+# key is in curve_clients get answers; plaintext clients, unknown keys and a
+# wrong server key are refused and counted. (The CURVE endpoint is on
+# loopback here: the tests reach nothing else. Binding another address is
+# the same code path; [server] endpoints refusing it is test_daemon's.)
+set -uo pipefail
+build=$1
+probe=$build/tests/integration/dnsoracle_probe
+client=$build/client/dnsoracle_client
+. "$(dirname "$0")/lib.sh"
+hex=t88d8de31bbea.6b65722f.66e3fae3.example.net
+
+# --gen-keys
+keys=$tmp/keys
+mkdir -p "$keys/clients"
+for k in oracle r1 r2; do
+    "$client" --gen-keys "$keys/$k" >"$tmp/gen-$k.log" 2>&1
+    check "--gen-keys $k: exit 0" 0 "$?"
+done
+check "--gen-keys: the key pair is mode 600, the public key 644" "600 644" \
+    "$(stat -c %a "$keys/r1.key") $(stat -c %a "$keys/r1.pub")"
+check "--gen-keys: the .pub has the public key only" "1 0" \
+    "$(grep -c '^public-key = "[^"]\{40\}"$' "$keys/r1.pub") $(grep -c '^secret-key' "$keys/r1.pub")"
+check "--gen-keys: both files name the same public key" \
+    "$(grep '^public-key' "$keys/r1.key")" "$(grep '^public-key' "$keys/r1.pub")"
+check "--gen-keys: two pairs differ" no \
+    "$(cmp -s "$keys/r1.pub" "$keys/r2.pub" && echo yes || echo no)"
+cp "$keys/r1.key" "$tmp/r1.before"
+out=$("$client" --gen-keys "$keys/r1" 2>&1)
+check "--gen-keys never overwrites (exit 2, says why, file unchanged)" "2 yes yes" \
+    "$? $(case $out in *"r1.key: exists"*) echo yes ;; esac) $(cmp -s "$keys/r1.key" "$tmp/r1.before" && echo yes)"
+cp "$keys/r1.pub" "$keys/clients/"
+
+port=$(free_port)
+cport=$(free_port)
+endpoint=tcp://127.0.0.1:$port
+curve=tcp://127.0.0.1:$cport
+conf=$tmp/dnsoracle.conf
+write_conf() { # write_conf SECRET_KEY CLIENTS_DIR
+    printf '[server]\nendpoints = %s\ncurve_endpoints = %s\ncurve_secret_key = %s\n' \
+        "$endpoint" "$curve" "$1" >"$conf"
+    printf 'curve_clients = %s\nthreads = 2\ncontrol_endpoint =\n[database]\nenabled = false\n' \
+        "$2" >>"$conf"
+}
+
+# Configuration errors
+printf '[server]\ncurve_endpoints = %s\n' "$curve" >"$tmp/nokeys.conf"
+out=$("$build/oracle/dnsoracled" --check-config -c "$tmp/nokeys.conf" 2>&1)
+check "curve_endpoints without keys: refused, saying what is missing" "1 yes" \
+    "$? $(case $out in *"curve_endpoints needs curve_secret_key"*"curve_clients"*) echo yes ;; esac)"
+printf '[hook]\ncurve_key = %s\n' "$keys/r1.key" >"$tmp/halfhook.conf"
+out=$("$build/oracle/dnsoracled" --check-config -c "$tmp/halfhook.conf" 2>&1)
+check "[hook] curve_key without curve_server_key: refused" "1 yes" \
+    "$? $(case $out in *"curve_key and curve_server_key go together"*) echo yes ;; esac)"
+cp "$keys/oracle.key" "$tmp/open.key"
+chmod 644 "$tmp/open.key"
+write_conf "$tmp/open.key" "$keys/clients"
+out=$(timeout 10 "$build/oracle/dnsoracled" -c "$conf" 2>&1)
+check "a secret key others may read: refuses to start" "1 yes" \
+    "$? $(case $out in *"open.key: a secret key that group or others may read (mode 644)"*) echo yes ;; esac)"
+write_conf "$keys/oracle.pub" "$keys/clients"
+out=$(timeout 10 "$build/oracle/dnsoracled" -c "$conf" 2>&1)
+check "a public key file as curve_secret_key: refuses to start" "1 yes" \
+    "$? $(case $out in *"no secret-key line"*) echo yes ;; esac)"
+write_conf "$keys/oracle.key" "$tmp/no-such-dir"
+out=$(timeout 10 "$build/oracle/dnsoracled" -c "$conf" 2>&1)
+check "a missing clients directory: refuses to start" "1 yes" \
+    "$? $(case $out in *"curve_clients: $tmp/no-such-dir: No such file"*) echo yes ;; esac)"
+
+write_conf "$keys/oracle.key" "$keys/clients"
+start_daemon "$conf" || exit 1
+stat_of() { "$client" -e "$endpoint" --stats | awk -v k="$1" '$1 == k { print $2 }'; }
+as() { # as KEY SERVER_PUB NAME...: the client on the CURVE endpoint
+    local key=$1 pub=$2
+    shift 2
+    "$client" -t 1000 -e "$curve" --curve-key "$key" --curve-server-key "$pub" "$@" 2>&1
+}
+
+check "the loopback endpoint still answers without CURVE" "true www.example.com" \
+    "$("$client" -e "$endpoint" www.example.com)"
+check "an allowed client gets verdicts over CURVE" "true www.example.com
+false $hex" "$(as "$keys/r1.key" "$keys/oracle.pub" www.example.com "$hex")"
+check "... and the batch form (dnsoracle_probe is plaintext: refused below)" "true false true" \
+    "$(printf 'a.example.com\n%s\nb.example.org\n' "$hex" |
+        as "$keys/r1.key" "$keys/oracle.pub" - | cut -d' ' -f1 | tr '\n' ' ' | sed 's/ $//')"
+check "--explain and --ping over CURVE" "pong yes" \
+    "$(as "$keys/r1.key" "$keys/oracle.pub" --ping | cut -d' ' -f1) $(
+        as "$keys/r1.key" "$keys/oracle.pub" --explain "$hex" | grep -c 'charset:hex' | sed 's/^1$/yes/')"
+accepted=$(stat_of curve_accepted)
+check "accepted handshakes are counted" yes "$([ "${accepted:-0}" -ge 3 ] && echo yes)"
+
+out=$("$client" -t 500 -e "$curve" www.example.com 2>&1)
+check "a plaintext client on the CURVE endpoint: no answer (exit 2)" "2 yes" \
+    "$? $(case $out in *"no answer within 500 ms"*) echo yes ;; esac)"
+out=$("$probe" "$curve" send www.example.com 2>&1)
+check "... dnsoracle_probe (plaintext) neither" no "$([ "$out" = true ] && echo yes || echo no)"
+check "plaintext connections are counted" yes \
+    "$([ "$(stat_of curve_refused_plaintext)" -ge 1 ] && echo yes)"
+out=$("$client" -t 500 -e "$curve" --curve-key "$keys/r2.key" --curve-server-key "$keys/oracle.pub" \
+    www.example.com 2>&1)
+check "a client whose key is not in curve_clients: no answer" "2 yes" \
+    "$? $(case $out in *"Does it know our key"*) echo yes ;; esac)"
+check "unknown keys are counted" yes "$([ "$(stat_of curve_refused_key)" -ge 1 ] && echo yes)"
+check "... and logged with the key" yes \
+    "$(grep -cF "refused a client from 127.0.0.1: its key $(sed -n 's/^public-key = "\(.*\)"/\1/p' "$keys/r2.pub")" \
+        "$tmp/daemon.log" | sed 's/^[1-9][0-9]*$/yes/')"
+out=$("$client" -t 500 -e "$curve" --curve-key "$keys/r1.key" --curve-server-key "$keys/r2.pub" \
+    www.example.com 2>&1)
+check "an allowed client with the wrong server key: no answer" 2 "$?"
+check "failed handshakes are counted" yes \
+    "$([ "$(stat_of curve_handshake_failed)" -ge 1 ] && echo yes)"
+
+# The clients directory is read at every connection: no restart.
+cp "$keys/r2.pub" "$keys/clients/"
+check "a key added to curve_clients is let in without a restart" "true www.example.com" \
+    "$(as "$keys/r2.key" "$keys/oracle.pub" www.example.com)"
+rm "$keys/clients/r1.pub"
+out=$("$client" -t 500 -e "$curve" --curve-key "$keys/r1.key" --curve-server-key "$keys/oracle.pub" \
+    www.example.com 2>&1)
+check "a key removed from curve_clients is refused at its next connection" 2 "$?"
+
+out=$("$client" -e "$curve" --curve-key "$keys/r1.key" www.example.com 2>&1)
+check "client: --curve-key without --curve-server-key is a usage error" "2 yes" \
+    "$? $(case $out in *"go together"*) echo yes ;; esac)"
+out=$("$client" -e "$curve" --curve-key "$keys/r1.pub" --curve-server-key "$keys/oracle.pub" \
+    www.example.com 2>&1)
+check "client: a public file as --curve-key is refused, saying why" "2 yes" \
+    "$? $(case $out in *"r1.pub: no secret-key line"*) echo yes ;; esac)"
+
+# The benchmark speaks CURVE too.
+out=$("$build/tests/bench/dnsoracle_bench" -e "$curve" -K "$keys/r2.key" -S "$keys/oracle.pub" \
+    -c 2 -n 200 -d 20 -g example.com 2>&1)
+check "dnsoracle_bench over CURVE: 200 requests, no timeout" "200 0" \
+    "$(echo "$out" | awk '{ for (i = 1; i < NF; i++) if ($i == "requests" || $i == "timeouts") printf "%s ", $(i + 1) }' | sed 's/ $//')"
+
+stop_daemon
+check "stops cleanly with a CURVE endpoint (exit 0, within 2 s)" "0 yes" \
+    "$stop_rc $([ "$stop_ms" -lt 2000 ] && echo yes)"
+finish
