@@ -61,14 +61,15 @@ start_daemon() {
     return 1
 }
 
-# stop_daemon: SIGTERM, wait; sets stop_rc (exit status) and stop_ms.
+# stop_daemon [PID]: SIGTERM to PID (default $daemon_pid), wait; sets stop_rc
+# (exit status) and stop_ms.
 stop_daemon() {
-    local s e
+    local s e pid=${1:-$daemon_pid}
     s=$(date +%s%N)
-    kill -TERM "$daemon_pid"
-    wait "$daemon_pid"
+    kill -TERM "$pid"
+    wait "$pid"
     stop_rc=$?
     e=$(date +%s%N)
-    daemon_pid=
+    [ "$pid" != "$daemon_pid" ] || daemon_pid=
     stop_ms=$(((e - s) / 1000000))
 }

@@ -144,4 +144,6 @@ if [ "$have_db" = yes ]; then
     out=$("$client" --update-now)
     check "--update-now" "0 yes" "$? $(echo "$out" | grep -q '^drop list updated: ' && echo yes)"
 fi
+stop_daemon
+check "SIGTERM: exit 0" 0 "$stop_rc"
 finish

@@ -151,4 +151,9 @@ check "the drop list has both domains" "yes yes" \
     "$(echo "$l1" | grep -q one.test && echo yes) $(echo "$l1" | grep -q two.test && echo yes)"
 check "first instance drops two.test" false "$("$probe" "$endpoint" send x.two.test)"
 check "second instance drops one.test" false "$("$probe" "tcp://127.0.0.1:$port2" send x.one.test)"
+stop_daemon "$extra_pids"
+extra_pids=
+check "second instance: SIGTERM, exit 0" 0 "$stop_rc"
+stop_daemon "$first"
+check "first instance: SIGTERM, exit 0" 0 "$stop_rc"
 finish
