@@ -8,12 +8,15 @@
 # 2. builds everything in a fresh build directory with AddressSanitizer and
 #    UndefinedBehaviorSanitizer;
 # 3. runs every test with ctest;
-# 4. checks that every C file matches .clang-format, and runs cppcheck and
+# 4. runs the daemon's integration tests (daemon, client, storage) once more
+#    with every dnsoracled under valgrind memcheck, in a build without
+#    sanitizers: zero errors and zero leaks (tests/valgrind.sh, build-valgrind);
+# 5. checks that every C file matches .clang-format, and runs cppcheck and
 #    clang-tidy (the checks in .clang-tidy) clean;
-# 5. runs every libFuzzer harness for 10 s (tests/fuzz.sh, with Clang);
-# 6. under CI=true (or DNSORACLE_TEST_INSTALL=1) runs install.sh for real,
+# 6. runs every libFuzzer harness for 10 s (tests/fuzz.sh, with Clang);
+# 7. under CI=true (or DNSORACLE_TEST_INSTALL=1) runs install.sh for real,
 #    again, and --uninstall (tests/test_install.sh: it changes the machine);
-# 7. prints the detection table of tests/eval.sh when ../shared/data exists.
+# 8. prints the detection table of tests/eval.sh when ../shared/data exists.
 #
 # BUILD_DIR overrides the build directory (default: build-test, wiped first).
 set -euo pipefail
@@ -23,7 +26,7 @@ top=$(pwd)
 packages=(cmake make gcc pkg-config clang-format clang-tidy cppcheck git libzmq3-dev libsystemd-dev
     libpsl-dev publicsuffix libinih-dev libbsd-dev libcmocka-dev libmariadb-dev mariadb-server
     libluajit-5.1-dev luajit pdns-recursor nsd dns2tcp iodine socat dnsutils dnsperf systemd
-    clang libclang-rt-14-dev)
+    clang libclang-rt-14-dev valgrind)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -51,6 +54,9 @@ cmake --build "$build" -j"$(nproc)"
 
 echo "== running the tests"
 (cd "$build" && ctest --output-on-failure -j"$(nproc)")
+
+echo "== the daemon's integration tests under valgrind memcheck (tests/valgrind.sh)"
+tests/valgrind.sh "$top/build-valgrind"
 
 echo "== checking the format"
 mapfile -t sources < <(git ls-files '*.c' '*.h')

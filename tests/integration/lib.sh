@@ -1,8 +1,27 @@
 # tests/integration/lib.sh - shared by the integration test scripts: a free
 # loopback port, a daemon started and stopped by pid, and check().
+#
+# DNSORACLE_WRAP runs every dnsoracled of a test under a command (split on
+# spaces into ${wrap[@]}) that execs the daemon in place, so that its pid is
+# the daemon's and signals reach it: tests/valgrind.sh sets it to valgrind
+# memcheck with --error-exitcode=99 and --log-file=DIR/NAME.%p.log. A
+# wrapper slows the daemon down, so every wait and time limit that depends
+# on the daemon is multiplied by $slow, a whole number: 1 without a wrapper,
+# 10 with one (DNSORACLE_SLOW overrides; dnsoracle_probe reads it too). With
+# --log-file in the wrapper, finish() fails the test unless every log it
+# names reports no error and no leak (start each run with an empty log
+# directory).
 tmp=$(mktemp -d)
 daemon_pid=
 failures=0 passed=0
+read -ra wrap <<<"${DNSORACLE_WRAP:-}"
+if [ ${#wrap[@]} -gt 0 ]; then slow=${DNSORACLE_SLOW:-10}; else slow=${DNSORACLE_SLOW:-1}; fi
+export DNSORACLE_SLOW=$slow
+
+# nap SECONDS: sleep SECONDS times $slow.
+nap() {
+    sleep "$(awk -v s="$1" -v k="$slow" 'BEGIN { print s * k }')"
+}
 
 cleanup() {
     for pid in $daemon_pid ${extra_pids:-}; do
@@ -26,7 +45,32 @@ check() { # check DESCRIPTION EXPECTED ACTUAL
     fi
 }
 
+# wrap_check: one check per valgrind log of this test (see the top); prints
+# a log that reports an error or a leak, or that has no summary (a daemon not
+# stopped, or killed).
+wrap_check() {
+    local w pattern log clean
+    pattern=
+    for w in "${wrap[@]}"; do
+        case $w in --log-file=*) pattern=${w#--log-file=} ;; esac
+    done
+    [ -n "$pattern" ] || return 0
+    for log in ${pattern//%p/*}; do
+        [ -e "$log" ] || continue
+        clean=no
+        if [ "$(grep -c 'ERROR SUMMARY: 0 errors' "$log")" -eq 1 ] &&
+            { [ "$(grep -c 'All heap blocks were freed' "$log")" -eq 1 ] ||
+                [ "$(grep -cE '(definitely|indirectly) lost: 0 bytes' "$log")" -eq 2 ]; }; then
+            clean=yes
+        fi
+        check "valgrind: no error, no leak in $log ($(sed -n 's/^==[0-9]*== Command: //p' "$log"))" \
+            yes "$clean"
+        [ "$clean" = yes ] || cat "$log"
+    done
+}
+
 finish() {
+    wrap_check
     echo "$passed passed, $failures failed"
     [ "$failures" -eq 0 ]
 }
@@ -44,12 +88,13 @@ free_port() {
     return 1
 }
 
-# start_daemon CONFIG: starts dnsoracled, waits (at most 5 s) until it
-# answers on $endpoint, sets daemon_pid. Its stderr goes to $tmp/daemon.log.
+# start_daemon CONFIG: starts dnsoracled, waits (at most 5 s times $slow)
+# until it answers on $endpoint, sets daemon_pid. Its stderr goes to
+# $tmp/daemon.log.
 start_daemon() {
-    "$build/oracle/dnsoracled" -c "$1" 2>>"$tmp/daemon.log" &
+    "${wrap[@]}" "$build/oracle/dnsoracled" -c "$1" 2>>"$tmp/daemon.log" &
     daemon_pid=$!
-    for _ in $(seq 1 50); do
+    for _ in $(seq 1 $((50 * slow))); do
         if "$probe" "$endpoint" send c:ping >/dev/null 2>&1; then
             return 0
         fi
@@ -61,14 +106,15 @@ start_daemon() {
     return 1
 }
 
-# stop_daemon: SIGTERM, wait; sets stop_rc (exit status) and stop_ms.
+# stop_daemon [PID]: SIGTERM to PID (default $daemon_pid), wait; sets stop_rc
+# (exit status: 99 is valgrind's for an error or a leak) and stop_ms.
 stop_daemon() {
-    local s e
+    local s e pid=${1:-$daemon_pid}
     s=$(date +%s%N)
-    kill -TERM "$daemon_pid"
-    wait "$daemon_pid"
+    kill -TERM "$pid"
+    wait "$pid"
     stop_rc=$?
     e=$(date +%s%N)
-    daemon_pid=
+    [ "$pid" != "$daemon_pid" ] || daemon_pid=
     stop_ms=$(((e - s) / 1000000))
 }

@@ -27,8 +27,8 @@ conf=$tmp/dnsoracle.conf
     printf '[droplist]\nsubdomain_threshold = 5\nwindow_seconds = 3600\nupdate_seconds = 3600\n'
 } >"$conf"
 count() { db_sql dns -e "SELECT COUNT(*) FROM names WHERE $1"; }
-wait_rows() { # wait_rows WHERE N: until the table has N such rows (at most 20 s)
-    for _ in $(seq 1 200); do
+wait_rows() { # wait_rows WHERE N: until the table has N such rows (at most 20 s times $slow)
+    for _ in $(seq 1 $((200 * slow))); do
         [ "$(count "$1")" -ge "$2" ] && return 0
         sleep 0.1
     done
@@ -45,7 +45,7 @@ check "a 253-byte name" 253 "${#long}"
 printf '[engine]\nmax_length = 253\nmax_label = 63\nbigram_threshold = -20\nmax_labels = 8\n' >>"$conf"
 sed -i '0,/^\[engine\]/!{/^\[engine\]/d}' "$conf"
 kill -HUP "$daemon_pid"
-sleep 0.5
+nap 0.5
 check "the 253-byte name is good under a permissive config" true "$("$probe" "$endpoint" send "$long")"
 wait_rows "name = '$long'" 1
 check "stored whole" "$long" "$(db_sql dns -e "SELECT name FROM names WHERE LENGTH(name) = 253")"
@@ -65,7 +65,7 @@ check "names sent with dnsoracle_client are stored" 2 "$(
 )"
 bad=t88d8de31bbea.6b65722f.66e3fae3.example.net
 "$probe" "$endpoint" send "$bad" 4.3.2.1.in-addr.arpa >/dev/null
-sleep 1.5
+nap 1.5
 check "false verdicts and exemptions are not stored" 0 "$(count "name IN ('$bad', '4.3.2.1.in-addr.arpa')")"
 
 # The drop list: over the threshold within the window, after update-now.
@@ -131,9 +131,9 @@ sed -e "s|^endpoints = .*|endpoints = tcp://127.0.0.1:$port2|" \
     -e "s|^control_endpoint = .*|control_endpoint = ipc://$tmp/control2.sock|" "$conf" >"$conf2"
 start_daemon "$conf" || exit 1
 first=$daemon_pid
-"$build/oracle/dnsoracled" -c "$conf2" 2>>"$tmp/daemon2.log" &
+"${wrap[@]}" "$build/oracle/dnsoracled" -c "$conf2" 2>>"$tmp/daemon2.log" &
 extra_pids=$!
-sleep 1
+nap 1
 "$probe" "$endpoint" names 8 one.test >/dev/null
 "$probe" "tcp://127.0.0.1:$port2" names 8 two.test >/dev/null
 wait_rows "registrable IN ('one.test', 'two.test')" 16
@@ -151,4 +151,9 @@ check "the drop list has both domains" "yes yes" \
     "$(echo "$l1" | grep -q one.test && echo yes) $(echo "$l1" | grep -q two.test && echo yes)"
 check "first instance drops two.test" false "$("$probe" "$endpoint" send x.two.test)"
 check "second instance drops one.test" false "$("$probe" "tcp://127.0.0.1:$port2" send x.one.test)"
+stop_daemon "$extra_pids"
+extra_pids=
+check "second instance: SIGTERM, exit 0" 0 "$stop_rc"
+stop_daemon "$first"
+check "first instance: SIGTERM, exit 0" 0 "$stop_rc"
 finish
