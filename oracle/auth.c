@@ -31,28 +31,8 @@ struct auth {
     bool started;
     char dir[4096];
     stats_slot_t *stats;
-    /* the thread's own */
-    time_t last_log[K_KINDS];
-    unsigned long unlogged[K_KINDS];
+    log_limit_t limits[K_KINDS]; /* the thread's own */
 };
-
-/* Logs a refusal, at most once per kind every S_LOG_EVERY seconds, with the
- * number left out since the last line. */
-static void s_log_refusal(auth_t *self, int kind, const char *what)
-{
-    time_t now = time(NULL);
-    if (now - self->last_log[kind] < S_LOG_EVERY) {
-        self->unlogged[kind]++;
-        return;
-    }
-    if (self->unlogged[kind])
-        log_warning("curve", "%s (and %lu more since the last such line)", what,
-                    self->unlogged[kind]);
-    else
-        log_warning("curve", "%s", what);
-    self->last_log[kind] = now;
-    self->unlogged[kind] = 0;
-}
 
 /* Copies a frame's bytes into buf as a C string (cut to fit). */
 static void s_frame_text(zmq_msg_t *m, char *buf, size_t cap)
@@ -105,13 +85,13 @@ static void s_zap(auth_t *self, void *zap)
             text = "client key not allowed";
             snprintf(what, sizeof what, "refused a client from %s: its key %s is in no file of %s",
                      address, key, self->dir);
-            s_log_refusal(self, K_KEY, what);
+            log_limited(&self->limits[K_KEY], S_LOG_EVERY, LEVEL_WARNING, "curve", "%s", what);
         } else {
             text = "clients directory unreadable";
             char what[4352];
             snprintf(what, sizeof what, "refused a client from %s: cannot read %s: %s", address,
                      self->dir, strerror(-rc));
-            s_log_refusal(self, K_KEY, what);
+            log_limited(&self->limits[K_KEY], S_LOG_EVERY, LEVEL_WARNING, "curve", "%s", what);
         }
     }
     /* version, request id, status, text, user id (the key's file), metadata */
@@ -159,7 +139,7 @@ static void s_event(auth_t *self, void *monitor)
                      "a CURVE handshake on %s failed (protocol error 0x%x: a client with "
                      "another server key?)",
                      endpoint, (unsigned)value);
-            s_log_refusal(self, K_FAILED, what);
+            log_limited(&self->limits[K_FAILED], S_LOG_EVERY, LEVEL_WARNING, "curve", "%s", what);
             break;
         }
         __attribute__((fallthrough));
@@ -169,7 +149,7 @@ static void s_event(auth_t *self, void *monitor)
          * connection closing mid-handshake (as it does for a port scan). */
         stats_add(self->stats, STAT_CURVE_REFUSED_PLAINTEXT, 1);
         snprintf(what, sizeof what, "refused a connection without CURVE on %s", endpoint);
-        s_log_refusal(self, K_PLAINTEXT, what);
+        log_limited(&self->limits[K_PLAINTEXT], S_LOG_EVERY, LEVEL_WARNING, "curve", "%s", what);
         break;
     default:
         break;

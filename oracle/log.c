@@ -81,6 +81,31 @@ void log_msg(level_t level, const char *subsystem, const char *fmt, ...)
     s_write(level, subsystem, NULL, NULL, NULL, text);
 }
 
+void log_limited(log_limit_t *limit, unsigned seconds, level_t level, const char *subsystem,
+                 const char *fmt, ...)
+{
+    if (!log_enabled(level))
+        return;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    if (limit->last && ts.tv_sec - limit->last < (time_t)seconds) {
+        limit->left_out++;
+        return;
+    }
+    char text[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start is just above
+    int n = vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    if (limit->left_out && n >= 0 && (size_t)n < sizeof text)
+        snprintf(text + n, sizeof text - (size_t)n, " (and %lu more since the last such line)",
+                 limit->left_out);
+    s_write(level, subsystem, NULL, NULL, NULL, text);
+    limit->last = ts.tv_sec ? ts.tv_sec : 1;
+    limit->left_out = 0;
+}
+
 static void s_escape(const char *in, size_t len, char *out, size_t cap)
 {
     size_t w = 0;

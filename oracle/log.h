@@ -33,6 +33,17 @@ void log_msg(level_t level, const char *subsystem, const char *fmt, ...)
 #define log_info(sub, ...) log_msg(LEVEL_INFO, sub, __VA_ARGS__)
 #define log_debug(sub, ...) log_msg(LEVEL_DEBUG, sub, __VA_ARGS__)
 
+/* A message that could come at any rate (one per refused connection):
+ * logged at most once every `seconds` per limit_t, with the number left
+ * out since the last line. A limit_t starts zeroed and belongs to one
+ * thread. */
+typedef struct {
+    long last;
+    unsigned long left_out;
+} log_limit_t;
+void log_limited(log_limit_t *limit, unsigned seconds, level_t level, const char *subsystem,
+                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
 /* Logs one verdict on `len` bytes of a query name: false verdicts at info
  * level, at most `false_per_second` a second (a tunnel sends thousands; the
  * number left out is logged once the second is over), true verdicts only at

@@ -15,11 +15,14 @@
 
 #include "auth.h"
 #include "curve.h"
+#include "front.h"
 #include "log.h"
+#include "zmtp.h"
 
 #define S_BACKEND "inproc://dnsoracle-workers"
 #define S_MAX_FRAME 4096     /* ZMQ_MAXMSGSIZE: larger frames drop the peer */
 #define S_MAX_NAME 255       /* larger frames are answered false */
+#define S_MAX_FRAMES 65536   /* frames of one request on the STREAM front, at most */
 #define S_REPLY_TIMEOUT 5000 /* ms the main thread waits for a thread's answer */
 #define S_GRACE_MS 100       /* ms requests are still taken after "stop" */
 #define S_FLUSH_MS 500       /* ms replies may take to leave at close */
@@ -42,8 +45,9 @@ struct server {
      * reported there; from then on only the proxy thread touches it
      * (pthread_create orders the hand-over) and closes it. */
     void *frontend;
-    void *curve_front; /* the CURVE endpoints' ROUTER, or NULL; as frontend */
-    auth_t *auth;      /* its ZAP handler */
+    void *curve_front;     /* the CURVE endpoints' ROUTER, or NULL; as frontend */
+    front_t *stream_front; /* the plaintext tcp:// endpoints, or NULL; as frontend */
+    auth_t *auth;          /* its ZAP handler */
     char endpoints[1024];
     unsigned nworkers;
     s_thread_t proxy;
@@ -391,24 +395,44 @@ done:
 /* ------------------------------------------------------------------------ */
 /* The proxy                                                                */
 
-/* Moves one request ROUTER -> DEALER as [id][stamp][envelope...][""][frames...]
- * where the stamp is the arrival time and which ROUTER (0 plain, 1 CURVE).
+/* Where a request came in, kept in its stamp so the reply goes back there. */
+enum { S_VIA_ROUTER, S_VIA_CURVE, S_VIA_STREAM, S_VIAS };
+
+/* The stamp the proxy puts after the id of every request it forwards, and
+ * the REP socket hands back with the reply: when it arrived, which socket
+ * it came from, and (S_VIA_STREAM) how many frames past max_batch the reply
+ * must end with. */
+typedef struct {
+    uint64_t t0;
+    uint32_t overflow;
+    uint8_t via;
+} s_stamp_t;
+
+static int s_send_stamp(void *back, s_stamp_t st)
+{
+    uint8_t b[13];
+    memcpy(b, &st.t0, 8);
+    memcpy(b + 8, &st.overflow, 4);
+    b[12] = st.via;
+    return zmq_send(back, b, sizeof b, ZMQ_SNDMORE) < 0 ? -1 : 0;
+}
+
+/* Moves one request ROUTER -> DEALER as [id][stamp][envelope...][""][frames...].
  * The envelope is what a client puts before the empty delimiter: nothing
  * for a plain REQ socket, a request id with ZMQ_REQ_CORRELATE. Returns 1 if
  * a request was forwarded, 0 if it was malformed (no delimiter, or nothing
  * after it) and dropped, -1 when nothing could be read. */
-#define S_MAX_ENVELOPE 4
-static int s_forward_request(s_thread_t *p, void *front, uint8_t which, void *back, int flags)
+static int s_forward_request(s_thread_t *p, void *front, uint8_t via, void *back)
 {
-    zmq_msg_t id, env[S_MAX_ENVELOPE + 1], m;
+    zmq_msg_t id, env[ZMTP_MAX_ENVELOPE + 1], m;
     int nenv = 0;
     zmq_msg_init(&id);
-    if (zmq_msg_recv(&id, front, flags) < 0) {
+    if (zmq_msg_recv(&id, front, 0) < 0) {
         zmq_msg_close(&id);
         return -1;
     }
     bool delimited = false;
-    while (nenv <= S_MAX_ENVELOPE && s_rcvmore(front)) {
+    while (nenv <= ZMTP_MAX_ENVELOPE && s_rcvmore(front)) {
         zmq_msg_init(&env[nenv]);
         if (zmq_msg_recv(&env[nenv], front, 0) < 0) {
             zmq_msg_close(&env[nenv]);
@@ -428,12 +452,8 @@ static int s_forward_request(s_thread_t *p, void *front, uint8_t which, void *ba
         stats_add(p->stats, STAT_MALFORMED, 1);
         return 0;
     }
-    uint8_t stamp[sizeof(uint64_t) + 1];
-    uint64_t t0 = s_now_ns();
-    memcpy(stamp, &t0, sizeof t0);
-    stamp[sizeof t0] = which;
     zmq_msg_send(&id, back, ZMQ_SNDMORE);
-    zmq_send(back, stamp, sizeof stamp, ZMQ_SNDMORE);
+    s_send_stamp(back, (s_stamp_t){s_now_ns(), 0, via});
     for (int i = 0; i < nenv; i++)
         zmq_msg_send(&env[i], back, ZMQ_SNDMORE); /* ends with the delimiter */
     for (;;) {
@@ -450,11 +470,66 @@ static int s_forward_request(s_thread_t *p, void *front, uint8_t which, void *ba
     return 1;
 }
 
-/* Moves one reply DEALER -> the ROUTER the request came from (fronts[0]
- * plain, fronts[1] CURVE), taking the stamp out. */
-static void s_forward_reply(s_thread_t *p, void *back, void *const fronts[2])
+/* The proxy thread's own state. */
+typedef struct {
+    s_thread_t *thread;
+    void *back;
+    void *routers[2]; /* S_VIA_ROUTER, S_VIA_CURVE (or NULL) */
+    front_t *front;   /* S_VIA_STREAM (or NULL) */
+    uint64_t in_flight;
+    uint8_t *reply; /* a STREAM reply being framed */
+    size_t reply_cap;
+} s_proxy_t;
+
+/* A request from the STREAM front (front.h), already parsed and bounded:
+ * on to the workers as a ROUTER's would go. */
+static void s_front_request(void *arg, const uint8_t *id, const zmtp_request_t *r)
+{
+    s_proxy_t *px = arg;
+    stats_slot_t *stats = px->thread->stats;
+    if (r->malformed) {
+        stats_add(stats, STAT_MALFORMED, 1);
+        return;
+    }
+    if (r->overflow)
+        stats_add(stats, STAT_OVERFLOW_FRAMES, r->overflow);
+    zmq_send(px->back, id, FRONT_ID, ZMQ_SNDMORE);
+    s_send_stamp(px->back, (s_stamp_t){s_now_ns(), r->overflow, S_VIA_STREAM});
+    for (unsigned i = 0; i < r->nenvelope; i++)
+        zmq_send(px->back, r->envelope[i].data, r->envelope[i].len, ZMQ_SNDMORE);
+    zmq_send(px->back, "", 0, ZMQ_SNDMORE);
+    for (unsigned i = 0; i < r->nframes; i++)
+        zmq_send(px->back, r->frames[i].data, r->frames[i].len,
+                 i + 1 < r->nframes ? ZMQ_SNDMORE : 0);
+    px->in_flight++; /* (not malformed: at least one frame, as max_batch >= 1) */
+}
+
+/* Appends one frame (header and bytes) to the STREAM reply being built. */
+static int s_reply_frame(s_proxy_t *px, size_t *len, const void *data, size_t size, bool more)
+{
+    if (!px->reply || *len + ZMTP_MAX_HEADER + size > px->reply_cap) {
+        size_t cap = px->reply_cap ? px->reply_cap : 4096;
+        while (cap < *len + ZMTP_MAX_HEADER + size)
+            cap *= 2;
+        uint8_t *r = realloc(px->reply, cap);
+        if (!r)
+            return -1;
+        px->reply = r;
+        px->reply_cap = cap;
+    }
+    *len += zmtp_header(px->reply + *len, size, more);
+    memcpy(px->reply + *len, data, size);
+    *len += size;
+    return 0;
+}
+
+/* Moves one reply DEALER -> the socket its request came from, taking the
+ * stamp out; for the STREAM front the frames are written in ZMTP, with a
+ * `false` for each frame past max_batch. */
+static void s_forward_reply(s_proxy_t *px)
 {
     zmq_msg_t id, stamp, m;
+    void *back = px->back;
     zmq_msg_init(&id);
     zmq_msg_init(&stamp);
     if (zmq_msg_recv(&id, back, 0) < 0 || zmq_msg_recv(&stamp, back, 0) < 0) {
@@ -462,15 +537,20 @@ static void s_forward_reply(s_thread_t *p, void *back, void *const fronts[2])
         zmq_msg_close(&stamp);
         return;
     }
-    uint64_t t0 = 0;
-    void *front = fronts[0];
-    if (zmq_msg_size(&stamp) == sizeof t0 + 1) {
-        memcpy(&t0, zmq_msg_data(&stamp), sizeof t0);
-        if (((const uint8_t *)zmq_msg_data(&stamp))[sizeof t0] == 1)
-            front = fronts[1];
+    s_stamp_t st = {0, 0, S_VIA_ROUTER};
+    if (zmq_msg_size(&stamp) == 13) {
+        const uint8_t *b = zmq_msg_data(&stamp);
+        memcpy(&st.t0, b, 8);
+        memcpy(&st.overflow, b + 8, 4);
+        st.via = b[12] < S_VIAS ? b[12] : S_VIA_ROUTER;
     }
     zmq_msg_close(&stamp);
-    zmq_msg_send(&id, front, ZMQ_SNDMORE);
+    bool stream = st.via == S_VIA_STREAM && px->front;
+    void *to = stream ? NULL : px->routers[st.via == S_VIA_CURVE];
+    size_t len = 0;
+    bool oom = false;
+    if (!stream)
+        zmq_msg_send(&id, to, ZMQ_SNDMORE);
     for (;;) {
         zmq_msg_init(&m);
         if (zmq_msg_recv(&m, back, 0) < 0) {
@@ -478,92 +558,144 @@ static void s_forward_reply(s_thread_t *p, void *back, void *const fronts[2])
             break;
         }
         int more = s_rcvmore(back);
-        zmq_msg_send(&m, front, more ? ZMQ_SNDMORE : 0);
+        if (!stream) {
+            zmq_msg_send(&m, to, more ? ZMQ_SNDMORE : 0);
+        } else {
+            if (!oom)
+                oom = s_reply_frame(px, &len, zmq_msg_data(&m), zmq_msg_size(&m),
+                                    more || st.overflow) != 0;
+            zmq_msg_close(&m);
+        }
         if (!more)
             break;
     }
-    stats_add(p->stats, STAT_REQUESTS, 1);
-    if (t0)
-        stats_latency(p->stats, s_now_ns() - t0);
+    if (stream) {
+        for (uint32_t i = 0; i < st.overflow && !oom; i++)
+            oom = s_reply_frame(px, &len, "false", 5, i + 1 < st.overflow) != 0;
+        if (!oom && zmq_msg_size(&id) == FRONT_ID)
+            front_send(px->front, zmq_msg_data(&id), px->reply, len);
+        zmq_msg_close(&id);
+        if (px->reply_cap > (1u << 20)) { /* a big reply: give the memory back */
+            free(px->reply);
+            px->reply = NULL;
+            px->reply_cap = 0;
+        }
+    }
+    stats_add(px->thread->stats, STAT_REQUESTS, 1);
+    if (st.t0)
+        stats_latency(px->thread->stats, s_now_ns() - st.t0);
+}
+
+/* A command from the main thread: "batch" (SIGHUP: max_batch for new
+ * connections) is done here; returns the drain time in ms for "stop", -1
+ * after "batch", -2 when the control socket failed. */
+static int s_proxy_command(s_proxy_t *px, void *ctl)
+{
+    char cmd[16];
+    int value = 0;
+    if (s_recv_str(ctl, cmd, sizeof cmd) != 0)
+        return -2;
+    zmq_recv(ctl, &value, sizeof value, 0);
+    if (strcmp(cmd, "batch") != 0)
+        return value < 0 ? 0 : value;
+    if (px->front)
+        front_set_max_batch(px->front, (unsigned)value);
+    s_send_str(ctl, "ok", 0);
+    return -1;
 }
 
 static void *s_proxy(void *arg)
 {
     s_thread_t *p = arg;
     server_t *server = p->server;
-    void *front = server->frontend, *curve = server->curve_front;
-    void *const fronts[2] = {front, curve};
+    s_proxy_t px = {p,    NULL, {server->frontend, server->curve_front}, server->stream_front, 0,
+                    NULL, 0};
     void *ctl = s_thread_ctl(p);
-    void *back = zmq_socket(server->ctx, ZMQ_DEALER);
-    if (!ctl || !back)
+    px.back = zmq_socket(server->ctx, ZMQ_DEALER);
+    if (!ctl || !px.back)
         goto done;
-    s_set_int(back, ZMQ_LINGER, 0);
-    if (zmq_bind(back, S_BACKEND) != 0)
+    s_set_int(px.back, ZMQ_LINGER, 0);
+    if (zmq_bind(px.back, S_BACKEND) != 0)
         goto done;
     s_send_str(ctl, "ready", 0);
+
+    /* ctl, back, then the sockets clients reach, with where they are */
+    zmq_pollitem_t items[2 + S_VIAS] = {{ctl, 0, ZMQ_POLLIN, 0}, {px.back, 0, ZMQ_POLLIN, 0}};
+    uint8_t via[2 + S_VIAS];
+    int nitems = 2;
+    for (int v = 0; v < 2; v++)
+        if (px.routers[v]) {
+            via[nitems] = (uint8_t)v;
+            items[nitems++] = (zmq_pollitem_t){px.routers[v], 0, ZMQ_POLLIN, 0};
+        }
+    if (px.front) {
+        via[nitems] = S_VIA_STREAM;
+        items[nitems++] = (zmq_pollitem_t){front_socket(px.front), 0, ZMQ_POLLIN, 0};
+    }
 
     /* Stopping has two phases. For S_GRACE_MS after "stop" requests are
      * still taken, so that everything a client sent before the signal
      * reached us is in; then reading stops, and the loop goes on until every
      * request taken has been answered or the drain deadline passes. */
-    uint64_t in_flight = 0, stop_reading = 0, deadline = 0;
+    uint64_t stop_reading = 0, deadline = 0;
     bool stopping = false;
-    zmq_pollitem_t items[4] = {{ctl, 0, ZMQ_POLLIN, 0},
-                               {back, 0, ZMQ_POLLIN, 0},
-                               {front, 0, ZMQ_POLLIN, 0},
-                               {curve, 0, ZMQ_POLLIN, 0}};
-    int nfronts = curve ? 2 : 1;
     for (;;) {
         uint64_t now = s_now_ns();
         bool reading = !stopping || now < stop_reading;
         int timeout = -1;
         if (stopping) {
-            if ((!reading && in_flight == 0) || now >= deadline)
+            if ((!reading && px.in_flight == 0) || now >= deadline)
                 break;
             uint64_t until = reading ? stop_reading : deadline;
             timeout = (int)((until - now) / 1000000u) + 1;
         }
-        if (zmq_poll(items, reading ? 2 + nfronts : 2, timeout) < 0) {
+        /* (cppcheck 2.10 loses `stopping` through s_proxy_command's result) */
+        // cppcheck-suppress knownConditionTrueFalse
+        if (zmq_poll(items, reading ? nitems : 2, timeout) < 0) {
             if (errno == EINTR)
                 continue;
             break;
         }
         if (items[1].revents & ZMQ_POLLIN) {
-            s_forward_reply(p, back, fronts);
-            in_flight--;
+            s_forward_reply(&px);
+            px.in_flight--;
         }
-        for (int f = 0; reading && f < nfronts; f++)
-            if (items[2 + f].revents & ZMQ_POLLIN)
-                in_flight += s_forward_request(p, fronts[f], (uint8_t)f, back, 0) == 1;
-        if (!stopping && (items[0].revents & ZMQ_POLLIN)) {
-            char cmd[16];
-            int drain_ms = 0;
-            if (s_recv_str(ctl, cmd, sizeof cmd) != 0)
-                break;
-            zmq_recv(ctl, &drain_ms, sizeof drain_ms, 0);
+        // cppcheck-suppress knownConditionTrueFalse
+        for (int i = 2; reading && i < nitems; i++) {
+            if (!(items[i].revents & ZMQ_POLLIN))
+                continue;
+            if (via[i] == S_VIA_STREAM)
+                front_read(px.front, s_front_request, &px);
+            else
+                px.in_flight += s_forward_request(p, items[i].socket, via[i], px.back) == 1;
+        }
+        int drain = !stopping && (items[0].revents & ZMQ_POLLIN) ? s_proxy_command(&px, ctl) : -1;
+        if (drain == -2)
+            break;
+        if (drain >= 0) { /* "stop" */
             stopping = true;
             uint64_t t = s_now_ns();
-            stop_reading = t + (uint64_t)(drain_ms < S_GRACE_MS ? drain_ms : S_GRACE_MS) * 1000000u;
-            deadline = t + (uint64_t)drain_ms * 1000000u;
+            stop_reading = t + (uint64_t)(drain < S_GRACE_MS ? drain : S_GRACE_MS) * 1000000u;
+            deadline = t + (uint64_t)drain * 1000000u;
         }
     }
-    if (in_flight)
+    if (px.in_flight)
         log_warning("server", "stopped with %llu requests unanswered (drain deadline)",
-                    (unsigned long long)in_flight);
+                    (unsigned long long)px.in_flight);
     /* The replies just sent may still be in ZeroMQ's queues: give them a
      * bounded time to reach the clients. */
-    s_set_int(front, ZMQ_LINGER, S_FLUSH_MS);
-    zmq_close(front);
-    server->frontend = NULL;
-    if (curve) {
-        s_set_int(curve, ZMQ_LINGER, S_FLUSH_MS);
-        zmq_close(curve);
-        server->curve_front = NULL;
-    }
+    for (int v = 0; v < 2; v++)
+        if (px.routers[v]) {
+            s_set_int(px.routers[v], ZMQ_LINGER, S_FLUSH_MS);
+            zmq_close(px.routers[v]);
+        }
+    server->frontend = server->curve_front = NULL;
+    front_destroy(&server->stream_front, S_FLUSH_MS);
     s_send_str(ctl, "ok", 0);
 done:
-    if (back)
-        zmq_close(back);
+    free(px.reply);
+    if (px.back)
+        zmq_close(px.back);
     if (ctl)
         zmq_close(ctl);
     return NULL;
@@ -594,15 +726,31 @@ static int s_start(server_t *self, s_thread_t *t, unsigned index, void *(*fn)(vo
     return 0;
 }
 
-/* Binds every endpoint of the list `eps` on sock, counting them in *bound;
- * with local_only, an endpoint other hosts could reach is refused. */
-static int s_bind_all(void *sock, const char *eps, bool local_only, unsigned *bound, char *err,
-                      size_t errcap)
+/* Binds every endpoint of the list `eps` on sock, counting them in *bound. */
+static int s_bind_all(void *sock, const char *eps, unsigned *bound, char *err, size_t errcap)
 {
     char list[1024], *save = NULL;
     strlcpy(list, eps, sizeof list);
     for (char *e = strtok_r(list, " ,\t", &save); e; e = strtok_r(NULL, " ,\t", &save)) {
-        if (local_only && !s_local_endpoint(e)) {
+        if (zmq_bind(sock, e) != 0) {
+            snprintf(err, errcap, "cannot bind %s: %s", e, zmq_strerror(errno));
+            return -errno;
+        }
+        (*bound)++;
+    }
+    return 0;
+}
+
+/* Binds the [server] endpoints (loopback and ipc only): tcp:// on the
+ * STREAM front (front.h: a bound per connection), ipc:// and inproc:// on
+ * a ROUTER (a Unix socket's peers are local users the file mode lets in). */
+static int s_bind_plain(server_t *self, const config_t *cfg, unsigned *bound, char *err,
+                        size_t errcap)
+{
+    char list[sizeof cfg->server.endpoints], *save = NULL;
+    strlcpy(list, cfg->server.endpoints, sizeof list);
+    for (char *e = strtok_r(list, " ,\t", &save); e; e = strtok_r(NULL, " ,\t", &save)) {
+        if (!s_local_endpoint(e)) {
             snprintf(err, errcap,
                      "%s: not a loopback or ipc endpoint, and [server] endpoints are not "
                      "authenticated: list it in curve_endpoints (ZeroMQ CURVE, with "
@@ -611,9 +759,30 @@ static int s_bind_all(void *sock, const char *eps, bool local_only, unsigned *bo
                      e);
             return -EPERM;
         }
-        if (zmq_bind(sock, e) != 0) {
-            snprintf(err, errcap, "cannot bind %s: %s", e, zmq_strerror(errno));
-            return -errno;
+        bool tcp = strncmp(e, "tcp://", 6) == 0;
+        if (tcp && !self->stream_front) {
+            zmtp_limits_t lim = {S_MAX_FRAME, S_MAX_NAME + 1, cfg->server.max_batch, S_MAX_FRAMES};
+            self->stream_front =
+                front_new(self->ctx, &lim, stats_slot(self->stats, self->nworkers));
+            if (!self->stream_front) {
+                snprintf(err, errcap, "cannot create the socket: %s", zmq_strerror(errno));
+                return -ENOMEM;
+            }
+        } else if (!tcp && !self->frontend) {
+            self->frontend = zmq_socket(self->ctx, ZMQ_ROUTER);
+            if (!self->frontend) {
+                snprintf(err, errcap, "cannot create the socket: %s", zmq_strerror(errno));
+                return -ENOMEM;
+            }
+            s_set_int(self->frontend, ZMQ_LINGER, 0);
+            int64_t maxsize = S_MAX_FRAME;
+            zmq_setsockopt(self->frontend, ZMQ_MAXMSGSIZE, &maxsize, sizeof maxsize);
+        }
+        int rc = tcp ? front_bind(self->stream_front, e)
+                     : (zmq_bind(self->frontend, e) == 0 ? 0 : -errno);
+        if (rc != 0) {
+            snprintf(err, errcap, "cannot bind %s: %s", e, zmq_strerror(-rc));
+            return rc;
         }
         (*bound)++;
     }
@@ -689,21 +858,12 @@ server_t *server_new(const config_t *cfg, engine_t *engine, const server_deps_t 
         snprintf(err, errcap, "out of memory");
         goto fail;
     }
-    self->frontend = zmq_socket(self->ctx, ZMQ_ROUTER);
-    if (!self->frontend) {
-        snprintf(err, errcap, "cannot create the socket: %s", zmq_strerror(errno));
-        goto fail;
-    }
-    s_set_int(self->frontend, ZMQ_LINGER, 0);
-    int64_t maxsize = S_MAX_FRAME;
-    zmq_setsockopt(self->frontend, ZMQ_MAXMSGSIZE, &maxsize, sizeof maxsize);
     unsigned bound = 0;
-    if (s_bind_all(self->frontend, cfg->server.endpoints, true, &bound, err, errcap) != 0)
+    if (s_bind_plain(self, cfg, &bound, err, errcap) != 0)
         goto fail;
     if (cfg->server.curve_endpoints[0]) {
         if (s_curve_front(self, cfg, deps->auth_stats, err, errcap) != 0 ||
-            s_bind_all(self->curve_front, cfg->server.curve_endpoints, false, &bound, err,
-                       errcap) != 0)
+            s_bind_all(self->curve_front, cfg->server.curve_endpoints, &bound, err, errcap) != 0)
             goto fail;
     }
     if (bound == 0) {
@@ -751,6 +911,8 @@ int server_reload(server_t *self, engine_t *engine, const config_t *cfg)
 {
     unsigned batch = cfg->server.max_batch;
     int rc = 0;
+    if (self->stream_front && s_ask(&self->proxy, "batch", &batch, sizeof batch, NULL, 0) != 0)
+        rc = -ETIMEDOUT;
     for (unsigned i = 0; i < self->nworkers; i++)
         if (s_ask(&self->workers[i], "reload", &engine,
                   sizeof engine, // NOLINT: the pointer is sent
@@ -806,6 +968,7 @@ void server_destroy(server_t **self_p)
             zmq_close(self->workers[i].ctl);
     if (self->frontend)
         zmq_close(self->frontend);
+    front_destroy(&self->stream_front, 0);
     if (self->curve_front)
         zmq_close(self->curve_front);
     if (self->ctx)

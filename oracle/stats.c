@@ -190,6 +190,8 @@ size_t stats_format(stats_t *self, unsigned threads, const char *extra, char *bu
         [STAT_DB_ERRORS] = "names_refused_by_database",
         [STAT_DROPLIST_UPDATES] = "droplist_updates",
         [STAT_LIST_REFRESHES] = "list_refreshes",
+        [STAT_CONNECTIONS_CLOSED] = "connections_closed",
+        [STAT_REPLIES_DROPPED] = "replies_dropped",
         [STAT_CURVE_ACCEPTED] = "curve_accepted",
         [STAT_CURVE_REFUSED_PLAINTEXT] = "curve_refused_plaintext",
         [STAT_CURVE_REFUSED_KEY] = "curve_refused_key",

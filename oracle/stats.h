@@ -31,7 +31,9 @@ typedef enum {
     STAT_DB_ERRORS,      /* good names in a batch the server refused */
     STAT_DROPLIST_UPDATES,
     STAT_LIST_REFRESHES,
-    STAT_CURVE_ACCEPTED,          /* CURVE handshakes that let a client in */
+    STAT_CONNECTIONS_CLOSED, /* plaintext TCP connections closed for a protocol error or limit */
+    STAT_REPLIES_DROPPED,    /* replies to clients that did not read them (queue full) */
+    STAT_CURVE_ACCEPTED,     /* CURVE handshakes that let a client in */
     STAT_CURVE_REFUSED_PLAINTEXT, /* connections without CURVE on a CURVE endpoint */
     STAT_CURVE_REFUSED_KEY,       /* CURVE clients whose key is not allowed */
     STAT_CURVE_FAILED,            /* other failed handshakes (a wrong server key) */

@@ -14,11 +14,23 @@
  *             127 one-byte labels, label and name length lies
  *   silent    50 clients that send 2000 requests each and never read
  *   vanish    1000 clients that disconnect in the middle of a request
+ *   endless   20 connections (tcp endpoints only) that speak ZMTP by hand
+ *             and open a request that never ends: 16 send empty frames
+ *             (2 bytes each on the wire), 4 send 255-byte frames, up to
+ *             4 MiB and 64 MiB each; libzmq alone would keep every frame,
+ *             the daemon must close each of them. With $DNSORACLE_HOSTILE_PID
+ *             the daemon's peak memory during the phase is printed.
  * then one good and one tunnel-like name, which must be answered true and
  * false. SCALE (default 1) divides the counts, for quick runs. Exit status 0
  * when every phase ran and the last check holds, 1 otherwise.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -251,6 +263,104 @@ static void s_vanish(int count)
     s_phase("vanish", sent, 0, 0, t0);
 }
 
+/* The daemon's resident memory in kB ($DNSORACLE_HOSTILE_PID), or 0. */
+static long s_rss_kb(void)
+{
+    const char *pid = getenv("DNSORACLE_HOSTILE_PID");
+    char path[64], line[256];
+    long kb = 0;
+    if (!pid)
+        return 0;
+    snprintf(path, sizeof path, "/proc/%s/status", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %ld", &kb) == 1)
+            break;
+    fclose(f);
+    return kb;
+}
+
+/* One raw TCP connection that greets as a ZMTP 3 DEALER, opens a request
+ * and sends `frame`-byte frames, all with MORE, up to `budget` bytes or
+ * until the daemon closes the connection. Returns 1 when it did. */
+static int s_endless_one(const struct sockaddr_in *addr, size_t frame, size_t budget, long *peak)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return 0;
+    struct timeval tv = {5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    int closed = 0;
+    if (connect(fd, (const struct sockaddr *)addr, sizeof *addr) == 0) {
+        static const unsigned char hello[] = {
+            0xff, 0, 0, 0, 0, 0, 0, 0, 1, 0x7f, 3, 1, 'N', 'U', 'L', 'L', 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            /* READY, Socket-Type DEALER; then an empty delimiter with MORE */
+            4, 28, 5, 'R', 'E', 'A', 'D', 'Y', 11, 'S', 'o', 'c', 'k', 'e', 't', '-', 'T', 'y', 'p',
+            'e', 0, 0, 0, 6, 'D', 'E', 'A', 'L', 'E', 'R', 1, 0};
+        static unsigned char chunk[65536];
+        size_t per = 2 + frame, n = sizeof chunk / per, sent = 0;
+        for (size_t i = 0; i < n; i++) {
+            chunk[i * per] = 1; /* MORE, short */
+            chunk[i * per + 1] = (unsigned char)frame;
+            memset(chunk + i * per + 2, 'x', frame);
+        }
+        if (send(fd, hello, sizeof hello, MSG_NOSIGNAL) == (ssize_t)sizeof hello) {
+            double end = pipeline_now() + 10;
+            while (sent < budget && pipeline_now() < end) {
+                ssize_t w = send(fd, chunk, n * per, MSG_NOSIGNAL);
+                if (w <= 0) {
+                    closed = errno == EPIPE || errno == ECONNRESET;
+                    break;
+                }
+                sent += (size_t)w;
+                long kb = s_rss_kb();
+                if (kb > *peak)
+                    *peak = kb;
+            }
+            if (!closed) { /* all sent: the close may still be on its way */
+                char b[512];
+                ssize_t r;
+                while ((r = recv(fd, b, sizeof b, 0)) > 0)
+                    ;
+                closed = r == 0 || errno == ECONNRESET;
+            }
+        }
+    }
+    close(fd);
+    return closed;
+}
+
+static void s_endless(void)
+{
+    double t0 = pipeline_now();
+    struct sockaddr_in addr = {.sin_family = AF_INET};
+    const char *colon = strrchr(s_endpoint, ':');
+    char host[64] = "";
+    if (strncmp(s_endpoint, "tcp://", 6) != 0 || !colon || colon - s_endpoint - 6 >= 64) {
+        printf("endless  skipped (not a tcp endpoint)\n");
+        return;
+    }
+    memcpy(host, s_endpoint + 6, (size_t)(colon - s_endpoint - 6));
+    addr.sin_port = htons((uint16_t)atoi(colon + 1));
+    if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
+        printf("endless  skipped (not an IPv4 address)\n");
+        return;
+    }
+    long before = s_rss_kb(), peak = before, closed = 0;
+    for (int i = 0; i < 20; i++)
+        closed += s_endless_one(&addr, i < 16 ? 0 : 255, i < 16 ? 4u << 20 : 64u << 20, &peak);
+    printf("endless  sent 20, answered %ld of 20 expected (closed by the daemon), %.1f s\n", closed,
+           pipeline_now() - t0);
+    if (before)
+        printf("endless  memory: %ld kB before, %ld kB at the peak\n", before, peak);
+    fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || argc > 3) {
@@ -274,6 +384,7 @@ int main(int argc, char **argv)
     s_names();
     s_silent(50, 2000 / (int)scale);
     s_vanish(1000 / (int)scale);
+    s_endless();
     /* still answering, and correctly */
     void *r = s_socket(ZMQ_REQ, 5000, 0);
     char a[16] = "", b[16] = "";
