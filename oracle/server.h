@@ -2,7 +2,9 @@
  *
  * One ROUTER socket binds every configured endpoint. A proxy thread moves
  * requests from it to an inproc DEALER, behind which N worker threads each
- * own a REP socket and answer with the engine (docs/protocol.md). The proxy
+ * own a REP socket and answer with the engine: a worker only moves frames
+ * between its socket and its protocol_t (protocol.h, docs/protocol.md),
+ * which judges them and makes the replies. The proxy
  * stamps each request with the time it arrived, in a routing frame the REP
  * socket hands back untouched, so it can measure every request's latency
  * inside the daemon, and it counts what is in flight so that a stop can
