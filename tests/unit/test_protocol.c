@@ -43,33 +43,8 @@ static size_t s_stats_text(void *arg, char *buf, size_t cap)
     return stats_format(f->stats, 1, "database disabled\n", buf, cap);
 }
 
-static int s_setup(void **state)
+static void s_free(fixture_t *f)
 {
-    fixture_t *f = calloc(1, sizeof *f);
-    engine_settings_t s;
-    char err[256] = "";
-    log_init("test_protocol", LEVEL_ERROR, 0);
-    engine_settings_default(&s);
-    if (!f || !(f->engine = engine_new(&s, err, sizeof err))) {
-        print_error("engine_new: %s\n", err);
-        return -1;
-    }
-    lists_t *l = lists_new();
-    f->stats = stats_new(1);
-    f->lists = listbox_new();
-    if (!l || !f->stats || !f->lists || lists_add(l, LIST_DROP, "busy.test") != 0 ||
-        lists_add(l, LIST_BLOCK, "blocked.test") != 0)
-        return -1;
-    listbox_put(f->lists, l);
-    protocol_deps_t deps = {f->lists, stats_slot(f->stats, 0), s_keep, s_stats_text, f};
-    f->proto = protocol_new(f->engine, BATCH, &deps);
-    *state = f;
-    return f->proto ? 0 : -1;
-}
-
-static int s_teardown(void **state)
-{
-    fixture_t *f = *state;
     protocol_destroy(&f->proto);
     assert_null(f->proto);
     protocol_destroy(&f->proto);
@@ -77,6 +52,45 @@ static int s_teardown(void **state)
     stats_destroy(&f->stats);
     engine_destroy(&f->engine);
     free(f);
+}
+
+static int s_setup(void **state)
+{
+    fixture_t *f = calloc(1, sizeof *f);
+    lists_t *l = lists_new();
+    engine_settings_t s;
+    char err[256] = "";
+    log_init("test_protocol", LEVEL_ERROR, 0);
+    engine_settings_default(&s);
+    if (!f || !l)
+        goto fail;
+    if (!(f->engine = engine_new(&s, err, sizeof err))) {
+        print_error("engine_new: %s\n", err);
+        goto fail;
+    }
+    f->stats = stats_new(1);
+    f->lists = listbox_new();
+    if (!f->stats || !f->lists || lists_add(l, LIST_DROP, "busy.test") != 0 ||
+        lists_add(l, LIST_BLOCK, "blocked.test") != 0)
+        goto fail;
+    listbox_put(f->lists, l);
+    l = NULL;
+    protocol_deps_t deps = {f->lists, stats_slot(f->stats, 0), s_keep, s_stats_text, f};
+    f->proto = protocol_new(f->engine, BATCH, &deps);
+    if (!f->proto)
+        goto fail;
+    *state = f;
+    return 0;
+fail:
+    lists_destroy(&l);
+    if (f)
+        s_free(f);
+    return -1;
+}
+
+static int s_teardown(void **state)
+{
+    s_free(*state);
     return 0;
 }
 
