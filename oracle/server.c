@@ -1,4 +1,5 @@
-/* oracle/server.c - the ZeroMQ service: a proxy and its worker threads. */
+/* oracle/server.c - the ZeroMQ service: a proxy and its worker threads.
+ * The workers only move frames between their REP socket and protocol.c. */
 #include "server.h"
 
 #include <bsd/string.h>
@@ -17,6 +18,7 @@
 #include "curve.h"
 #include "front.h"
 #include "log.h"
+#include "protocol.h"
 #include "zmtp.h"
 
 #define S_BACKEND "inproc://dnsoracle-workers"
@@ -104,68 +106,6 @@ static void *s_thread_ctl(s_thread_t *t)
 /* ------------------------------------------------------------------------ */
 /* Workers                                                                  */
 
-typedef struct {
-    bool *good;
-    size_t cap;
-} s_verdicts_t;
-
-static int s_verdicts_reserve(s_verdicts_t *v, size_t n)
-{
-    if (n <= v->cap)
-        return 0;
-    size_t cap = v->cap ? v->cap * 2 : 64;
-    while (cap < n)
-        cap *= 2;
-    bool *good = realloc(v->good, cap * sizeof *good);
-    if (!good)
-        return -ENOMEM;
-    v->good = good;
-    v->cap = cap;
-    return 0;
-}
-
-/* What the drop, block and allow lists say, on top of the engine's verdict:
- * the operator's lists always count; the automatic drop list never beats
- * the configured allow list. */
-static void s_apply_lists(s_thread_t *w, const name_t *name, verdict_t *v)
-{
-    lists_apply(w->server->lists ? listbox_get(w->server->lists) : NULL, name, v);
-}
-
-/* Judges one frame of a verdict request: the engine, then the lists; a
- * name that is good on its merits (reason ok) goes to the writer. */
-static bool s_judge_frame(s_thread_t *w, zmq_msg_t *frame, size_t index)
-{
-    const char *data = zmq_msg_data(frame);
-    size_t size = zmq_msg_size(frame);
-    verdict_t v = {.good = false, .reason_id = REASON_INVALID};
-    name_t name;
-    if (index >= w->max_batch) {
-        stats_add(w->stats, STAT_OVERFLOW_FRAMES, 1);
-        return false;
-    }
-#ifdef DNSORACLE_SERVER_ECHO
-    /* tests/bench/echo.c: the same server without the engine, as a baseline */
-    (void)data, (void)size, (void)v, (void)name;
-    stats_verdict(w->stats, REASON_OK, true);
-    return true;
-#endif
-    if (size == 0)
-        stats_add(w->stats, STAT_EMPTY_FRAMES, 1);
-    if (size > S_MAX_NAME)
-        stats_add(w->stats, STAT_OVERSIZE_FRAMES, 1);
-    else if (name_parse(data, size, &name) == 0)
-        engine_check_name(w->engine, &name, &v);
-    if (v.reason_id != REASON_INVALID)
-        s_apply_lists(w, &name, &v);
-    v.reason = engine_reason_name(v.reason_id);
-    stats_verdict(w->stats, v.reason_id, v.good);
-    log_verdict(data, size, v.good, v.reason);
-    if (v.good && v.reason_id == REASON_OK && w->server->writer)
-        writer_push(w->server->writer, &name, v.registrable);
-    return v.good;
-}
-
 /* True for endpoints only this host can reach: ipc://, inproc://, and tcp://
  * on 127.0.0.0/8, ::1 or localhost (not "*", not an interface name). */
 static bool s_local_endpoint(const char *ep)
@@ -203,107 +143,9 @@ static int s_rcvmore(void *sock)
     return more;
 }
 
-/* A command: the first frame starts with NUL (docs/protocol.md). */
-static void s_command(s_thread_t *w, void *rep, zmq_msg_t *first)
-{
-    const char *data = zmq_msg_data(first);
-    size_t size = zmq_msg_size(first);
-    stats_add(w->stats, STAT_COMMANDS, 1);
-    if (size == 5 && memcmp(data + 1, "ping", 4) == 0) {
-        s_drain_parts(rep);
-        s_send_str(rep, "pong", 0);
-    } else if (size == 6 && memcmp(data + 1, "lists", 5) == 0) {
-        /* The drop, block and allow lists for the Lua hook's local copy:
-         * one frame, "kind domain" lines (empty without a database). */
-        s_drain_parts(rep);
-        const lists_t *l = w->server->lists ? listbox_get(w->server->lists) : NULL;
-        size_t len = 0;
-        const char *text = l ? lists_text(l, &len) : "";
-        zmq_send(rep, text, len, 0);
-    } else if (size == 6 && memcmp(data + 1, "stats", 5) == 0) {
-        s_drain_parts(rep);
-        char buf[8192];
-        char extra[512] = "";
-        server_t *sv = w->server;
-        const lists_t *l = sv->lists ? listbox_get(sv->lists) : NULL;
-        snprintf(extra, sizeof extra,
-                 "database %s\nqueue_backlog %zu\ndroplist_entries %zu\nblocklist_entries "
-                 "%zu\nallowlist_entries %zu\n",
-                 sv->writer ? writer_state(sv->writer) : "disabled",
-                 sv->writer ? writer_backlog(sv->writer) : 0, l ? lists_size(l, LIST_DROP) : 0,
-                 l ? lists_size(l, LIST_BLOCK) : 0, l ? lists_size(l, LIST_ALLOW) : 0);
-        size_t n = stats_format(sv->stats, sv->nworkers, extra, buf, sizeof buf);
-        zmq_send(rep, buf, n, 0);
-    } else if (size == 8 && memcmp(data + 1, "explain", 7) == 0) {
-        /* One reply frame per name frame. A REP socket cannot send before
-         * the whole request is read, so the replies are built first. */
-        zmq_msg_t *replies = NULL;
-        size_t n = 0, cap = 0;
-        bool oom = false;
-        while (s_rcvmore(rep)) {
-            zmq_msg_t m;
-            zmq_msg_init(&m);
-            if (zmq_msg_recv(&m, rep, 0) < 0) {
-                zmq_msg_close(&m);
-                break;
-            }
-            if (n == cap && !oom) {
-                size_t c = cap ? 2 * cap : 16;
-                zmq_msg_t *r = realloc(replies, c * sizeof *r);
-                if (r) {
-                    replies = r;
-                    cap = c;
-                } else {
-                    oom = true;
-                }
-            }
-            char text[640];
-            int len;
-            if (n >= w->max_batch || n >= cap) {
-                stats_add(w->stats, STAT_OVERFLOW_FRAMES, 1);
-                len = snprintf(text, sizeof text, "false\toverflow\t");
-            } else {
-                verdict_t v;
-                name_t name;
-                char scores[512];
-                size_t size_m = zmq_msg_size(&m);
-                if (size_m > S_MAX_NAME || name_parse(zmq_msg_data(&m), size_m, &name) != 0) {
-                    engine_check_all(w->engine, "", 0, &v);
-                } else {
-                    engine_check_name_all(w->engine, &name, &v);
-                    s_apply_lists(w, &name, &v);
-                }
-                engine_explain(&v, scores, sizeof scores);
-                len = snprintf(text, sizeof text, "%s\t%s\t%s", v.good ? "true" : "false", v.reason,
-                               scores);
-            }
-            zmq_msg_close(&m);
-            if (n < cap && zmq_msg_init_size(&replies[n], (size_t)len) == 0)
-                memcpy(zmq_msg_data(&replies[n]), text, (size_t)len);
-            else if (n < cap)
-                zmq_msg_init(&replies[n]);
-            n++;
-        }
-        if (n == 0)
-            s_send_str(rep, "error explain needs names", 0);
-        for (size_t i = 0; i < n; i++) {
-            int flags = i + 1 < n ? ZMQ_SNDMORE : 0;
-            if (i < cap) {
-                if (zmq_msg_send(&replies[i], rep, flags) < 0)
-                    zmq_msg_close(&replies[i]);
-            } else {
-                zmq_send(rep, "false\toverflow\t", 15, flags);
-            }
-        }
-        free(replies);
-    } else {
-        stats_add(w->stats, STAT_BAD_COMMANDS, 1);
-        s_drain_parts(rep);
-        s_send_str(rep, "error unknown command", 0);
-    }
-}
-
-static void s_serve_request(s_thread_t *w, void *rep, s_verdicts_t *verdicts)
+/* Serves one request: every frame goes through the worker's protocol_t
+ * (protocol.h), then its reply frames go back. */
+static void s_serve_request(void *rep, protocol_t *proto)
 {
     zmq_msg_t frame;
     zmq_msg_init(&frame);
@@ -311,20 +153,9 @@ static void s_serve_request(s_thread_t *w, void *rep, s_verdicts_t *verdicts)
         zmq_msg_close(&frame);
         return;
     }
-    if (zmq_msg_size(&frame) > 0 && ((const char *)zmq_msg_data(&frame))[0] == 0) {
-        s_command(w, rep, &frame);
-        zmq_msg_close(&frame);
-        return;
-    }
-    size_t n = 0;
+    protocol_begin(proto);
     for (;;) {
-        if (s_verdicts_reserve(verdicts, n + 1) != 0) {
-            /* out of memory: answer what we can as false */
-            s_judge_frame(w, &frame, SIZE_MAX);
-        } else {
-            verdicts->good[n] = s_judge_frame(w, &frame, n);
-        }
-        n++;
+        protocol_frame(proto, zmq_msg_data(&frame), zmq_msg_size(&frame));
         int more = s_rcvmore(rep);
         zmq_msg_close(&frame);
         if (!more)
@@ -335,11 +166,33 @@ static void s_serve_request(s_thread_t *w, void *rep, s_verdicts_t *verdicts)
             break;
         }
     }
+    size_t n = protocol_end(proto);
     for (size_t i = 0; i < n; i++) {
-        // NOLINTNEXTLINE(clang-analyzer-core.uninitialized.Assign): good[0..n) set above
-        bool good = i < verdicts->cap && verdicts->good[i];
-        zmq_send(rep, good ? "true" : "false", good ? 4 : 5, i + 1 < n ? ZMQ_SNDMORE : 0);
+        size_t len;
+        const char *reply = protocol_reply(proto, i, &len);
+        zmq_send(rep, reply, len, i + 1 < n ? ZMQ_SNDMORE : 0);
     }
+}
+
+/* The protocol's ways out to the rest of the daemon (protocol_deps_t). */
+static void s_keep(void *arg, const name_t *name, size_t registrable)
+{
+    server_t *sv = arg;
+    writer_push(sv->writer, name, registrable);
+}
+
+static size_t s_stats_text(void *arg, char *buf, size_t cap)
+{
+    server_t *sv = arg;
+    char extra[512] = "";
+    const lists_t *l = sv->lists ? listbox_get(sv->lists) : NULL;
+    snprintf(extra, sizeof extra,
+             "database %s\nqueue_backlog %zu\ndroplist_entries %zu\nblocklist_entries "
+             "%zu\nallowlist_entries %zu\n",
+             sv->writer ? writer_state(sv->writer) : "disabled",
+             sv->writer ? writer_backlog(sv->writer) : 0, l ? lists_size(l, LIST_DROP) : 0,
+             l ? lists_size(l, LIST_BLOCK) : 0, l ? lists_size(l, LIST_ALLOW) : 0);
+    return stats_format(sv->stats, sv->nworkers, extra, buf, cap);
 }
 
 static void *s_worker(void *arg)
@@ -348,8 +201,10 @@ static void *s_worker(void *arg)
     server_t *server = w->server;
     void *ctl = s_thread_ctl(w);
     void *rep = zmq_socket(server->ctx, ZMQ_REP);
-    s_verdicts_t verdicts = {0};
-    if (!ctl || !rep)
+    protocol_deps_t deps = {server->lists, w->stats, server->writer ? s_keep : NULL, s_stats_text,
+                            server};
+    protocol_t *proto = protocol_new(w->engine, w->max_batch, &deps);
+    if (!ctl || !rep || !proto)
         goto done;
     s_set_int(rep, ZMQ_LINGER, 0);
     if (zmq_connect(rep, S_BACKEND) != 0)
@@ -363,7 +218,7 @@ static void *s_worker(void *arg)
             break; /* context terminated */
         }
         if (items[1].revents & ZMQ_POLLIN)
-            s_serve_request(w, rep, &verdicts);
+            s_serve_request(rep, proto);
         if (items[0].revents & ZMQ_POLLIN) {
             char cmd[16];
             if (s_recv_str(ctl, cmd, sizeof cmd) != 0)
@@ -376,6 +231,7 @@ static void *s_worker(void *arg)
                 zmq_recv(ctl, &batch, sizeof batch, 0);
                 w->engine = e; // NOLINT(clang-analyzer-core.uninitialized.Assign): set by zmq_recv
                 w->max_batch = batch;
+                protocol_set_engine(proto, e, batch);
                 s_send_str(ctl, "ok", 0);
             } else if (strcmp(cmd, "stop") == 0) {
                 s_send_str(ctl, "ok", 0);
@@ -388,7 +244,7 @@ done:
         zmq_close(rep);
     if (ctl)
         zmq_close(ctl);
-    free(verdicts.good);
+    protocol_destroy(&proto);
     return NULL;
 }
 

@@ -1,9 +1,11 @@
 /* oracle/server.h - the ZeroMQ service: a proxy and its worker threads.
  *
- * One ROUTER socket binds the loopback endpoints, a second one, with CURVE,
- * the curve_endpoints. A proxy thread moves requests from them to an inproc
- * DEALER, behind which N worker threads each
- * own a REP socket and answer with the engine (docs/protocol.md). The proxy
+ * One ROUTER socket binds the ipc endpoints, a STREAM socket (front.h) the
+ * loopback tcp ones, a second ROUTER, with CURVE, the curve_endpoints. A
+ * proxy thread moves requests from them to an inproc DEALER, behind which N
+ * worker threads each own a REP socket and answer with the engine: a worker
+ * only moves frames between its socket and its protocol_t (protocol.h,
+ * docs/protocol.md), which judges them and makes the replies. The proxy
  * stamps each request with the time it arrived, in a routing frame the REP
  * socket hands back untouched, so it can measure every request's latency
  * inside the daemon, and it counts what is in flight so that a stop can

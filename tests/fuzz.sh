@@ -26,7 +26,10 @@ build=$(cd "$build" && pwd)
 # harness:max_len. Names go a little past NAME_MAX_INPUT (1024), where
 # name_parse() stops reading: a 253-byte name written with \DDD escapes is
 # 1012 bytes. Configuration and model files: the shipped examples fit.
-harnesses=(name:1100 engine:1100 config:8192 model:8192)
+# Protocol inputs: 4096 bytes, one ZeroMQ frame's limit (ZMQ_MAXMSGSIZE),
+# holds an oversize frame, batches past max_batch (8 in the harness) and
+# over a hundred explain replies.
+harnesses=(name:1100 engine:1100 config:8192 model:8192 protocol:4096)
 
 echo "== configuring $build (clang, fuzz harnesses)"
 CC=${FUZZ_CC:-clang} cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \

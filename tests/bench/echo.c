@@ -3,7 +3,7 @@
  *
  *   dnsoracle_echo [-c CONFIG]
  *
- * Built from the daemon's own server.c (compiled with
+ * Built from the daemon's own server.c and protocol.c (compiled with
  * DNSORACLE_SERVER_ECHO, which answers "true" to every name without judging
  * it): the same ROUTER, proxy thread, DEALER, REP workers, statistics and
  * latency stamps. The daemon's throughput over this one's is what the
