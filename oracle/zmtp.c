@@ -117,13 +117,14 @@ static int s_arena_reserve(zmtp_t *self, size_t n)
 /* The request ended: hand it over, then forget it (keeping the buffers). */
 static void s_request_done(zmtp_t *self, const zmtp_sink_t *sink)
 {
-    const uint8_t *at = self->arena;
+    static const uint8_t none[1];
+    size_t at = 0; /* (the arena is NULL while nothing was kept) */
     for (unsigned i = 0; i < self->nenvelope; i++) {
-        self->envelope[i].data = at;
+        self->envelope[i].data = self->envelope[i].len ? self->arena + at : none;
         at += self->envelope[i].len;
     }
     for (unsigned i = 0; i < self->nframes; i++) {
-        self->frames[i].data = at;
+        self->frames[i].data = self->frames[i].len ? self->arena + at : none;
         at += self->frames[i].len;
     }
     zmtp_request_t r = {

@@ -29,7 +29,7 @@ build=$(cd "$build" && pwd)
 # Protocol inputs: 4096 bytes, one ZeroMQ frame's limit (ZMQ_MAXMSGSIZE),
 # holds an oversize frame, batches past max_batch (8 in the harness) and
 # over a hundred explain replies.
-harnesses=(name:1100 engine:1100 config:8192 model:8192 protocol:4096)
+harnesses=(name:1100 engine:1100 config:8192 model:8192 protocol:4096 zmtp:8192)
 
 echo "== configuring $build (clang, fuzz harnesses)"
 CC=${FUZZ_CC:-clang} cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
