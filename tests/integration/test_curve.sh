@@ -58,15 +58,15 @@ check "[hook] curve_key without curve_server_key: refused" "1 yes" \
 cp "$keys/oracle.key" "$tmp/open.key"
 chmod 644 "$tmp/open.key"
 write_conf "$tmp/open.key" "$keys/clients"
-out=$(timeout 10 "$build/oracle/dnsoracled" -c "$conf" 2>&1)
+out=$(timeout $((10 * slow)) "${wrap[@]}" "$build/oracle/dnsoracled" -c "$conf" 2>&1)
 check "a secret key others may read: refuses to start" "1 yes" \
     "$? $(case $out in *"open.key: a secret key that group or others may read (mode 644)"*) echo yes ;; esac)"
 write_conf "$keys/oracle.pub" "$keys/clients"
-out=$(timeout 10 "$build/oracle/dnsoracled" -c "$conf" 2>&1)
+out=$(timeout $((10 * slow)) "${wrap[@]}" "$build/oracle/dnsoracled" -c "$conf" 2>&1)
 check "a public key file as curve_secret_key: refuses to start" "1 yes" \
     "$? $(case $out in *"no secret-key line"*) echo yes ;; esac)"
 write_conf "$keys/oracle.key" "$tmp/no-such-dir"
-out=$(timeout 10 "$build/oracle/dnsoracled" -c "$conf" 2>&1)
+out=$(timeout $((10 * slow)) "${wrap[@]}" "$build/oracle/dnsoracled" -c "$conf" 2>&1)
 check "a missing clients directory: refuses to start" "1 yes" \
     "$? $(case $out in *"curve_clients: $tmp/no-such-dir: No such file"*) echo yes ;; esac)"
 
@@ -76,7 +76,7 @@ stat_of() { "$client" -e "$endpoint" --stats | awk -v k="$1" '$1 == k { print $2
 as() { # as KEY SERVER_PUB NAME...: the client on the CURVE endpoint
     local key=$1 pub=$2
     shift 2
-    "$client" -t 1000 -e "$curve" --curve-key "$key" --curve-server-key "$pub" "$@" 2>&1
+    "$client" -t $((1000 * slow)) -e "$curve" --curve-key "$key" --curve-server-key "$pub" "$@" 2>&1
 }
 
 check "the loopback endpoint still answers without CURVE" "true www.example.com" \
@@ -132,11 +132,11 @@ check "client: a public file as --curve-key is refused, saying why" "2 yes" \
 
 # The benchmark speaks CURVE too.
 out=$("$build/tests/bench/dnsoracle_bench" -e "$curve" -K "$keys/r2.key" -S "$keys/oracle.pub" \
-    -c 2 -n 200 -d 20 -g example.com 2>&1)
+    -c 2 -n 200 -d $((20 * slow)) -t $((1000 * slow)) -g example.com 2>&1)
 check "dnsoracle_bench over CURVE: 200 requests, no timeout" "200 0" \
     "$(echo "$out" | awk '{ for (i = 1; i < NF; i++) if ($i == "requests" || $i == "timeouts") printf "%s ", $(i + 1) }' | sed 's/ $//')"
 
 stop_daemon
 check "stops cleanly with a CURVE endpoint (exit 0, within 2 s)" "0 yes" \
-    "$stop_rc $([ "$stop_ms" -lt 2000 ] && echo yes)"
+    "$stop_rc $([ "$stop_ms" -lt $((2000 * slow)) ] && echo yes)"
 finish
