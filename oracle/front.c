@@ -10,17 +10,25 @@
 
 #include "log.h"
 
-#define S_BUCKETS 4096 /* of the connection table */
-#define S_RCVHWM 64    /* chunks of at most 8 KiB queued per connection */
-#define S_SNDHWM 1000  /* replies queued per connection (a ROUTER's default) */
-#define S_FORGET 60    /* s a closed connection is remembered (its late bytes ignored) */
-#define S_LOG_EVERY 10 /* s between two lines about closed connections */
+#define S_BUCKETS 4096  /* of the connection table */
+#define S_RCVHWM 64     /* chunks of at most 8 KiB queued per connection, in */
+#define S_SNDHWM 8      /* messages of at most S_CHUNK queued per connection, out */
+#define S_CHUNK 65536   /* bytes of one outgoing message, at most */
+#define S_BUDGET 262144 /* bytes of replies waiting for a slow reader, at most */
+#define S_FORGET 60     /* s a closed connection is remembered (its late bytes ignored) */
+#define S_LOG_EVERY 10  /* s between two lines about closed connections */
 
 typedef struct s_conn {
     uint8_t id[FRONT_ID];
     zmtp_t *zmtp; /* NULL once closed */
     time_t closed_at;
     struct s_conn *next;
+    /* reply bytes the socket's queue had no room for yet, in order */
+    uint8_t *out;
+    size_t out_len, out_cap;
+    bool close_owed; /* closed, but the close could not be sent yet */
+    bool pending;    /* on the pending list (out_len or close_owed) */
+    struct s_conn *next_pending;
 } s_conn_t;
 
 struct front {
@@ -29,6 +37,7 @@ struct front {
     stats_slot_t *stats;
     s_conn_t *buckets[S_BUCKETS];
     size_t nconns;
+    s_conn_t *pending; /* connections with bytes or a close still to send */
     time_t last_purge;
     log_limit_t log_limit;
 };
@@ -91,20 +100,55 @@ static int s_send(front_t *self, const uint8_t *id, const void *bytes, size_t le
 /* Closes a connection: an empty frame tells the STREAM socket to. When its
  * queue is full that cannot be sent now; it is tried again when more bytes
  * come. The entry stays, without its state, so late bytes are ignored. */
+static void s_pend(front_t *self, s_conn_t *c)
+{
+    if (!c->pending) {
+        c->pending = true;
+        c->next_pending = self->pending;
+        self->pending = c;
+    }
+}
+
 static void s_close(front_t *self, s_conn_t *c)
 {
     zmtp_destroy(&c->zmtp);
     c->closed_at = s_now();
-    (void)s_send(self, c->id, "", 0);
+    free(c->out); /* what it did not read is not sent */
+    c->out = NULL;
+    c->out_len = c->out_cap = 0;
+    c->close_owed = s_send(self, c->id, "", 0) != 0;
+    if (c->close_owed)
+        s_pend(self, c);
 }
 
 static void s_free(front_t *self, s_conn_t **p)
 {
     s_conn_t *c = *p;
     *p = c->next;
+    if (c->pending)
+        for (s_conn_t **q = &self->pending; *q; q = &(*q)->next_pending)
+            if (*q == c) {
+                *q = c->next_pending;
+                break;
+            }
     zmtp_destroy(&c->zmtp);
+    free(c->out);
     free(c);
     self->nconns--;
+}
+
+/* Hands `len` bytes to the socket in messages of at most S_CHUNK, as long
+ * as the connection's queue takes them; returns how many it took. */
+static size_t s_push(front_t *self, const s_conn_t *c, const uint8_t *bytes, size_t len)
+{
+    size_t done = 0;
+    while (done < len) {
+        size_t n = len - done < S_CHUNK ? len - done : S_CHUNK;
+        if (s_send(self, c->id, bytes + done, n) != 0)
+            break;
+        done += n;
+    }
+    return done;
 }
 
 /* Forgets the connections closed over S_FORGET seconds ago (the STREAM
@@ -185,8 +229,70 @@ done:
 
 void front_send(front_t *self, const uint8_t *id, const void *bytes, size_t len)
 {
-    if (s_send(self, id, bytes, len) != 0)
+    s_conn_t *c = *s_slot(self, id);
+    if (!c || !c->zmtp) { /* gone, or closed */
         stats_add(self->stats, STAT_REPLIES_DROPPED, 1);
+        return;
+    }
+    const uint8_t *b = bytes;
+    if (c->out_len == 0) { /* nothing waiting: straight to the socket */
+        size_t n = s_push(self, c, b, len);
+        b += n, len -= n;
+        if (len == 0)
+            return;
+    } else if (c->out_len + len > S_BUDGET) {
+        /* A client that does not read its replies: S_SNDHWM messages in the
+         * socket's queue and S_BUDGET bytes here are all it may cost. */
+        stats_add(self->stats, STAT_REPLIES_DROPPED, 1);
+        stats_add(self->stats, STAT_CONNECTIONS_CLOSED, 1);
+        log_limited(&self->log_limit, S_LOG_EVERY, LEVEL_WARNING, "server",
+                    "closed a connection: it does not read its replies");
+        s_close(self, c);
+        return;
+    }
+    if (c->out_len + len > c->out_cap) {
+        size_t cap = c->out_cap ? c->out_cap : 4096;
+        while (cap < c->out_len + len)
+            cap *= 2;
+        uint8_t *o = realloc(c->out, cap);
+        if (!o) {
+            stats_add(self->stats, STAT_REPLIES_DROPPED, 1);
+            s_close(self, c); /* its byte stream would have a hole */
+            return;
+        }
+        c->out = o;
+        c->out_cap = cap;
+    }
+    memcpy(c->out + c->out_len, b, len);
+    c->out_len += len;
+    s_pend(self, c);
+}
+
+bool front_pending(const front_t *self) { return self->pending != NULL; }
+
+void front_flush(front_t *self)
+{
+    for (s_conn_t **p = &self->pending; *p;) {
+        s_conn_t *c = *p;
+        if (c->close_owed) {
+            c->close_owed = s_send(self, c->id, "", 0) != 0;
+        } else if (c->out_len) {
+            size_t n = s_push(self, c, c->out, c->out_len);
+            memmove(c->out, c->out + n, c->out_len - n);
+            c->out_len -= n;
+            if (c->out_len == 0 && c->out_cap > S_CHUNK) { /* a burst: give it back */
+                free(c->out);
+                c->out = NULL;
+                c->out_cap = 0;
+            }
+        }
+        if (!c->close_owed && c->out_len == 0) {
+            c->pending = false;
+            *p = c->next_pending;
+        } else {
+            p = &c->next_pending;
+        }
+    }
 }
 
 void front_destroy(front_t **self_p, int linger_ms)

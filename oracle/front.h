@@ -6,14 +6,15 @@
  * would: REQ and DEALER clients see no difference. What a connection can
  * make the oracle hold is bounded (zmtp.h); a connection that breaks the
  * protocol or a limit is closed, counted (connections_closed) and logged at
- * most once every 10 s. A client that does not read its replies loses the
- * ones that do not fit in its queue (replies_dropped), as with a ROUTER.
+ * most once every 10 s. Replies a slow client has not taken yet wait in a
+ * bounded buffer; a client that does not read them at all is closed.
  *
  * The front belongs to the proxy thread (server.c) once made.
  */
 #ifndef DNSORACLE_FRONT_H
 #define DNSORACLE_FRONT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,9 +45,19 @@ void front_set_max_batch(front_t *self, unsigned max_batch);
  * connection) and calls `fn` for every request it completes. */
 void front_read(front_t *self, front_request_fn *fn, void *arg);
 
-/* Sends `len` bytes of reply frames (zmtp_header-framed) to connection id;
- * dropped, and counted, when its queue is full or it is gone. */
+/* Sends `len` bytes of reply frames (zmtp_header-framed) to connection id.
+ * What the socket's queue (8 messages of at most 64 KiB) cannot take waits
+ * here, in order, for front_flush(); a connection with over 256 KiB
+ * waiting does not read its replies: it is closed (replies_dropped,
+ * connections_closed). Dropped and counted when the connection is gone. */
 void front_send(front_t *self, const uint8_t *id, const void *bytes, size_t len);
+
+/* True while some connection has bytes (or a close) waiting. */
+bool front_pending(const front_t *self);
+
+/* Hands waiting bytes to the socket as far as its queues take them; call it
+ * again soon while front_pending(). */
+void front_flush(front_t *self);
 
 /* Closes the socket (replies already sent get linger_ms to leave) and frees
  * every connection's state; accepts NULL, sets *self_p to NULL. */

@@ -22,9 +22,12 @@
 #include "zmtp.h"
 
 #define S_BACKEND "inproc://dnsoracle-workers"
-#define S_MAX_FRAME 4096     /* ZMQ_MAXMSGSIZE: larger frames drop the peer */
-#define S_MAX_NAME 255       /* larger frames are answered false */
-#define S_MAX_FRAMES 65536   /* frames of one request on the STREAM front, at most */
+#define S_MAX_FRAME 4096      /* ZMQ_MAXMSGSIZE: larger frames drop the peer */
+#define S_MAX_NAME 255        /* larger frames are answered false */
+#define S_MAX_FRAMES 16384    /* frames of one request on the STREAM front, at most */
+#define S_MAX_IN_FLIGHT 512   /* requests with the workers before clients wait */
+#define S_CHUNK_REQUESTS 2048 /* requests one 8 KiB chunk can hold (4 bytes each) */
+#define S_BACK_HWM (4 * (S_MAX_IN_FLIGHT + S_CHUNK_REQUESTS)) /* proxy <-> workers */
 #define S_REPLY_TIMEOUT 5000 /* ms the main thread waits for a thread's answer */
 #define S_GRACE_MS 100       /* ms requests are still taken after "stop" */
 #define S_FLUSH_MS 500       /* ms replies may take to leave at close */
@@ -471,6 +474,12 @@ static void *s_proxy(void *arg)
     if (!ctl || !px.back)
         goto done;
     s_set_int(px.back, ZMQ_LINGER, 0);
+    /* At most S_MAX_IN_FLIGHT requests are with the workers when the
+     * clients' sockets are read, and one read may bring a whole chunk of
+     * small requests (S_CHUNK_REQUESTS): the queues to and from the workers
+     * must hold all of them, or a REP socket drops a reply. */
+    s_set_int(px.back, ZMQ_SNDHWM, S_BACK_HWM);
+    s_set_int(px.back, ZMQ_RCVHWM, S_BACK_HWM);
     if (zmq_bind(px.back, S_BACKEND) != 0)
         goto done;
     s_send_str(ctl, "ready", 0);
@@ -498,16 +507,19 @@ static void *s_proxy(void *arg)
     for (;;) {
         uint64_t now = s_now_ns();
         bool reading = !stopping || now < stop_reading;
-        int timeout = -1;
+        /* replies waiting for room in a slow client's queue: retry soon */
+        int timeout = px.front && front_pending(px.front) ? 1 : -1;
         if (stopping) {
             if ((!reading && px.in_flight == 0) || now >= deadline)
                 break;
             uint64_t until = reading ? stop_reading : deadline;
-            timeout = (int)((until - now) / 1000000u) + 1;
+            int left = (int)((until - now) / 1000000u) + 1;
+            if (timeout < 0 || left < timeout)
+                timeout = left;
         }
-        /* (cppcheck 2.10 loses `stopping` through s_proxy_command's result) */
-        // cppcheck-suppress knownConditionTrueFalse
-        if (zmq_poll(items, reading ? nitems : 2, timeout) < 0) {
+        /* with S_MAX_IN_FLIGHT requests out, only replies are read */
+        bool taking = reading && px.in_flight < S_MAX_IN_FLIGHT;
+        if (zmq_poll(items, taking ? nitems : 2, timeout) < 0) {
             if (errno == EINTR)
                 continue;
             break;
@@ -516,8 +528,9 @@ static void *s_proxy(void *arg)
             s_forward_reply(&px);
             px.in_flight--;
         }
-        // cppcheck-suppress knownConditionTrueFalse
-        for (int i = 2; reading && i < nitems; i++) {
+        if (px.front && front_pending(px.front))
+            front_flush(px.front);
+        for (int i = 2; taking && i < nitems; i++) {
             if (!(items[i].revents & ZMQ_POLLIN))
                 continue;
             if (via[i] == S_VIA_STREAM)

@@ -20,6 +20,8 @@
  *             4 MiB and 64 MiB each; libzmq alone would keep every frame,
  *             the daemon must close each of them. With $DNSORACLE_HOSTILE_PID
  *             the daemon's peak memory during the phase is printed.
+ *   unread    10 such connections that send 100 requests of 16000 empty
+ *             frames each and never read the replies (112 kB each)
  * then one good and one tunnel-like name, which must be answered true and
  * false. SCALE (default 1) divides the counts, for quick runs. Exit status 0
  * when every phase ran and the last check holds, 1 otherwise.
@@ -282,6 +284,15 @@ static long s_rss_kb(void)
     return kb;
 }
 
+/* A ZMTP 3 greeting, READY as a DEALER, and an empty delimiter with MORE:
+ * the start of a request, as a raw client sends it. */
+static const unsigned char s_hello[] = {
+    0xff, 0,   0,   0,   0, 0,  0, 0,   0,   0x7f, 3,   1,   'N', 'U', 'L', 'L', 0,   0,   0,   0,
+    0,    0,   0,   0,   0, 0,  0, 0,   0,   0,    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
+    0,    0,   0,   0,   0, 0,  0, 0,   0,   0,    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
+    0,    0,   0,   0,   4, 28, 5, 'R', 'E', 'A',  'D', 'Y', 11,  'S', 'o', 'c', 'k', 'e', 't', '-',
+    'T',  'y', 'p', 'e', 0, 0,  0, 6,   'D', 'E',  'A', 'L', 'E', 'R', 1,   0};
+
 /* One raw TCP connection that greets as a ZMTP 3 DEALER, opens a request
  * and sends `frame`-byte frames, all with MORE, up to `budget` bytes or
  * until the daemon closes the connection. Returns 1 when it did. */
@@ -295,13 +306,6 @@ static int s_endless_one(const struct sockaddr_in *addr, size_t frame, size_t bu
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     int closed = 0;
     if (connect(fd, (const struct sockaddr *)addr, sizeof *addr) == 0) {
-        static const unsigned char hello[] = {
-            0xff, 0, 0, 0, 0, 0, 0, 0, 1, 0x7f, 3, 1, 'N', 'U', 'L', 'L', 0, 0, 0, 0, 0, 0, 0, 0, 0,
-            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-            0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-            /* READY, Socket-Type DEALER; then an empty delimiter with MORE */
-            4, 28, 5, 'R', 'E', 'A', 'D', 'Y', 11, 'S', 'o', 'c', 'k', 'e', 't', '-', 'T', 'y', 'p',
-            'e', 0, 0, 0, 6, 'D', 'E', 'A', 'L', 'E', 'R', 1, 0};
         static unsigned char chunk[65536];
         size_t per = 2 + frame, n = sizeof chunk / per, sent = 0;
         for (size_t i = 0; i < n; i++) {
@@ -309,7 +313,7 @@ static int s_endless_one(const struct sockaddr_in *addr, size_t frame, size_t bu
             chunk[i * per + 1] = (unsigned char)frame;
             memset(chunk + i * per + 2, 'x', frame);
         }
-        if (send(fd, hello, sizeof hello, MSG_NOSIGNAL) == (ssize_t)sizeof hello) {
+        if (send(fd, s_hello, sizeof s_hello, MSG_NOSIGNAL) == (ssize_t)sizeof s_hello) {
             double end = pipeline_now() + 10;
             while (sent < budget && pipeline_now() < end) {
                 ssize_t w = send(fd, chunk, n * per, MSG_NOSIGNAL);
@@ -335,22 +339,32 @@ static int s_endless_one(const struct sockaddr_in *addr, size_t frame, size_t bu
     return closed;
 }
 
+/* The endpoint's IPv4 address and port; -1 (and a line saying the phase
+ * is skipped) for an ipc:// or IPv6 endpoint. */
+static int s_tcp_addr(const char *phase, struct sockaddr_in *addr)
+{
+    const char *colon = strrchr(s_endpoint, ':');
+    char host[64] = "";
+    *addr = (struct sockaddr_in){.sin_family = AF_INET};
+    if (strncmp(s_endpoint, "tcp://", 6) != 0 || !colon || colon - s_endpoint - 6 >= 64) {
+        printf("%-8s skipped (not a tcp endpoint)\n", phase);
+        return -1;
+    }
+    memcpy(host, s_endpoint + 6, (size_t)(colon - s_endpoint - 6));
+    addr->sin_port = htons((uint16_t)atoi(colon + 1));
+    if (inet_pton(AF_INET, host, &addr->sin_addr) != 1) {
+        printf("%-8s skipped (not an IPv4 address)\n", phase);
+        return -1;
+    }
+    return 0;
+}
+
 static void s_endless(void)
 {
     double t0 = pipeline_now();
-    struct sockaddr_in addr = {.sin_family = AF_INET};
-    const char *colon = strrchr(s_endpoint, ':');
-    char host[64] = "";
-    if (strncmp(s_endpoint, "tcp://", 6) != 0 || !colon || colon - s_endpoint - 6 >= 64) {
-        printf("endless  skipped (not a tcp endpoint)\n");
+    struct sockaddr_in addr;
+    if (s_tcp_addr("endless", &addr) != 0)
         return;
-    }
-    memcpy(host, s_endpoint + 6, (size_t)(colon - s_endpoint - 6));
-    addr.sin_port = htons((uint16_t)atoi(colon + 1));
-    if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
-        printf("endless  skipped (not an IPv4 address)\n");
-        return;
-    }
     long before = s_rss_kb(), peak = before, closed = 0;
     for (int i = 0; i < 20; i++)
         closed += s_endless_one(&addr, i < 16 ? 0 : 255, i < 16 ? 4u << 20 : 64u << 20, &peak);
@@ -358,6 +372,71 @@ static void s_endless(void)
            pipeline_now() - t0);
     if (before)
         printf("endless  memory: %ld kB before, %ld kB at the peak\n", before, peak);
+    fflush(stdout);
+}
+
+/* 10 raw connections that send 100 requests of 16000 empty frames each
+ * (32 kB on the wire, a 112 kB reply of "false" frames) and never read: a
+ * daemon that kept every reply for them would hold over 100 MB. */
+static void s_unread(void)
+{
+    enum { CONNS = 10, REQUESTS = 100, FRAMES = 16000 };
+    double t0 = pipeline_now();
+    struct sockaddr_in addr;
+    if (s_tcp_addr("unread", &addr) != 0)
+        return;
+    static unsigned char request[2 * FRAMES + 2];
+    for (int i = 0; i < FRAMES; i++) { /* frames with MORE, the last without */
+        request[2 * i] = i + 1 < FRAMES ? 1 : 0;
+        request[2 * i + 1] = 0;
+    }
+    request[2 * FRAMES] = 1; /* the next request's delimiter */
+    request[2 * FRAMES + 1] = 0;
+    int fds[CONNS];
+    long before = s_rss_kb(), peak = before, sent = 0;
+    for (int c = 0; c < CONNS; c++) {
+        fds[c] = socket(AF_INET, SOCK_STREAM, 0);
+        int small = 4096;
+        struct timeval tv = {2, 0};
+        setsockopt(fds[c], SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+        setsockopt(fds[c], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+        if (fds[c] >= 0 && (connect(fds[c], (const struct sockaddr *)&addr, sizeof addr) != 0 ||
+                            send(fds[c], s_hello, sizeof s_hello, MSG_NOSIGNAL) < 0)) {
+            close(fds[c]);
+            fds[c] = -1;
+        }
+    }
+    double end = pipeline_now() + 20;
+    for (int r = 0; r < REQUESTS && pipeline_now() < end; r++)
+        for (int c = 0; c < CONNS; c++) {
+            if (fds[c] < 0)
+                continue;
+            if (send(fds[c], request, sizeof request, MSG_NOSIGNAL) != (ssize_t)sizeof request) {
+                close(fds[c]); /* closed by the daemon, or stuck */
+                fds[c] = -1;
+                continue;
+            }
+            sent++;
+            long kb = s_rss_kb();
+            if (kb > peak)
+                peak = kb;
+        }
+    /* the kernel's buffers hold much of what was sent: the daemon reads
+     * and answers it for a while yet */
+    for (int i = 0; i < 60; i++) {
+        struct timespec pause = {0, 50000000};
+        nanosleep(&pause, NULL);
+        long kb = s_rss_kb();
+        if (kb > peak)
+            peak = kb;
+    }
+    for (int c = 0; c < CONNS; c++)
+        if (fds[c] >= 0)
+            close(fds[c]);
+    printf("unread   sent %ld requests of %d frames on %d connections, never read, %.1f s\n", sent,
+           FRAMES, CONNS, pipeline_now() - t0);
+    if (before)
+        printf("unread   memory: %ld kB before, %ld kB at the peak\n", before, peak);
     fflush(stdout);
 }
 
@@ -385,6 +464,7 @@ int main(int argc, char **argv)
     s_silent(50, 2000 / (int)scale);
     s_vanish(1000 / (int)scale);
     s_endless();
+    s_unread();
     /* still answering, and correctly */
     void *r = s_socket(ZMQ_REQ, 5000, 0);
     char a[16] = "", b[16] = "";
