@@ -388,14 +388,16 @@ else
         fi
     done
 fi
-"$prefix/sbin/dnsoracled" --check-config -c "$conf" >/dev/null
+"$prefix/sbin/dnsoracled" --check-config -c "$conf" >/dev/null ||
+    die "$conf is refused (the reason is above): fix it, then run install.sh again"
 endpoint=$(conf_get server endpoints | awk '{print $1}' | tr -d ,)
 endpoint=${endpoint:-tcp://127.0.0.1:5555}
 hook_ep=$(conf_get hook endpoint)
-server_eps=$(conf_get server endpoints | tr ' ,' '\n\n')
+server_eps=$( (conf_get server endpoints; conf_get server curve_endpoints) | tr ' ,' '\n\n')
 if ! grep -qxF "${hook_ep:-tcp://127.0.0.1:5555}" <<<"$server_eps"; then
-    echo "   note: [hook] endpoint ${hook_ep:-tcp://127.0.0.1:5555} is not among [server] endpoints" \
-        "($(conf_get server endpoints)): the hook would not reach this oracle" >&2
+    echo "   note: [hook] endpoint ${hook_ep:-tcp://127.0.0.1:5555} is none of this oracle's" \
+        "endpoints ($(echo $server_eps)): right if the hook asks another host's oracle," \
+        "else the hook would not reach this one" >&2
 fi
 
 db_enabled=$(conf_get database enabled)

@@ -197,10 +197,11 @@ static int s_request(s_client_t *c, const char *const *frames, const size_t *len
 timeout:
     fprintf(stderr, "dnsoracle_client: %s: no answer within %d ms (is dnsoracled running?%s)\n",
             c->endpoint, c->timeout_ms,
-            c->curve_key ? " Does it know our key, and is --curve-server-key its key?"
-            : strncmp(c->endpoint, "tcp://127.", 10) == 0 || strncmp(c->endpoint, "ipc://", 6) == 0
-                ? ""
-                : " A remote oracle needs --curve-key and --curve-server-key");
+            c->curve_key ? " Is this one of its curve_endpoints, is our .pub in its curve_clients,"
+                           " and is --curve-server-key its key?"
+            : strncmp(c->endpoint, "tcp://", 6) == 0
+                ? " For one of its curve_endpoints give --curve-key and --curve-server-key"
+                : "");
     s_reply_free(out);
     return -1;
 oom:

@@ -132,7 +132,10 @@ local function refresh()
         next_refresh = now + 1
         if changed_or_why ~= "breaker" then
             log(pdns.loglevels.Warning,
-                "cannot fetch the lists from " .. S.endpoint .. ": " .. changed_or_why)
+                "cannot fetch the lists from " .. S.endpoint .. ": " .. changed_or_why ..
+                (S.curve == "yes" and changed_or_why == "timeout" and
+                 " (CURVE: is our public key in the oracle's curve_clients, and" ..
+                 " curve_server_key the oracle's key?)" or ""))
         end
     end
 end

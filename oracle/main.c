@@ -64,6 +64,10 @@ static engine_t *s_load(const char *path, config_t *cfg, char *err, size_t errca
         snprintf(err, errcap, "%s", why);
         return NULL;
     }
+    if (server_check(cfg, why, sizeof why) != 0) {
+        snprintf(err, errcap, "%s: %s", path, why);
+        return NULL;
+    }
     engine_t *engine = engine_new(&cfg->engine, why, sizeof why);
     if (!engine)
         snprintf(err, errcap, "%s: %s", path, why);

@@ -610,6 +610,54 @@ static int s_bind_all(void *sock, const char *eps, unsigned *bound, char *err, s
     return 0;
 }
 
+/* The message for an endpoint other hosts could reach in [server] endpoints. */
+static void s_not_local(const char *e, char *err, size_t errcap)
+{
+    snprintf(err, errcap,
+             "%s: not a loopback or ipc endpoint, and [server] endpoints are not "
+             "authenticated: list it in curve_endpoints (ZeroMQ CURVE, with curve_secret_key and "
+             "curve_clients) so that only resolvers whose key you allowed can ask",
+             e);
+}
+
+int server_check(const config_t *cfg, char *err, size_t errcap)
+{
+    char list[sizeof cfg->server.endpoints], *save = NULL;
+    strlcpy(list, cfg->server.endpoints, sizeof list);
+    for (char *e = strtok_r(list, " ,\t", &save); e; e = strtok_r(NULL, " ,\t", &save))
+        if (!s_local_endpoint(e)) {
+            s_not_local(e, err, errcap);
+            return -EPERM;
+        }
+    const char *ctl = cfg->server.control_endpoint;
+    if (ctl[0] && !s_local_endpoint(ctl)) {
+        snprintf(err, errcap,
+                 "[server] control_endpoint %s: operator commands must stay on this host: use "
+                 "an ipc:// socket (its file mode decides who may send them)",
+                 ctl);
+        return -EPERM;
+    }
+    if (cfg->server.curve_endpoints[0]) {
+        curve_keys_t keys;
+        char why[512];
+        int rc = curve_load(cfg->server.curve_secret_key, true, true, &keys, why, sizeof why);
+        explicit_bzero(&keys, sizeof keys);
+        if (rc != 0) {
+            snprintf(err, errcap, "[server] curve_secret_key: %s", why);
+            return rc;
+        }
+        uint8_t none[32] = {0};
+        char who[8];
+        rc = curve_find_client(cfg->server.curve_clients, none, who, sizeof who);
+        if (rc < 0) {
+            snprintf(err, errcap, "[server] curve_clients: %s: %s", cfg->server.curve_clients,
+                     strerror(-rc));
+            return rc;
+        }
+    }
+    return 0;
+}
+
 /* Binds the [server] endpoints (loopback and ipc only): tcp:// on the
  * STREAM front (front.h: a bound per connection), ipc:// and inproc:// on
  * a ROUTER (a Unix socket's peers are local users the file mode lets in). */
@@ -620,12 +668,7 @@ static int s_bind_plain(server_t *self, const config_t *cfg, unsigned *bound, ch
     strlcpy(list, cfg->server.endpoints, sizeof list);
     for (char *e = strtok_r(list, " ,\t", &save); e; e = strtok_r(NULL, " ,\t", &save)) {
         if (!s_local_endpoint(e)) {
-            snprintf(err, errcap,
-                     "%s: not a loopback or ipc endpoint, and [server] endpoints are not "
-                     "authenticated: list it in curve_endpoints (ZeroMQ CURVE, with "
-                     "curve_secret_key and curve_clients) so that only resolvers whose key "
-                     "you allowed can ask",
-                     e);
+            s_not_local(e, err, errcap);
             return -EPERM;
         }
         bool tcp = strncmp(e, "tcp://", 6) == 0;

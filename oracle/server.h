@@ -38,6 +38,13 @@ typedef struct {
     stats_slot_t *auth_stats; /* the CURVE handler's slot (curve_endpoints) */
 } server_deps_t;
 
+/* Checks what cfg asks of the server without binding anything: every
+ * [server] endpoint and the control endpoint on this host only, and with
+ * curve_endpoints a private key pair file and a readable clients directory.
+ * Returns 0, or a negative errno code with the reason in err (dnsoracled
+ * --check-config, start and SIGHUP use it). */
+int server_check(const config_t *cfg, char *err, size_t errcap);
+
 /* The worker threads cfg asks for (threads = 0: one per core). */
 unsigned server_threads_for(const config_t *cfg);
 

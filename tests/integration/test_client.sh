@@ -88,7 +88,7 @@ err=$("$client" -e "$dead" -t 300 "$good" 2>&1 >/dev/null)
 rc=$?
 ms=$((($(date +%s%N) - s) / 1000000))
 check "dead endpoint: exit 2" 2 "$rc"
-check "dead endpoint: the message" "dnsoracle_client: $dead: no answer within 300 ms (is dnsoracled running?)" "$err"
+check "dead endpoint: the message" "dnsoracle_client: $dead: no answer within 300 ms (is dnsoracled running? For one of its curve_endpoints give --curve-key and --curve-server-key)" "$err"
 check "dead endpoint: within the timeout (${ms} ms)" yes "$([ "$ms" -lt 1300 ] && echo yes)"
 check "dead endpoint, stdin: exit 2" 2 "$(
     "$client" -e "$dead" -t 100 <"$tmp/names" >/dev/null 2>&1

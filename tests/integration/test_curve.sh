@@ -61,6 +61,17 @@ write_conf "$tmp/open.key" "$keys/clients"
 out=$(timeout $((10 * slow)) "${wrap[@]}" "$build/oracle/dnsoracled" -c "$conf" 2>&1)
 check "a secret key others may read: refuses to start" "1 yes" \
     "$? $(case $out in *"open.key: a secret key that group or others may read (mode 644)"*) echo yes ;; esac)"
+out=$("$build/oracle/dnsoracled" --check-config -c "$conf" 2>&1)
+check "... and --check-config says so too" "1 yes" \
+    "$? $(case $out in *"mode 644"*) echo yes ;; esac)"
+printf '[server]\nendpoints = tcp://0.0.0.0:%s\n' "$port" >"$tmp/open.conf"
+out=$("$build/oracle/dnsoracled" --check-config -c "$tmp/open.conf" 2>&1)
+check "--check-config refuses an endpoint other hosts reach" "1 yes" \
+    "$? $(case $out in *"not a loopback or ipc endpoint"*"curve_endpoints"*) echo yes ;; esac)"
+printf '[server]\ncontrol_endpoint = tcp://0.0.0.0:%s\n' "$port" >"$tmp/control.conf"
+out=$("$build/oracle/dnsoracled" --check-config -c "$tmp/control.conf" 2>&1)
+check "--check-config refuses a control endpoint other hosts reach" "1 yes" \
+    "$? $(case $out in *"control_endpoint"*"must stay on this host"*) echo yes ;; esac)"
 write_conf "$keys/oracle.pub" "$keys/clients"
 out=$(timeout $((10 * slow)) "${wrap[@]}" "$build/oracle/dnsoracled" -c "$conf" 2>&1)
 check "a public key file as curve_secret_key: refuses to start" "1 yes" \
@@ -102,7 +113,7 @@ check "plaintext connections are counted" yes \
 out=$("$client" -t 500 -e "$curve" --curve-key "$keys/r2.key" --curve-server-key "$keys/oracle.pub" \
     www.example.com 2>&1)
 check "a client whose key is not in curve_clients: no answer" "2 yes" \
-    "$? $(case $out in *"Does it know our key"*) echo yes ;; esac)"
+    "$? $(case $out in *"is our .pub in its curve_clients"*) echo yes ;; esac)"
 check "unknown keys are counted" yes "$([ "$(stat_of curve_refused_key)" -ge 1 ] && echo yes)"
 check "... and logged with the key" yes \
     "$(grep -cF "refused a client from 127.0.0.1: its key $(sed -n 's/^public-key = "\(.*\)"/\1/p' "$keys/r2.pub")" \
