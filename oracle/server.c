@@ -620,6 +620,28 @@ static void s_not_local(const char *e, char *err, size_t errcap)
              e);
 }
 
+/* The oracle's CURVE key pair into *keys, and its clients directory
+ * readable (unreadable later, it would refuse every client). */
+static int s_curve_keys(const config_t *cfg, curve_keys_t *keys, char *err, size_t errcap)
+{
+    char why[512];
+    int rc = curve_load(cfg->server.curve_secret_key, true, true, keys, why, sizeof why);
+    if (rc != 0) {
+        snprintf(err, errcap, "[server] curve_secret_key: %s", why);
+        return rc;
+    }
+    uint8_t none[32] = {0};
+    char who[8];
+    rc = curve_find_client(cfg->server.curve_clients, none, who, sizeof who);
+    if (rc < 0) {
+        snprintf(err, errcap, "[server] curve_clients: %s: %s", cfg->server.curve_clients,
+                 strerror(-rc));
+        explicit_bzero(keys, sizeof *keys);
+        return rc;
+    }
+    return 0;
+}
+
 int server_check(const config_t *cfg, char *err, size_t errcap)
 {
     char list[sizeof cfg->server.endpoints], *save = NULL;
@@ -639,21 +661,9 @@ int server_check(const config_t *cfg, char *err, size_t errcap)
     }
     if (cfg->server.curve_endpoints[0]) {
         curve_keys_t keys;
-        char why[512];
-        int rc = curve_load(cfg->server.curve_secret_key, true, true, &keys, why, sizeof why);
+        int rc = s_curve_keys(cfg, &keys, err, errcap);
         explicit_bzero(&keys, sizeof keys);
-        if (rc != 0) {
-            snprintf(err, errcap, "[server] curve_secret_key: %s", why);
-            return rc;
-        }
-        uint8_t none[32] = {0};
-        char who[8];
-        rc = curve_find_client(cfg->server.curve_clients, none, who, sizeof who);
-        if (rc < 0) {
-            snprintf(err, errcap, "[server] curve_clients: %s: %s", cfg->server.curve_clients,
-                     strerror(-rc));
-            return rc;
-        }
+        return rc;
     }
     return 0;
 }
@@ -707,22 +717,9 @@ static int s_curve_front(server_t *self, const config_t *cfg, stats_slot_t *stat
                          size_t errcap)
 {
     curve_keys_t keys;
-    char why[512];
-    int rc = curve_load(cfg->server.curve_secret_key, true, true, &keys, why, sizeof why);
-    if (rc != 0) {
-        snprintf(err, errcap, "[server] curve_secret_key: %s", why);
+    int rc = s_curve_keys(cfg, &keys, err, errcap);
+    if (rc != 0)
         return rc;
-    }
-    /* unreadable now would refuse every client later: say it at start */
-    uint8_t none[32] = {0};
-    char who[8];
-    rc = curve_find_client(cfg->server.curve_clients, none, who, sizeof who);
-    if (rc < 0) {
-        snprintf(err, errcap, "[server] curve_clients: %s: %s", cfg->server.curve_clients,
-                 strerror(-rc));
-        explicit_bzero(&keys, sizeof keys);
-        return rc;
-    }
     self->curve_front = zmq_socket(self->ctx, ZMQ_ROUTER);
     if (!self->curve_front) {
         snprintf(err, errcap, "cannot create the CURVE socket: %s", zmq_strerror(errno));
