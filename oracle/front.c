@@ -151,6 +151,36 @@ static size_t s_push(front_t *self, const s_conn_t *c, const uint8_t *bytes, siz
     return done;
 }
 
+/* Sends bytes to connection c in order: straight to the socket when
+ * nothing waits, else after what waits. More than S_BUDGET bytes waiting
+ * (a client that does not read) is refused. Returns 0, -1 (over the
+ * budget, or out of memory); the caller closes the connection. */
+static int s_queue(front_t *self, s_conn_t *c, const uint8_t *b, size_t len)
+{
+    if (c->out_len == 0) {
+        size_t n = s_push(self, c, b, len);
+        b += n, len -= n;
+        if (len == 0)
+            return 0;
+    } else if (c->out_len + len > S_BUDGET) {
+        return -1;
+    }
+    if (c->out_len + len > c->out_cap) {
+        size_t cap = c->out_cap ? c->out_cap : 4096;
+        while (cap < c->out_len + len)
+            cap *= 2;
+        uint8_t *o = realloc(c->out, cap);
+        if (!o)
+            return -1; /* the byte stream would have a hole */
+        c->out = o;
+        c->out_cap = cap;
+    }
+    memcpy(c->out + c->out_len, b, len);
+    c->out_len += len;
+    s_pend(self, c);
+    return 0;
+}
+
 /* Forgets the connections closed over S_FORGET seconds ago (the STREAM
  * socket does not always say when a connection it was told to close ends). */
 static void s_purge(front_t *self, time_t now)
@@ -171,10 +201,13 @@ typedef struct {
     void *arg;
 } s_feed_t;
 
+/* READY and PONG: in order with the replies (a PONG must not land in the
+ * middle of a reply that waits) and in the same budget (a client that
+ * pings and never reads is closed); zmtp_feed() fails the connection on -1. */
 static int s_sink_send(void *arg, const void *data, size_t len)
 {
     s_feed_t *f = arg;
-    return s_send(f->front, f->conn->id, data, len);
+    return s_queue(f->front, f->conn, data, len);
 }
 
 static void s_sink_request(void *arg, const zmtp_request_t *request)
@@ -234,13 +267,7 @@ void front_send(front_t *self, const uint8_t *id, const void *bytes, size_t len)
         stats_add(self->stats, STAT_REPLIES_DROPPED, 1);
         return;
     }
-    const uint8_t *b = bytes;
-    if (c->out_len == 0) { /* nothing waiting: straight to the socket */
-        size_t n = s_push(self, c, b, len);
-        b += n, len -= n;
-        if (len == 0)
-            return;
-    } else if (c->out_len + len > S_BUDGET) {
+    if (s_queue(self, c, bytes, len) != 0) {
         /* A client that does not read its replies: S_SNDHWM messages in the
          * socket's queue and S_BUDGET bytes here are all it may cost. */
         stats_add(self->stats, STAT_REPLIES_DROPPED, 1);
@@ -248,24 +275,7 @@ void front_send(front_t *self, const uint8_t *id, const void *bytes, size_t len)
         log_limited(&self->log_limit, S_LOG_EVERY, LEVEL_WARNING, "server",
                     "closed a connection: it does not read its replies");
         s_close(self, c);
-        return;
     }
-    if (c->out_len + len > c->out_cap) {
-        size_t cap = c->out_cap ? c->out_cap : 4096;
-        while (cap < c->out_len + len)
-            cap *= 2;
-        uint8_t *o = realloc(c->out, cap);
-        if (!o) {
-            stats_add(self->stats, STAT_REPLIES_DROPPED, 1);
-            s_close(self, c); /* its byte stream would have a hole */
-            return;
-        }
-        c->out = o;
-        c->out_cap = cap;
-    }
-    memcpy(c->out + c->out_len, b, len);
-    c->out_len += len;
-    s_pend(self, c);
 }
 
 bool front_pending(const front_t *self) { return self->pending != NULL; }
