@@ -10,6 +10,8 @@
  *             70000 (over 4096 bytes ZeroMQ drops the connection, so each
  *             such frame costs a connection of its own)
  *   batches   5 requests of 10000 frames each (one reply frame per frame)
+ *   pings     20 requests of 2000 frames at once from a client that sends
+ *             a ZMTP PING every millisecond and reads its replies late
  *   names     names with NUL bytes, escapes that decode past 255 bytes,
  *             127 one-byte labels, label and name length lies
  *   silent    50 clients that send 2000 requests each and never read
@@ -158,6 +160,59 @@ static void s_batches(int count, int frames)
     }
     zmq_close(r);
     s_phase("batches", sent, answered, expected, t0);
+}
+
+/* A client that pings every millisecond (ZMTP heartbeats) and reads its
+ * replies late: replies wait in the daemon while PINGs arrive, and each
+ * PONG must go out after them, never inside one (libzmq drops a connection
+ * whose byte stream it cannot parse, and the replies with it). */
+static void s_pings(int requests, int frames)
+{
+    double t0 = pipeline_now();
+    void *d = zmq_socket(s_ctx, ZMQ_DEALER);
+    int timeout = 10000, zero = 0, one = 1, small = 4096, ivl = 1, ttl = 60000;
+    zmq_setsockopt(d, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt(d, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+    zmq_setsockopt(d, ZMQ_SNDTIMEO, &timeout, sizeof timeout);
+    zmq_setsockopt(d, ZMQ_RCVHWM, &one, sizeof one);
+    zmq_setsockopt(d, ZMQ_RCVBUF, &small, sizeof small);
+    zmq_setsockopt(d, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl);
+    zmq_setsockopt(d, ZMQ_HEARTBEAT_TIMEOUT, &ttl, sizeof ttl);
+    if (zmq_connect(d, s_endpoint) != 0) {
+        fprintf(stderr, "hostile: connect %s: %s\n", s_endpoint, zmq_strerror(errno));
+        exit(2);
+    }
+    long sent = 0, answered = 0;
+    char name[64];
+    for (int r = 0; r < requests; r++) {
+        if (zmq_send(d, "", 0, ZMQ_SNDMORE) < 0)
+            break;
+        for (int i = 0; i < frames; i++) {
+            int n = snprintf(name, sizeof name, "p%dn%d.pings.example", r, i);
+            zmq_send(d, name, (size_t)n, i + 1 < frames ? ZMQ_SNDMORE : 0);
+        }
+        sent += frames;
+    }
+    nanosleep(&(struct timespec){0, 500000000}, NULL); /* replies wait, pings go on */
+    for (int r = 0; r < requests; r++) {
+        int more = 1;
+        bool delimiter = true;
+        while (more) {
+            char reply[16];
+            int n = zmq_recv(d, reply, sizeof reply, 0);
+            if (n < 0)
+                break;
+            if (!delimiter || n != 0)
+                answered++;
+            delimiter = false;
+            size_t len = sizeof more;
+            zmq_getsockopt(d, ZMQ_RCVMORE, &more, &len);
+        }
+        if (more)
+            break;
+    }
+    zmq_close(d);
+    s_phase("pings", sent, answered, sent, t0);
 }
 
 static void s_names(void)
@@ -460,6 +515,7 @@ int main(int argc, char **argv)
     s_random(100000 / scale);
     s_lengths(70000 / scale);
     s_batches(5, 10000);
+    s_pings(20, 2000);
     s_names();
     s_silent(50, 2000 / (int)scale);
     s_vanish(1000 / (int)scale);

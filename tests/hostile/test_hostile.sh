@@ -2,11 +2,12 @@
 # tests/hostile/test_hostile.sh BUILD_DIR - the hostile-input suite against a
 # real dnsoracled with a private MariaDB: good names are queued, then
 # dnsoracle_hostile storms the daemon (random binary frames, frames of every
-# length, 10000-frame batches, lying names, clients that never read or
-# vanish mid-request, requests that never end). Afterwards the daemon must answer correctly, its
-# memory must be back within 10% of its resting size, every name queued
-# before the storm must be in the database, and SIGTERM must still stop it
-# cleanly. Skipped (77) without mariadbd.
+# length, 10000-frame batches, a client pinging all along, lying names,
+# clients that never read or vanish mid-request, requests that never end).
+# Afterwards the daemon must answer correctly, its memory must be back
+# within 10% of its resting size, every name queued before the storm must be
+# in the database, and SIGTERM must still stop it cleanly. Skipped (77)
+# without mariadbd.
 set -uo pipefail
 build=$1
 probe=$build/tests/integration/dnsoracle_probe
@@ -54,7 +55,7 @@ DNSORACLE_HOSTILE_PID=$daemon_pid "$hostile" "$endpoint" >"$tmp/storm.out" 2>&1
 rc=$?
 cat "$tmp/storm.out"
 check "the storm ran and the daemon answered correctly after it" 0 "$rc"
-for phase in random lengths batches names endless; do
+for phase in random lengths batches pings names endless; do
     line=$(grep "^$phase  *sent" "$tmp/storm.out")
     check "$phase: every answerable request answered" yes \
         "$(echo "$line" | awk '{ gsub(",", ""); if ($5 == $7) print "yes" }')"
