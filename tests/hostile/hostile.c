@@ -50,17 +50,27 @@ static unsigned s_seed = 12345;
 
 static unsigned s_rand(void) { return s_seed = s_seed * 1103515245u + 12345u; }
 
-static void *s_socket(int type, int timeout_ms, int linger_ms)
+static void *s_new(int type, int timeout_ms, int linger_ms)
 {
     void *s = zmq_socket(s_ctx, type);
     zmq_setsockopt(s, ZMQ_LINGER, &linger_ms, sizeof linger_ms);
     zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout_ms, sizeof timeout_ms);
     zmq_setsockopt(s, ZMQ_SNDTIMEO, &timeout_ms, sizeof timeout_ms);
+    return s;
+}
+
+static void *s_connect(void *s)
+{
     if (zmq_connect(s, s_endpoint) != 0) {
         fprintf(stderr, "hostile: connect %s: %s\n", s_endpoint, zmq_strerror(errno));
         exit(2);
     }
     return s;
+}
+
+static void *s_socket(int type, int timeout_ms, int linger_ms)
+{
+    return s_connect(s_new(type, timeout_ms, linger_ms));
 }
 
 /* A DEALER request: empty delimiter, then the frame. */
@@ -133,33 +143,48 @@ static void s_lengths(long max)
     s_phase("lengths", sent, answered, expected, t0);
 }
 
+/* One batch request: `frames` names tagged with the phase's letter and the
+ * batch number. */
+static void s_send_batch(void *s, char tag, int batch, int frames)
+{
+    char name[64];
+    for (int i = 0; i < frames; i++) {
+        int n = snprintf(name, sizeof name, "%c%dn%d.batch.example", tag, batch, i);
+        zmq_send(s, name, (size_t)n, i + 1 < frames ? ZMQ_SNDMORE : 0);
+    }
+}
+
+/* Reads one reply, adding its frames (after `skip` envelope frames) to
+ * *answered. Returns 0 when the reply was read whole, -1 on a timeout. */
+static int s_recv_reply(void *s, int skip, long *answered)
+{
+    for (int more = 1; more;) {
+        char reply[16];
+        if (zmq_recv(s, reply, sizeof reply, 0) < 0)
+            return -1;
+        if (skip > 0)
+            skip--;
+        else
+            (*answered)++;
+        size_t len = sizeof more;
+        zmq_getsockopt(s, ZMQ_RCVMORE, &more, &len);
+    }
+    return 0;
+}
+
 static void s_batches(int count, int frames)
 {
     double t0 = pipeline_now();
     void *r = s_socket(ZMQ_REQ, 10000, 0);
-    long sent = 0, answered = 0, expected = 0;
-    char name[64];
+    long sent = 0, answered = 0;
     for (int b = 0; b < count; b++) {
-        for (int i = 0; i < frames; i++) {
-            int n = snprintf(name, sizeof name, "b%dn%d.batch.example", b, i);
-            zmq_send(r, name, (size_t)n, i + 1 < frames ? ZMQ_SNDMORE : 0);
-        }
+        s_send_batch(r, 'b', b, frames);
         sent += frames;
-        expected += frames;
-        int more = 1;
-        while (more) {
-            char reply[16];
-            if (zmq_recv(r, reply, sizeof reply, 0) < 0)
-                break;
-            answered++;
-            size_t len = sizeof more;
-            zmq_getsockopt(r, ZMQ_RCVMORE, &more, &len);
-        }
-        if (more)
+        if (s_recv_reply(r, 0, &answered) != 0)
             break;
     }
     zmq_close(r);
-    s_phase("batches", sent, answered, expected, t0);
+    s_phase("batches", sent, answered, sent, t0);
 }
 
 /* A client that pings every millisecond (ZMTP heartbeats) and reads its
@@ -169,48 +194,24 @@ static void s_batches(int count, int frames)
 static void s_pings(int requests, int frames)
 {
     double t0 = pipeline_now();
-    void *d = zmq_socket(s_ctx, ZMQ_DEALER);
-    int timeout = 10000, zero = 0, one = 1, small = 4096, ivl = 1, ttl = 60000;
-    zmq_setsockopt(d, ZMQ_LINGER, &zero, sizeof zero);
-    zmq_setsockopt(d, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
-    zmq_setsockopt(d, ZMQ_SNDTIMEO, &timeout, sizeof timeout);
+    void *d = s_new(ZMQ_DEALER, 10000, 0);
+    int one = 1, small = 4096, ivl = 1, ttl = 60000;
     zmq_setsockopt(d, ZMQ_RCVHWM, &one, sizeof one);
     zmq_setsockopt(d, ZMQ_RCVBUF, &small, sizeof small);
     zmq_setsockopt(d, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl);
     zmq_setsockopt(d, ZMQ_HEARTBEAT_TIMEOUT, &ttl, sizeof ttl);
-    if (zmq_connect(d, s_endpoint) != 0) {
-        fprintf(stderr, "hostile: connect %s: %s\n", s_endpoint, zmq_strerror(errno));
-        exit(2);
-    }
+    s_connect(d);
     long sent = 0, answered = 0;
-    char name[64];
     for (int r = 0; r < requests; r++) {
         if (zmq_send(d, "", 0, ZMQ_SNDMORE) < 0)
             break;
-        for (int i = 0; i < frames; i++) {
-            int n = snprintf(name, sizeof name, "p%dn%d.pings.example", r, i);
-            zmq_send(d, name, (size_t)n, i + 1 < frames ? ZMQ_SNDMORE : 0);
-        }
+        s_send_batch(d, 'p', r, frames);
         sent += frames;
     }
     nanosleep(&(struct timespec){0, 500000000}, NULL); /* replies wait, pings go on */
-    for (int r = 0; r < requests; r++) {
-        int more = 1;
-        bool delimiter = true;
-        while (more) {
-            char reply[16];
-            int n = zmq_recv(d, reply, sizeof reply, 0);
-            if (n < 0)
-                break;
-            if (!delimiter || n != 0)
-                answered++;
-            delimiter = false;
-            size_t len = sizeof more;
-            zmq_getsockopt(d, ZMQ_RCVMORE, &more, &len);
-        }
-        if (more)
+    for (int r = 0; r < requests; r++)
+        if (s_recv_reply(d, 1, &answered) != 0)
             break;
-    }
     zmq_close(d);
     s_phase("pings", sent, answered, sent, t0);
 }
