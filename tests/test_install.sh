@@ -18,19 +18,28 @@ tunnel=t88d8de31bbea.6b65722f.66e3fae3.example.net
 rec_conf=/etc/powerdns/recursor.conf
 # the recursor's configuration before anything: the package's, or the operator's
 snapshot() { cat "$rec_conf" /etc/powerdns/recursor.d/*.conf 2>/dev/null | md5sum; }
-# Running dnsoracled and pdns_recursor processes. Zombies do not count: where
-# PID 1 never reaps orphans (CI's container) a stopped daemon stays a zombie,
-# and its /proc/PID/comm still carries the name.
+# Running dnsoracled and pdns_recursor processes, but for those already
+# running before the test (someone else's, which the test must not count or
+# touch). Zombies do not count: where PID 1 never reaps orphans (CI's
+# container) a stopped daemon stays a zombie, and its /proc/PID/comm still
+# carries the name.
+preexisting=" "
 procs() {
     local p stat c
     for p in /proc/[0-9]*; do
+        case $preexisting in *" ${p#/proc/} "*) continue ;; esac
         stat=$(cat "$p/stat" 2>/dev/null) || continue
         c=${stat#*(} c=${c%%)*} stat=${stat##*) }
         [ "${stat%% *}" = Z ] && continue
         case $c in dnsoracled | pdns_recursor) echo "$c" ;; esac
     done | sort | tr '\n' ' '
 }
-[ -z "$(procs)" ] || echo "note: already running before the test: $(procs)"
+for p in /proc/[0-9]*; do
+    c=$(cat "$p/comm" 2>/dev/null) || continue
+    case $c in dnsoracled | pdns_recursor) preexisting+="${p#/proc/} " ;; esac
+done
+[ "$preexisting" = " " ] ||
+    echo "note: already running before the test, not counted: pids$preexisting"
 
 # An operator's own Lua script in the recursor: refused, then replaced with
 # --force, and restored by --uninstall.
