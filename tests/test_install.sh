@@ -24,20 +24,18 @@ snapshot() { cat "$rec_conf" /etc/powerdns/recursor.d/*.conf 2>/dev/null | md5su
 # container) a stopped daemon stays a zombie, and its /proc/PID/comm still
 # carries the name.
 preexisting=" "
-procs() {
+daemons() { # PID NAME lines
     local p stat c
     for p in /proc/[0-9]*; do
         case $preexisting in *" ${p#/proc/} "*) continue ;; esac
         stat=$(cat "$p/stat" 2>/dev/null) || continue
         c=${stat#*(} c=${c%%)*} stat=${stat##*) }
         [ "${stat%% *}" = Z ] && continue
-        case $c in dnsoracled | pdns_recursor) echo "$c" ;; esac
-    done | sort | tr '\n' ' '
+        case $c in dnsoracled | pdns_recursor) echo "${p#/proc/} $c" ;; esac
+    done
 }
-for p in /proc/[0-9]*; do
-    c=$(cat "$p/comm" 2>/dev/null) || continue
-    case $c in dnsoracled | pdns_recursor) preexisting+="${p#/proc/} " ;; esac
-done
+procs() { daemons | awk '{ print $2 }' | sort | tr '\n' ' '; }
+preexisting=" $(daemons | awk '{ print $1 }' | tr '\n' ' ')"
 [ "$preexisting" = " " ] ||
     echo "note: already running before the test, not counted: pids$preexisting"
 
