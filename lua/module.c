@@ -191,7 +191,7 @@ static int l_judge(lua_State *L)
     s_handle_t *h = s_check(L);
     size_t len;
     const char *q = luaL_checklstring(L, 2, &len);
-    verdict_t v = {.good = false, .reason_id = REASON_INVALID};
+    verdict_t v = {.good = false, .evidence = EVIDENCE_STRONG, .reason_id = REASON_INVALID};
     name_t name;
     if (len <= S_MAX_NAME && name_parse(q, len, &name) == 0) {
         engine_check_name(h->engine, &name, &v);

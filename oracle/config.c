@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "embedded.h"
+
 typedef enum { T_STRING, T_PATH, T_UINT, T_DOUBLE, T_BOOL, T_CHOICE } s_type_t;
 
 /* T_CHOICE values: the word's index is stored (an enum in config.h). */
@@ -63,6 +65,10 @@ static const s_option_t s_options[] = {
     OPT("engine", max_label, T_UINT, engine.max_label, 1, 63),
     OPT("engine", max_labels, T_UINT, engine.max_labels, 1, 127),
     OPT("engine", max_length, T_UINT, engine.max_length, 1, 253),
+    OPT("engine", strong_run, T_UINT, engine.strong_run, 1, 253),
+    OPT("engine", strong_hex, T_UINT, engine.strong_hex, 1, 253),
+    OPT("engine", strong_encoded, T_UINT, engine.strong_encoded, 1, 253),
+    OPT("engine", strong_chars, T_UINT, engine.strong_chars, 1, 253),
     OPT("server", endpoints, T_STRING, server.endpoints, 0, 0),
     OPT("server", threads, T_UINT, server.threads, 0, 256),
     OPT("server", max_batch, T_UINT, server.max_batch, 1, 65536),
@@ -83,7 +89,17 @@ static const s_option_t s_options[] = {
     OPT("database", name, T_STRING, database.name, 0, 0),
     OPT("droplist", update_seconds, T_UINT, droplist.update_seconds, 1, 86400),
     OPT("droplist", window_seconds, T_UINT, droplist.window_seconds, 1, 7 * 86400),
-    OPT("droplist", subdomain_threshold, T_UINT, droplist.subdomain_threshold, 1, 10000000),
+    OPT("droplist", subdomain_threshold, T_DOUBLE, droplist.subdomain_threshold, 0.5, 10000000),
+    OPT("droplist", weak_bits, T_DOUBLE, droplist.weak_bits, 1, 100000),
+    OPT("droplist", min_share, T_DOUBLE, droplist.min_share, 0, 1),
+    OPT("droplist", bits_budget, T_DOUBLE, droplist.bits_budget, 100, 1e12),
+    OPT("droplist", few_clients, T_UINT, droplist.few_clients, 0, 7),
+    OPT("droplist", clients_factor, T_DOUBLE, droplist.clients_factor, 1, 1e6),
+    OPT("droplist", established_factor, T_DOUBLE, droplist.established_factor, 1, 1e6),
+    OPT("droplist", established_days, T_UINT, droplist.established_days, 1, 3650),
+    OPT("droplist", established_file, T_PATH, droplist.established_file, 0, 0),
+    OPT("droplist", max_domains, T_UINT, droplist.max_domains, 1000, 100000000),
+    OPT("droplist", max_names, T_UINT, droplist.max_names, 1000, 1000000000),
     OPT("droplist", drop_seconds, T_UINT, droplist.drop_seconds, 1, 365 * 86400),
     OPT("droplist", retention_seconds, T_UINT, droplist.retention_seconds, 60, 365 * 86400),
     OPT("droplist", refresh_seconds, T_UINT, droplist.refresh_seconds, 1, 3600),
@@ -105,6 +121,23 @@ static const s_option_t s_options[] = {
 
 const char *config_default_path(void) { return DNSORACLE_CONFIG_PATH; }
 
+void config_domain_settings(const config_t *cfg, domain_settings_t *out)
+{
+    domain_settings_default(out);
+    out->window_seconds = cfg->droplist.window_seconds;
+    out->threshold = cfg->droplist.subdomain_threshold;
+    out->weak_bits = cfg->droplist.weak_bits;
+    out->min_share = cfg->droplist.min_share;
+    out->bits_budget = cfg->droplist.bits_budget;
+    out->few_clients = cfg->droplist.few_clients;
+    out->clients_factor = cfg->droplist.clients_factor;
+    out->established_factor = cfg->droplist.established_factor;
+    out->established_days = cfg->droplist.established_days;
+    out->drop_seconds = cfg->droplist.drop_seconds;
+    out->max_domains = cfg->droplist.max_domains;
+    out->max_names = cfg->droplist.max_names;
+}
+
 void config_defaults(config_t *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -125,7 +158,18 @@ void config_defaults(config_t *cfg)
     cfg->database.flush_ms = 1000;
     cfg->droplist.update_seconds = 300;
     cfg->droplist.window_seconds = 3600;
-    cfg->droplist.subdomain_threshold = 100;
+    domain_settings_t d;
+    domain_settings_default(&d);
+    cfg->droplist.subdomain_threshold = d.threshold;
+    cfg->droplist.weak_bits = d.weak_bits;
+    cfg->droplist.min_share = d.min_share;
+    cfg->droplist.bits_budget = d.bits_budget;
+    cfg->droplist.few_clients = d.few_clients;
+    cfg->droplist.clients_factor = d.clients_factor;
+    cfg->droplist.established_factor = d.established_factor;
+    cfg->droplist.established_days = d.established_days;
+    cfg->droplist.max_domains = d.max_domains;
+    cfg->droplist.max_names = d.max_names;
     cfg->droplist.drop_seconds = 86400;
     cfg->droplist.retention_seconds = 86400;
     cfg->droplist.refresh_seconds = 10;
@@ -335,6 +379,32 @@ int config_load(const char *path, config_t *cfg, char *err, size_t errcap)
                  line);
     config_defaults(cfg);
     return -EINVAL;
+}
+
+domain_t *config_domain_new(const config_t *cfg, char *err, size_t errcap)
+{
+    domain_settings_t s;
+    config_domain_settings(cfg, &s);
+    const char *path = cfg->droplist.established_file;
+    char *text = NULL;
+    if (path[0]) {
+        FILE *f = fopen(path, "r");
+        size_t cap = 0;
+        if (!f || getdelim(&text, &cap, '\0', f) < 0) {
+            snprintf(err, errcap, "established_file %s: %s", path,
+                     f ? "cannot be read" : strerror(errno));
+            if (f)
+                fclose(f);
+            free(text);
+            return NULL;
+        }
+        fclose(f);
+    }
+    domain_t *d = domain_new(&s, text ? text : embedded_default_established);
+    free(text);
+    if (!d)
+        snprintf(err, errcap, "out of memory for the domain layer (max_domains, max_names)");
+    return d;
 }
 
 void config_dump(const config_t *cfg, FILE *out)

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "domain.h"
 #include "engine.h"
 
 /* Log levels, most severe first (as in syslog). */
@@ -49,13 +50,23 @@ typedef struct {
         char password[256];
         char name[64];
     } database;
-    struct {                          /* [droplist] */
-        unsigned update_seconds;      /* between two drop-list updates */
-        unsigned window_seconds;      /* names seen this recently are counted */
-        unsigned subdomain_threshold; /* more distinct names than this: dropped */
-        unsigned drop_seconds;        /* how long an automatic drop lasts */
-        unsigned retention_seconds;   /* names unseen this long are deleted */
-        unsigned refresh_seconds;     /* lists reread from the database */
+    struct {                              /* [droplist]: the domain layer's rule (domain.h) */
+        unsigned update_seconds;          /* between two evidence exchanges with the database */
+        unsigned window_seconds;          /* time constant of the evidence */
+        double subdomain_threshold;       /* weighted subdomains that cut a domain off */
+        double weak_bits;                 /* bits for a weak name to weigh as a strong one */
+        double min_share;                 /* names with evidence, at least this share */
+        double bits_budget;               /* bits a domain may carry per window */
+        unsigned few_clients;             /* more clients: clients_factor */
+        double clients_factor;            /* thresholds times this for widely used domains */
+        double established_factor;        /* and for established ones */
+        unsigned established_days;        /* days with traffic that make a domain established */
+        char established_file[PATH_MAX];  /* established domains ("" = the built-in list) */
+        unsigned max_domains;             /* domains held in memory, at most */
+        unsigned max_names;               /* name fingerprints held, at most */
+        unsigned drop_seconds;            /* how long an automatic drop lasts */
+        unsigned retention_seconds;       /* names and evidence unseen this long are deleted */
+        unsigned refresh_seconds;         /* lists reread from the database */
     } droplist;
     struct {                             /* [hook]: read by the Lua hook in pdns-recursor */
         char endpoint[1024];             /* the oracle */
@@ -83,6 +94,14 @@ void config_defaults(config_t *cfg);
 /* Fills `cfg` with the defaults, then reads `path` over them. Returns 0, or
  * a negative errno code with "FILE:LINE: reason" (or "FILE: reason") in err. */
 int config_load(const char *path, config_t *cfg, char *err, size_t errcap);
+
+/* The domain layer's settings from the [droplist] section. */
+void config_domain_settings(const config_t *cfg, domain_settings_t *out);
+
+/* A domain layer with those settings and the established list of
+ * established_file (or the built-in one). Returns NULL with the reason in
+ * err (a file that cannot be read, out of memory). */
+domain_t *config_domain_new(const config_t *cfg, char *err, size_t errcap);
 
 /* Prints every option with its current value in file syntax to `out`. */
 void config_dump(const config_t *cfg, FILE *out);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -26,6 +27,7 @@ struct control {
     config_t cfg;
     void *ctx;
     listbox_t *lists;
+    domain_t *domains;
     stats_slot_t *stats;
     store_t *store;
     suffix_t *psl; /* to refuse a public suffix (com, co.uk) as a domain */
@@ -36,6 +38,13 @@ struct control {
     bool started;
     char *reply; /* S_REPLY_CAP bytes */
 };
+
+static double s_wall(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 /* The domain argument: a name, lowercased, without the final dot. Returns
  * -EINVAL for a bad name, -EPERM for a public suffix (blocking "com" or
@@ -168,13 +177,21 @@ static bool s_run_command(control_t *self, char **argv, int argc)
         return true;
     }
     if (!strcmp(cmd, "update-now")) {
-        unsigned long long changed = 0;
-        if (droplist_update(self->store, &self->cfg, &changed) != 0 || s_publish(self) != 0) {
+        /* what the domain layer cut, then the exchange with other oracles,
+         * then what that cut */
+        unsigned long long merged = 0;
+        char instance[64];
+        droplist_instance(&self->cfg, instance, sizeof instance);
+        int a = droplist_take_cuts(self->store, &self->cfg, self->domains);
+        int rc = droplist_update(self->store, &self->cfg, self->domains, instance, s_wall(),
+                                 &merged);
+        int b = droplist_take_cuts(self->store, &self->cfg, self->domains);
+        if (a < 0 || rc != 0 || b < 0 || s_publish(self) != 0) {
             snprintf(out, S_REPLY_CAP, "database unavailable: %s", store_error(self->store));
             return false;
         }
         stats_add(self->stats, STAT_DROPLIST_UPDATES, 1);
-        snprintf(out, S_REPLY_CAP, "drop list updated: %llu entries added or renewed", changed);
+        snprintf(out, S_REPLY_CAP, "drop list updated: %d domains cut off", a + b);
         return true;
     }
     snprintf(out, S_REPLY_CAP, "unknown command '%.40s' (block, allow, unlist, list, update-now)",
@@ -234,7 +251,8 @@ static void *s_run(void *arg)
     return NULL;
 }
 
-control_t *control_new(void *zmq_ctx, const config_t *cfg, listbox_t *lists, stats_slot_t *slot,
+control_t *control_new(void *zmq_ctx, const config_t *cfg, listbox_t *lists, domain_t *domains,
+                       stats_slot_t *slot,
                        char *err, size_t errcap)
 {
     control_t *self = calloc(1, sizeof *self);
@@ -245,6 +263,7 @@ control_t *control_new(void *zmq_ctx, const config_t *cfg, listbox_t *lists, sta
     self->cfg = *cfg;
     self->ctx = zmq_ctx;
     self->lists = lists;
+    self->domains = domains;
     self->stats = slot;
     self->store = store_new(cfg, "control");
     self->psl = suffix_new(cfg->engine.psl_rules[0] ? cfg->engine.psl_rules : NULL);

@@ -1,18 +1,26 @@
 /* oracle/cron.c - the timer thread: the database's periodic duties. */
 #include "cron.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "droplist.h"
 #include "log.h"
 #include "store.h"
 
+#define S_PENDING 256 /* cuts waiting for the database, at most */
+
 struct cron {
     config_t cfg;
     listbox_t *lists;
+    domain_t *domains;
+    char instance[64]; /* this oracle's rows in the evidence table */
+    domain_evidence_t pending[S_PENDING];
+    size_t npending;
     stats_slot_t *stats;
     store_t *store;
     pthread_t thread;
@@ -28,6 +36,13 @@ static double s_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static double s_wall(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void s_refresh(cron_t *self)
 {
     lists_t *lists;
@@ -39,22 +54,57 @@ static void s_refresh(cron_t *self)
     }
 }
 
+/* Domains the domain layer cut off go on the drop list; those the database
+ * did not take wait (at most S_PENDING, the oldest dropped: they stay cut in
+ * this oracle's memory anyway). Returns true when the lists changed. */
+static bool s_cuts(cron_t *self)
+{
+    domain_evidence_t e;
+    while (domain_take_cut(self->domains, &e)) {
+        if (self->npending == S_PENDING)
+            memmove(self->pending, self->pending + 1, --self->npending * sizeof e);
+        self->pending[self->npending++] = e;
+    }
+    size_t done = 0;
+    while (done < self->npending) {
+        int rc = droplist_cut(self->store, &self->cfg, &self->pending[done]);
+        if (rc != 0 && rc != -EINVAL)
+            break; /* the database is away: next second */
+        if (rc == 0)
+            log_info("cron", "drop list: %s added", self->pending[done].domain);
+        done++;
+    }
+    memmove(self->pending, self->pending + done, (self->npending - done) * sizeof e);
+    self->npending -= done;
+    return done > 0;
+}
+
 static void s_update(cron_t *self)
 {
-    unsigned long long changed = 0, deleted = 0;
-    if (droplist_update(self->store, &self->cfg, &changed) == 0) {
+    unsigned long long cuts = 0, deleted = 0;
+    if (droplist_update(self->store, &self->cfg, self->domains, self->instance, s_wall(),
+                        &cuts) == 0) {
         stats_add(self->stats, STAT_DROPLIST_UPDATES, 1);
-        if (changed)
-            log_info("cron", "drop list updated (%llu entries added or renewed)", changed);
+        if (cuts)
+            log_info("cron", "evidence of every oracle: %llu domains cut off", cuts);
     }
     if (droplist_retention(self->store, &self->cfg, &deleted) == 0 && deleted)
         log_info("cron", "retention: %llu names older than %u s deleted", deleted,
                  self->cfg.droplist.retention_seconds);
 }
 
-/* Every periodic duty, with its period; see cron.h. */
+/* Every periodic duty of the timer thread, with its period:
+ *   every second          cuts: domains the domain layer cut off go on the
+ *                         drop list, and the lists are republished at once;
+ *   every update_seconds  the evidence exchange with the other oracles
+ *                         (droplist_update), then the retention of stored
+ *                         names, then the lists are reread;
+ *   every refresh_seconds the lists are reread (operator changes made
+ *                         through other instances). */
 static void s_tick(cron_t *self, double now, double *next_refresh, double *next_update)
 {
+    if (s_cuts(self))
+        *next_refresh = now;
     if (now >= *next_update) {
         s_update(self);
         *next_update = now + self->cfg.droplist.update_seconds;
@@ -89,13 +139,15 @@ static void *s_run(void *arg)
     return NULL;
 }
 
-cron_t *cron_new(const config_t *cfg, listbox_t *lists, stats_slot_t *slot)
+cron_t *cron_new(const config_t *cfg, listbox_t *lists, domain_t *domains, stats_slot_t *slot)
 {
     cron_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
     self->cfg = *cfg;
     self->lists = lists;
+    self->domains = domains;
+    droplist_instance(cfg, self->instance, sizeof self->instance);
     self->stats = slot;
     self->store = store_new(cfg, "cron");
     pthread_mutex_init(&self->lock, NULL);

@@ -1,7 +1,7 @@
 /* oracle/embedded.h - data files compiled into the binaries.
  *
- * Generated at build time from oracle/default.model and
- * oracle/allowlist.default (cmake/Embed.cmake), so that a binary straight
+ * Generated at build time from oracle/default.model, oracle/allowlist.default
+ * and oracle/established.default (cmake/Embed.cmake), so that a binary straight
  * from the build tree works with no files installed.
  */
 #ifndef DNSORACLE_EMBEDDED_H
@@ -13,5 +13,7 @@ extern const char embedded_default_model[];
 extern const size_t embedded_default_model_len;
 extern const char embedded_default_allowlist[];
 extern const size_t embedded_default_allowlist_len;
+extern const char embedded_default_established[];
+extern const size_t embedded_default_established_len;
 
 #endif

@@ -42,6 +42,14 @@ void engine_settings_default(engine_settings_t *s)
     s->max_label = 40;
     s->max_labels = 8;
     s->max_length = 120;
+    /* Benign names reach 40 letters and digits in a row (a SHA-1 in hex
+     * under conviva.com), 40 hex digits, one encoded-looking label of 32
+     * and 60 subdomain bytes; tunnels'
+     * data labels run to 57-63 (iodine, dnscapy, tuns). */
+    s->strong_run = 48;
+    s->strong_hex = 64;
+    s->strong_encoded = 56;
+    s->strong_chars = 100;
 }
 
 /* The model compiled into the binary (oracle/default.model). */
@@ -144,6 +152,21 @@ const char *engine_reason_name(reason_t reason)
     return reason < REASON_COUNT ? s_reason_names[reason] : "unknown";
 }
 
+static const char *const s_evidence_names[] = {"none", "weak", "strong"};
+
+const char *engine_evidence_name(evidence_t e)
+{
+    return e <= EVIDENCE_STRONG ? s_evidence_names[e] : "unknown";
+}
+
+int engine_evidence_parse(const char *text)
+{
+    for (int e = EVIDENCE_NONE; e <= EVIDENCE_STRONG; e++)
+        if (strcmp(text, s_evidence_names[e]) == 0)
+            return e;
+    return -1;
+}
+
 static bool s_verdict(verdict_t *v, bool good, reason_t reason)
 {
     v->good = good;
@@ -222,11 +245,26 @@ static reason_t s_bigram(const engine_t *self, const name_t *name, size_t reg,
                          const unsigned char *skip, verdict_t *v)
 {
     const engine_settings_t *s = &self->s;
-    for (size_t l = 0; l < name->nlabels && l <= reg; l++)
-        if (!skip[l] && !lexical_is_punycode(name->lower + name->off[l], name->len[l]) &&
-            !lexical_is_address(name->lower + name->off[l], name->len[l]))
-            model_score_label(self->model, name->lower + name->off[l], name->len[l], &v->bigram,
-                              &v->bigram_pairs);
+    double sub = 0; /* log2 P summed over the subdomain labels' pairs */
+    size_t sub_pairs = 0;
+    for (size_t l = 0; l < name->nlabels && l <= reg; l++) {
+        const uint8_t *label = name->lower + name->off[l];
+        size_t len = name->len[l];
+        if (skip[l])
+            continue;
+        if (lexical_is_punycode(label, len) || lexical_is_address(label, len)) {
+            /* not scored: an address holds 32 bits, punycode about 5 a byte */
+            v->bits += l < reg ? (lexical_is_address(label, len) ? 32.0 : 5.0 * (double)len) : 0;
+            continue;
+        }
+        if (l < reg)
+            model_score_label(self->model, label, len, &sub, &sub_pairs);
+        else
+            model_score_label(self->model, label, len, &v->bigram, &v->bigram_pairs);
+    }
+    v->bits -= sub;
+    v->bigram += sub;
+    v->bigram_pairs += sub_pairs;
     if (v->bigram_pairs)
         v->bigram /= (double)v->bigram_pairs;
     /* The mean of n pairs wanders by about 1/sqrt(n): short names need a
@@ -236,6 +274,19 @@ static reason_t s_bigram(const engine_t *self, const name_t *name, size_t reg,
         v->bigram < s->bigram_threshold - margin / sqrt((double)v->bigram_pairs))
         return REASON_BIGRAM;
     return REASON_OK;
+}
+
+/* How strong the evidence of a failed test is (engine.h). Only the
+ * subdomain part counts: a long or odd registrable label is the same for
+ * every name of a site, carries no data, and refusing it breaks the site. */
+static evidence_t s_strength(const engine_settings_t *s, const verdict_t *v, reason_t why)
+{
+    if (why == REASON_NON_LDH || why == REASON_INVALID)
+        return EVIDENCE_STRONG;
+    if (v->f.longest_run >= s->strong_run || v->f.hex_chars >= s->strong_hex ||
+        v->f.encoded_chars >= s->strong_encoded || v->f.chars >= s->strong_chars)
+        return EVIDENCE_STRONG;
+    return EVIDENCE_WEAK;
 }
 
 static bool s_judge(const engine_t *self, const name_t *name, verdict_t *v, bool all)
@@ -255,22 +306,24 @@ static bool s_judge(const engine_t *self, const name_t *name, verdict_t *v, bool
     unsigned char skip[NAME_MAX_LABELS];
     size_t skipped = exempt_service_labels(name, skip);
 
-    /* REASON_OK (0) means "passed", so `why ? why : w` keeps the first failure. */
+    /* Every stage runs: the strength of the evidence and the bits need the
+     * pattern measurements and the bigram sum whatever failed first. Only
+     * bytes outside LDH (strong at once) skip the pattern stage, unless
+     * every score is asked for. REASON_OK (0) means "passed", so
+     * `why ? why : w` keeps the first failure. */
     reason_t why = s_shape(s, name, reg, skip, v), w;
-    if (!why || all) {
+    if (why != REASON_NON_LDH || all) {
         w = s_pattern(s, name, reg, skip, v);
         why = why ? why : w;
     }
-    if (!why || all) {
-        w = s_entropy(s, v);
-        why = why ? why : w;
+    w = s_entropy(s, v);
+    why = why ? why : w;
+    w = s_bigram(self, name, reg, skip, v);
+    why = why ? why : w;
+    if (why) {
+        v->evidence = s_strength(s, v, why);
+        return s_verdict(v, v->evidence != EVIDENCE_STRONG, why);
     }
-    if (!why || all) {
-        w = s_bigram(self, name, reg, skip, v);
-        why = why ? why : w;
-    }
-    if (why)
-        return s_verdict(v, false, why);
     return s_verdict(v, true, skipped && v->f.labels == 0 ? REASON_SERVICE : REASON_OK);
 }
 
@@ -289,6 +342,7 @@ bool engine_check_all(const engine_t *self, const char *qname, size_t len, verdi
     name_t name;
     if (name_parse(qname, len, &name) != 0) {
         memset(v, 0, sizeof *v);
+        v->evidence = EVIDENCE_STRONG;
         return s_verdict(v, false, REASON_INVALID);
     }
     return s_judge(self, &name, v, true);
@@ -299,6 +353,7 @@ bool engine_check(const engine_t *self, const char *qname, size_t len, verdict_t
     name_t name;
     if (name_parse(qname, len, &name) != 0) {
         memset(v, 0, sizeof *v);
+        v->evidence = EVIDENCE_STRONG;
         return s_verdict(v, false, REASON_INVALID);
     }
     return engine_check_name(self, &name, v);
@@ -309,14 +364,16 @@ int engine_explain(const verdict_t *v, char *buf, size_t cap)
     int n = snprintf(buf, cap,
                      "verdict=%s reason=%s bigram=%.3f pairs=%zu entropy=%.3f "
                      "entropy_ratio=%.3f chars=%zu labels=%zu longest_label=%zu non_ldh=%zu "
-                     "hex=%zu encoded_label=%zu case_switches=%zu digit_switches=%zu",
+                     "hex=%zu encoded_label=%zu case_switches=%zu digit_switches=%zu "
+                     "longest_run=%zu evidence=%s bits=%.1f",
                      v->good ? "true" : "false", v->reason, v->bigram, v->bigram_pairs,
                      v->f.entropy, v->f.entropy_ratio, v->f.chars, v->f.labels, v->f.longest_label,
                      v->f.non_ldh + v->reg.non_ldh, v->f.hex_chars + v->reg.hex_chars,
                      v->f.data_label > v->reg.data_label ? v->f.data_label : v->reg.data_label,
                      v->f.case_switches + v->reg.case_switches,
                      v->f.digit_switches > v->reg.digit_switches ? v->f.digit_switches
-                                                                 : v->reg.digit_switches);
+                                                                 : v->reg.digit_switches,
+                     v->f.longest_run, engine_evidence_name(v->evidence), v->bits);
     if (n < 0)
         return 0;
     return (size_t)n >= cap ? (int)cap - 1 : n;

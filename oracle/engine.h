@@ -15,8 +15,25 @@
  *            against a bound that tightens with length: the mean of n pairs
  *            wanders by about 1/sqrt(n), so short names need a lower mean.
  *
- * engine_check() stops once the verdict is known, leaving later scores 0;
- * engine_check_all() computes every score (for --explain and the tools).
+ * A failed test is evidence, and the verdict says how strong it is:
+ *
+ *   strong   the name carries data in a form nothing benign uses: bytes
+ *            outside letters-digits-hyphen-underscore (or no valid name at
+ *            all), a run of strong_run or more letters and digits in one
+ *            label, strong_hex or more hex digits, strong_encoded or more
+ *            bytes in encoded-looking labels, or a subdomain part of
+ *            strong_chars or more bytes that fails a test. Only strong
+ *            evidence refuses a name on its own (good = false).
+ *   weak     any other failure: a short label with a low bigram score, an
+ *            unusual registrable label, a few hex digits, a CDN node id.
+ *            The name passes (good = true, the reason kept), and the daemon's
+ *            domain layer (domain.h) counts it for its registrable domain.
+ *
+ * Every verdict also estimates the information the subdomain part carries
+ * (`bits`: its surprisal under the bigram model), which the domain layer
+ * adds up per domain. engine_check() and engine_check_all() compute the
+ * same scores; the first stops the pattern stage early only when the shape
+ * stage already found strong evidence.
  *
  * An engine is immutable once made, so any number of threads may share it; a
  * reload makes a new engine. All thresholds live in engine_settings_t, whose
@@ -56,6 +73,10 @@ typedef struct {
     unsigned max_label;            /* longest label of the subdomain part */
     unsigned max_labels;           /* labels in the subdomain part */
     unsigned max_length;           /* whole name, presentation form */
+    unsigned strong_run;           /* letters and digits in a row in one label: strong */
+    unsigned strong_hex;           /* hex digits in runs (as max_hex counts them): strong */
+    unsigned strong_encoded;       /* bytes in encoded-looking labels of 16+: strong */
+    unsigned strong_chars;         /* subdomain bytes of a name failing a test: strong */
 } engine_settings_t;
 
 /* Fills `s` with the documented defaults (see dnsoracle.conf.example). */
@@ -88,8 +109,18 @@ typedef enum {
 /* Returns the static text of a reason ("ok", "charset:hex", ...). */
 const char *engine_reason_name(reason_t reason);
 
+/* How strong the evidence against a name is (see above). */
+typedef enum { EVIDENCE_NONE, EVIDENCE_WEAK, EVIDENCE_STRONG } evidence_t;
+
+/* Returns "none", "weak" or "strong"; engine_evidence_parse() the reverse
+ * (-1 when unknown). */
+const char *engine_evidence_name(evidence_t e);
+int engine_evidence_parse(const char *text);
+
 typedef struct {
-    bool good;
+    bool good;          /* false only for strong evidence */
+    evidence_t evidence; /* none when reason_id is not a failed test */
+    double bits;        /* information in the subdomain part, bits */
     reason_t reason_id;
     const char *reason; /* engine_reason_name(reason_id) */
     size_t nlabels;     /* labels in the parsed name */

@@ -166,7 +166,7 @@ static void s_label_signals(const uint8_t *lo, const uint8_t *orig, size_t len, 
 {
     size_t non_ldh = 0, dswitch = 0, cswitch = 0, digit_runs = 0, hyphens = 0, hex = 0;
     unsigned prev_kind = 0, prev_case = 0;
-    size_t run = 0;
+    size_t run = 0, alnum = 0;
     unsigned run_mix = 0; /* bit 1 digit seen, bit 2 letter seen, in the hex run */
     for (size_t i = 0; i < len; i++) {
         unsigned k = s_cls[lo[i]];
@@ -180,6 +180,9 @@ static void s_label_signals(const uint8_t *lo, const uint8_t *orig, size_t len, 
         cswitch += i > 1 && (kase ^ prev_case) == 3;
         prev_kind = kind;
         prev_case = kase;
+        alnum = kind ? alnum + 1 : 0;
+        if (alnum > out->longest_run)
+            out->longest_run = alnum;
         unsigned h = (k & S_HEX) != 0;
         size_t ended = run_mix == 3 && run >= S_HEX_MIN_RUN ? run : 0;
         hex += h ? 0 : ended;
@@ -195,6 +198,8 @@ static void s_label_signals(const uint8_t *lo, const uint8_t *orig, size_t len, 
     int looks = non_ldh > 0 || (hyphens == 0 && digit_runs >= 3);
     if (looks && len > out->data_label)
         out->data_label = len;
+    if (looks && len >= 16)
+        out->encoded_chars += len;
 }
 
 void lexical_measure(const name_t *name, size_t first, size_t last, const unsigned char *skip,

@@ -27,6 +27,8 @@ typedef struct {
     size_t case_switches;  /* upper<->lower changes inside labels, first letter aside */
     size_t digit_switches; /* most digit<->letter changes in one label */
     size_t data_label;     /* longest label that looks encoded (see lexical.c) */
+    size_t longest_run;    /* longest run of letters and digits (no '-', '_') in one label */
+    size_t encoded_chars;  /* bytes in labels of 16+ that look encoded, summed */
     size_t punycode;       /* "xn--" labels: only length, byte and entropy signals */
 } lexical_t;
 

@@ -148,7 +148,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "dnsoracled: %s\n", err);
         return 1;
     }
+    domain_t *domains = config_domain_new(&cfg, err, sizeof err);
+    if (!domains) {
+        fprintf(stderr, "dnsoracled: %s\n", err);
+        engine_destroy(&engine);
+        return 1;
+    }
     if (check_only) {
+        domain_destroy(&domains);
         if (check_only == 2)
             config_dump(&cfg, stdout);
         else
@@ -178,22 +185,27 @@ int main(int argc, char **argv)
     if (!stats) {
         log_error("server", "out of memory");
         engine_destroy(&engine);
+        domain_destroy(&domains);
         return 1;
     }
+    log_info("domain", "domain layer: at most %u domains and %u names, %.1f MB at most",
+             cfg.droplist.max_domains, cfg.droplist.max_names,
+             (double)domain_memory(domains) / 1e6);
     if (cfg.database.enabled) {
         /* The database is never needed to start: the writer and the timer
          * connect (and reconnect) on their own; the oracle answers anyway. */
         store_library_init();
         lists = listbox_new();
         writer = writer_new(&cfg, stats_slot(stats, threads + SLOT_WRITER));
-        cron = lists ? cron_new(&cfg, lists, stats_slot(stats, threads + SLOT_CRON)) : NULL;
+        cron = lists ? cron_new(&cfg, lists, domains, stats_slot(stats, threads + SLOT_CRON))
+                     : NULL;
         if (!lists || !writer || !cron) {
             log_error("server", "cannot start the database threads");
             engine_destroy(&engine);
             goto done;
         }
     }
-    server_deps_t deps = {stats, lists, writer, stats_slot(stats, threads + SLOT_AUTH)};
+    server_deps_t deps = {stats, lists, writer, stats_slot(stats, threads + SLOT_AUTH), domains};
     server_t *server = server_new(&cfg, engine, &deps, err, sizeof err);
     if (!server) {
         log_error("server", "%s", err);
@@ -201,7 +213,7 @@ int main(int argc, char **argv)
         goto done;
     }
     if (cfg.database.enabled && cfg.server.control_endpoint[0]) {
-        control = control_new(server_context(server), &cfg, lists,
+        control = control_new(server_context(server), &cfg, lists, domains,
                               stats_slot(stats, threads + SLOT_CONTROL), err, sizeof err);
         if (!control)
             log_warning("control", "operator commands unavailable: %s", err);
@@ -259,6 +271,7 @@ done:
     cron_destroy(&cron);
     writer_destroy(&writer);
     listbox_destroy(&lists);
+    domain_destroy(&domains);
     stats_destroy(&stats);
     if (cfg.database.enabled)
         store_library_end();

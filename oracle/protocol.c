@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,7 +16,7 @@
  * next request begins, so that one big batch does not pin its memory. */
 #define S_KEEP_BYTES 65536
 
-typedef enum { S_VERDICTS, S_PING, S_LISTS, S_STATS, S_EXPLAIN, S_UNKNOWN } s_kind_t;
+typedef enum { S_VERDICTS, S_PING, S_LISTS, S_STATS, S_EXPLAIN, S_REPORT, S_UNKNOWN } s_kind_t;
 
 static const char s_overflow[] = "false\toverflow\t";
 
@@ -40,6 +41,13 @@ struct protocol {
     size_t *end; /* explain reply i ends at text + end[i] */
     size_t end_cap;
     char stats[S_STATS_CAP];
+
+    /* \0report: the fields of the name that comes next */
+    judge_query_t query;
+    int evidence; /* -1: not given, judge the name here */
+    double bits;
+    size_t reported;
+    char report_reply[32];
 };
 
 protocol_t *protocol_new(const engine_t *engine, unsigned max_batch, const protocol_deps_t *deps)
@@ -106,31 +114,64 @@ static void *s_grow(void *buf, size_t *cap, size_t need, size_t size)
     return p;
 }
 
-/* Judges one name frame: the engine, then the lists; a name that is good on
+static double s_now(const protocol_t *self)
+{
+    if (self->deps.now)
+        return self->deps.now();
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static judge_t s_judge_with(const protocol_t *self)
+{
+    return (judge_t){self->engine, self->lists, self->deps.domains};
+}
+
+/* What follows a name judged or reported: a domain this name cut off is
+ * logged and counted (the timer puts it on the drop list); a name good on
  * its merits (reason ok) is handed to keep(). */
+static void s_after(protocol_t *self, const name_t *name, const verdict_t *v, domain_result_t r,
+                    const domain_evidence_t *cut)
+{
+    if (r == DOMAIN_CUT_NOW) {
+        char why[256];
+        domain_reason(cut, why, sizeof why);
+        stats_add(self->deps.stats, STAT_DOMAIN_CUTS, 1);
+        log_warning("domain", "cut off %s (%s)", cut->domain, why);
+    }
+    if (v->good && v->reason_id == REASON_OK && self->deps.keep)
+        self->deps.keep(self->deps.arg, name, v->registrable);
+}
+
+/* Judges one name frame: the engine, the domain layer, the lists
+ * (judge.h). */
 static bool s_judge(protocol_t *self, const char *data, size_t size)
 {
-    verdict_t v = {.good = false, .reason_id = REASON_INVALID};
+    verdict_t v = {.good = false, .evidence = EVIDENCE_STRONG, .reason_id = REASON_INVALID};
     name_t name;
+    domain_evidence_t cut;
+    domain_result_t r = DOMAIN_SKIP;
 #ifdef DNSORACLE_SERVER_ECHO
     /* tests/bench/echo.c: the same server without the engine, as a baseline */
-    (void)data, (void)size, (void)v, (void)name;
+    (void)data, (void)size, (void)v, (void)name, (void)cut, (void)r;
     stats_verdict(self->deps.stats, REASON_OK, true);
     return true;
 #endif
     if (size == 0)
         stats_add(self->deps.stats, STAT_EMPTY_FRAMES, 1);
-    if (size > S_MAX_NAME)
+    if (size > S_MAX_NAME) {
         stats_add(self->deps.stats, STAT_OVERSIZE_FRAMES, 1);
-    else if (name_parse(data, size, &name) == 0)
-        engine_check_name(self->engine, &name, &v);
-    if (v.reason_id != REASON_INVALID)
-        lists_apply(self->lists, &name, &v);
+    } else if (name_parse(data, size, &name) == 0) {
+        judge_t j = s_judge_with(self);
+        judge_query_t q = {0, 0, self->deps.domains ? s_now(self) : 0};
+        r = judge_name(&j, &name, &q, &v, &cut);
+    }
     v.reason = engine_reason_name(v.reason_id);
     stats_verdict(self->deps.stats, v.reason_id, v.good);
     log_verdict(data, size, v.good, v.reason);
-    if (v.good && v.reason_id == REASON_OK && self->deps.keep)
-        self->deps.keep(self->deps.arg, &name, v.registrable);
+    if (v.reason_id != REASON_INVALID)
+        s_after(self, &name, &v, r, &cut);
     return v.good;
 }
 
@@ -176,6 +217,12 @@ static void s_explain_frame(protocol_t *self, size_t i, const char *data, size_t
         engine_check_all(self->engine, "", 0, &v);
     } else {
         engine_check_name_all(self->engine, &name, &v);
+        if (self->deps.domains && judge_observed(v.reason_id) &&
+            domain_is_cut(self->deps.domains, &name, v.registrable, s_now(self))) {
+            v.good = false;
+            v.reason_id = REASON_DROPLIST;
+            v.reason = engine_reason_name(v.reason_id);
+        }
         lists_apply(self->lists, &name, &v);
     }
     engine_explain(&v, scores, sizeof scores);
@@ -185,6 +232,76 @@ static void s_explain_frame(protocol_t *self, size_t i, const char *data, size_t
         self->text_len += (size_t)len < S_EXPLAIN_MAX ? (size_t)len : S_EXPLAIN_MAX - 1;
     end[i] = self->text_len;
     self->stored++;
+}
+
+/* \0report's fields frame: "QTYPE CLIENT" or "QTYPE CLIENT EVIDENCE BITS",
+ * each "-" when unknown (docs/protocol.md). Returns false when malformed. */
+static bool s_report_fields(protocol_t *self, const char *data, size_t size)
+{
+    char buf[128], *save = NULL;
+    if (size >= sizeof buf)
+        return false;
+    memcpy(buf, data, size);
+    buf[size] = 0;
+    char *f[4] = {NULL, NULL, NULL, NULL};
+    int n = 0;
+    for (char *t = strtok_r(buf, " ", &save); t; t = strtok_r(NULL, " ", &save))
+        if (n < 4)
+            f[n++] = t;
+        else
+            return false;
+    if (n != 2 && n != 4)
+        return false;
+    char *end;
+    unsigned long qtype = strcmp(f[0], "-") ? strtoul(f[0], &end, 10) : 0;
+    if ((strcmp(f[0], "-") && *end) || qtype > 65535)
+        return false;
+    self->query.qtype = (unsigned)qtype;
+    self->query.client = strcmp(f[1], "-") ? domain_client_hash(f[1], strlen(f[1])) : 0;
+    self->evidence = -1;
+    if (n == 4) {
+        self->evidence = engine_evidence_parse(f[2]);
+        self->bits = strtod(f[3], &end);
+        if (self->evidence < 0 || *end || !(self->bits >= 0 && self->bits < 1e6))
+            return false;
+    }
+    return true;
+}
+
+/* \0report frame i (0-based after the command): fields, then a name. The
+ * verdict goes nowhere: a report is what a hook already decided. */
+static void s_report_frame(protocol_t *self, size_t i, const char *data, size_t size)
+{
+    if (i % 2 == 0) {
+        if (!s_report_fields(self, data, size)) {
+            stats_add(self->deps.stats, STAT_BAD_REPORTS, 1);
+            self->evidence = -2; /* skip the name that follows */
+        }
+        return;
+    }
+    name_t name;
+    if (self->evidence == -2 || size > S_MAX_NAME || name_parse(data, size, &name) != 0) {
+        stats_add(self->deps.stats, STAT_BAD_REPORTS, 1);
+        return;
+    }
+    self->reported++;
+    stats_add(self->deps.stats, STAT_REPORTED, 1);
+    judge_t j = s_judge_with(self);
+    self->query.now = s_now(self);
+    domain_evidence_t cut;
+    verdict_t v;
+    domain_result_t r;
+    if (self->evidence >= 0) {
+        /* judged by the hook's engine already: only the domain layer */
+        r = judge_report(&j, &name, (evidence_t)self->evidence, self->bits, &self->query, &cut);
+        memset(&v, 0, sizeof v);
+        v.good = self->evidence == EVIDENCE_NONE;
+        v.reason_id = v.good ? REASON_OK : REASON_BIGRAM;
+        v.registrable = engine_registrable(self->engine, &name);
+    } else {
+        r = judge_name(&j, &name, &self->query, &v, &cut);
+    }
+    s_after(self, &name, &v, r, &cut);
 }
 
 /* The first frame of a command: NUL, then the command word. */
@@ -199,6 +316,10 @@ static void s_command(protocol_t *self, const char *data, size_t size)
         self->kind = S_STATS;
     } else if (size == 8 && memcmp(data + 1, "explain", 7) == 0) {
         self->kind = S_EXPLAIN;
+    } else if (size == 7 && memcmp(data + 1, "report", 6) == 0) {
+        self->kind = S_REPORT;
+        self->reported = 0;
+        self->evidence = -2; /* a name before its fields is bad */
     } else {
         stats_add(self->deps.stats, STAT_BAD_COMMANDS, 1);
         self->kind = S_UNKNOWN;
@@ -215,6 +336,8 @@ void protocol_frame(protocol_t *self, const void *data, size_t size)
         s_verdict_frame(self, i, bytes, size);
     else if (self->kind == S_EXPLAIN)
         s_explain_frame(self, i - 1, bytes, size);
+    else if (self->kind == S_REPORT)
+        s_report_frame(self, i - 1, bytes, size);
     /* the other commands take no more frames: ignored */
 }
 
@@ -238,6 +361,10 @@ size_t protocol_end(protocol_t *self)
         return self->nreplies = self->frames - 1;
     case S_PING:
         return s_single(self, "pong", 4);
+    case S_REPORT: {
+        int n = snprintf(self->report_reply, sizeof self->report_reply, "ok %zu", self->reported);
+        return s_single(self, self->report_reply, (size_t)n);
+    }
     case S_LISTS: {
         /* The drop, block and allow lists for the Lua hook's local copy:
          * "kind domain" lines (empty without a database). */

@@ -3,7 +3,8 @@
  * docs/protocol.md is the spec: a request is one or more frames, each a query
  * name, answered by as many frames "true" or "false" in order; a first frame
  * starting with a NUL byte makes it a command (\0ping, \0stats, \0lists,
- * \0explain NAME...). A protocol_t is one worker's request state: the server
+ * \0explain NAME..., \0report META NAME...: names the hooks judged). A
+ * protocol_t is one worker's request state: the server
  * feeds it a request frame by frame (protocol_begin, protocol_frame for each
  * frame in order, protocol_end) and sends the reply frames it then lists.
  * Nothing here knows ZeroMQ, so tests and the fuzz harness drive it directly.
@@ -23,7 +24,9 @@
 
 #include <stddef.h>
 
+#include "domain.h"
 #include "engine.h"
+#include "judge.h"
 #include "lists.h"
 #include "name.h"
 #include "stats.h"
@@ -42,6 +45,8 @@ typedef struct {
      * returns its length; NULL: the reply is empty. */
     size_t (*stats_text)(void *arg, char *buf, size_t cap);
     void *arg; /* passed to keep and stats_text */
+    domain_t *domains;   /* the domain layer; NULL: none */
+    double (*now)(void); /* its clock; NULL: seconds since the epoch */
 } protocol_deps_t;
 
 /* Returns a request state that judges with `engine` (not owned) and judges

@@ -60,6 +60,7 @@ struct server {
     engine_t *engine; /* the engine every worker has now */
     stats_t *stats;
     listbox_t *lists;
+    domain_t *domains;
     writer_t *writer;
     bool stopped;
 };
@@ -205,7 +206,7 @@ static void *s_worker(void *arg)
     void *ctl = s_thread_ctl(w);
     void *rep = zmq_socket(server->ctx, ZMQ_REP);
     protocol_deps_t deps = {server->lists, w->stats, server->writer ? s_keep : NULL, s_stats_text,
-                            server};
+                            server,        server->domains, NULL};
     protocol_t *proto = protocol_new(w->engine, w->max_batch, &deps);
     if (!ctl || !rep || !proto)
         goto done;
@@ -759,6 +760,7 @@ server_t *server_new(const config_t *cfg, engine_t *engine, const server_deps_t 
     self->nworkers = server_threads_for(cfg);
     self->stats = deps->stats;
     self->lists = deps->lists;
+    self->domains = deps->domains;
     self->writer = deps->writer;
     strlcpy(self->endpoints, cfg->server.endpoints, sizeof self->endpoints);
     self->ctx = zmq_ctx_new();

@@ -24,6 +24,7 @@
 #include "config.h"
 #include "engine.h"
 #include "lists.h"
+#include "domain.h"
 #include "stats.h"
 #include "writer.h"
 
@@ -36,6 +37,7 @@ typedef struct {
     listbox_t *lists;         /* drop, block and allow lists, consulted every verdict */
     writer_t *writer;         /* good names go there */
     stats_slot_t *auth_stats; /* the CURVE handler's slot (curve_endpoints) */
+    domain_t *domains;        /* the domain layer, every verdict observed; NULL: none */
 } server_deps_t;
 
 /* Checks what cfg asks of the server without binding anything: every

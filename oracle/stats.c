@@ -196,6 +196,9 @@ size_t stats_format(stats_t *self, unsigned threads, const char *extra, char *bu
         [STAT_CURVE_REFUSED_PLAINTEXT] = "curve_refused_plaintext",
         [STAT_CURVE_REFUSED_KEY] = "curve_refused_key",
         [STAT_CURVE_FAILED] = "curve_handshake_failed",
+        [STAT_REPORTED] = "names_reported",
+        [STAT_BAD_REPORTS] = "bad_reports",
+        [STAT_DOMAIN_CUTS] = "domains_cut",
     };
     double rps;
     uint64_t pct[3];

@@ -37,6 +37,9 @@ typedef enum {
     STAT_CURVE_REFUSED_PLAINTEXT, /* connections without CURVE on a CURVE endpoint */
     STAT_CURVE_REFUSED_KEY,       /* CURVE clients whose key is not allowed */
     STAT_CURVE_FAILED,            /* other failed handshakes (a wrong server key) */
+    STAT_REPORTED,                /* names the hooks reported (\0report) */
+    STAT_BAD_REPORTS,             /* report frames that were not a name or its fields */
+    STAT_DOMAIN_CUTS,             /* domains the domain layer cut off */
     STAT_COUNT
 } stat_t;
 

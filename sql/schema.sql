@@ -1,4 +1,4 @@
--- sql/schema.sql - the dnsoracle schema, current version (1).
+-- sql/schema.sql - the dnsoracle schema, current version (2).
 --
 -- Applied by sql/migrate.sh to the database named in [database] name
 -- (default `dns`), which it creates. Every statement is idempotent: applying
@@ -14,9 +14,10 @@ CREATE TABLE IF NOT EXISTS schema_version (
     applied_at DATETIME NOT NULL
 ) ENGINE = InnoDB;
 
--- Good names: every name the oracle answered `true` for (not exemptions),
--- stored whole (up to 253 bytes) with its registrable domain from the Public
--- Suffix List, so the drop-list timer can count distinct names per domain.
+-- Good names: every name the oracle answered `true` for on its merits (not
+-- exemptions), stored whole (up to 253 bytes) with its registrable domain
+-- from the Public Suffix List, for reporting. (Since version 2 the drop list
+-- is decided from the evidence table, not from these.)
 CREATE TABLE IF NOT EXISTS names (
     name        VARCHAR(253) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
     registrable VARCHAR(253) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
@@ -43,4 +44,26 @@ CREATE TABLE IF NOT EXISTS lists (
     KEY by_expiry (expires_at)
 ) ENGINE = InnoDB;
 
-INSERT IGNORE INTO schema_version (version, applied_at) VALUES (1, UTC_TIMESTAMP());
+-- The domain layer's evidence per registrable domain, one row per oracle
+-- (`instance`: its host and first endpoint), written every update_seconds:
+-- decayed counts of distinct names, of those with evidence, strong, weak
+-- (weighed), bits, odd query types, distinct clients, days with traffic.
+-- Every oracle decides on the sums over instances; rows older than two
+-- windows are deleted.
+CREATE TABLE IF NOT EXISTS evidence (
+    registrable VARCHAR(253) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+    instance    VARCHAR(64) NOT NULL,
+    updated_at  DATETIME NOT NULL,
+    names       DOUBLE NOT NULL,
+    flagged     DOUBLE NOT NULL,
+    strong      DOUBLE NOT NULL,
+    weak        DOUBLE NOT NULL,
+    bits        DOUBLE NOT NULL,
+    odd         DOUBLE NOT NULL,
+    clients     SMALLINT UNSIGNED NOT NULL,
+    days        SMALLINT UNSIGNED NOT NULL,
+    PRIMARY KEY (registrable, instance),
+    KEY by_age (updated_at)
+) ENGINE = InnoDB;
+
+INSERT IGNORE INTO schema_version (version, applied_at) VALUES (1, UTC_TIMESTAMP()), (2, UTC_TIMESTAMP());

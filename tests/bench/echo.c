@@ -45,7 +45,7 @@ int main(int argc, char **argv)
     engine_t *engine = engine_new(&cfg.engine, err, sizeof err);
     unsigned threads = server_threads_for(&cfg);
     stats_t *stats = stats_new(threads + 2); /* workers, proxy, CURVE handler */
-    server_deps_t deps = {stats, NULL, NULL, stats ? stats_slot(stats, threads + 1) : NULL};
+    server_deps_t deps = {stats, NULL, NULL, stats ? stats_slot(stats, threads + 1) : NULL, NULL};
     server_t *server = engine && stats ? server_new(&cfg, engine, &deps, err, sizeof err) : NULL;
     if (!server) {
         fprintf(stderr, "dnsoracle_echo: %s\n", err);

@@ -37,24 +37,40 @@ static int s_teardown(void **state)
     return 0;
 }
 
-/* Checks one name with both entry points; they must agree on the verdict
- * and the reason. */
-static void s_expect(const engine_t *e, const char *qname, size_t len, bool good,
-                     const char *reason)
+/* Checks one name with both entry points; they must agree on the verdict,
+ * the reason and the evidence. A name is refused (good false) exactly when
+ * its evidence is strong; a failed test with a good verdict is weak. */
+static void s_expect_evidence(const engine_t *e, const char *qname, size_t len, bool good,
+                              const char *reason, bool weak)
 {
     verdict_t v, all;
     bool got = engine_check(e, qname, len, &v);
     assert_true(got == v.good);
     assert_non_null(v.reason);
     assert_string_equal(v.reason, engine_reason_name(v.reason_id));
+    assert_true(v.good == (v.evidence != EVIDENCE_STRONG));
     engine_check_all(e, qname, len, &all);
+    bool is_weak = v.evidence == EVIDENCE_WEAK;
     if (got != good || strcmp(v.reason, reason) != 0 || all.good != v.good ||
-        strcmp(all.reason, v.reason) != 0) {
+        strcmp(all.reason, v.reason) != 0 || is_weak != weak || all.evidence != v.evidence) {
         char explain[512];
         engine_explain(&all, explain, sizeof explain);
-        fail_msg("%.*s: expected %s/%s, got %s/%s (all: %s)", (int)len, qname,
-                 good ? "true" : "false", reason, got ? "true" : "false", v.reason, explain);
+        fail_msg("%.*s: expected %s/%s%s, got %s/%s (all: %s)", (int)len, qname,
+                 good ? "true" : "false", reason, weak ? " (weak)" : "", got ? "true" : "false",
+                 v.reason, explain);
     }
+}
+
+static void s_expect(const engine_t *e, const char *qname, size_t len, bool good,
+                     const char *reason)
+{
+    s_expect_evidence(e, qname, len, good, reason, false);
+}
+
+/* A name that fails a test but passes: weak evidence, for the domain layer. */
+static void s_expect_weak(const engine_t *e, const char *qname, const char *reason)
+{
+    s_expect_evidence(e, qname, strlen(qname), true, reason, true);
 }
 
 static void s_expect_str(const engine_t *e, const char *qname, bool good, const char *reason)
@@ -75,22 +91,37 @@ static void test_ordinary_names_pass(void **state)
 static void test_base32_tunnel_fails(void **state)
 {
     engine_t *e = *state;
-    /* iodine/dnscat-style: base32 labels under the tunnel's domain */
-    s_expect_str(e, "mzxw6ytboi2dmnzqgezdgnbvgy3tqojq.gezdgnbvgy3tqojqmzxw6ytb.t.example.net",
+    /* iodine/dnscat-style: base32 labels under the tunnel's domain. Two
+     * labels of 32 and 24 carry about 35 bytes: weak (a benign telemetry
+     * name can carry a 32-character id); three such labels are strong. */
+    s_expect_weak(e, "mzxw6ytboi2dmnzqgezdgnbvgy3tqojq.gezdgnbvgy3tqojqmzxw6ytb.t.example.net",
+                  "charset:encoded");
+    s_expect_str(e,
+                 "mzxw6ytboi2dmnzqgezdgnbvgy3tqojq.k5xw4zlsmv2g6ylb3jqd2m4q.mzxw6ytboi2dmnzq."
+                 "t.example.net",
                  false, "charset:encoded");
     /* labels longer than max_label (40) fail before their content is looked at */
     s_expect_str(e,
                  "mzxw6ytboi2dmnzqgezdgnbvgy3tqojqgezdgnbvgy3tqojq.gezdgnbvgy3tqojqmzxw6ytboi."
                  "t.example.net",
                  false, "charset:label-length");
-    /* random letters, no digits: the bigram model catches them */
-    s_expect_str(e, "qxzvkjwpfhtbmgndqzxw.rwqzxkvjpcfm.example.com", false, "bigram");
+    /* random letters, no digits: the bigram model catches them, weakly when
+     * short, strongly when a label holds 48 of them in a row */
+    s_expect_weak(e, "qxzvkjwpfhtbmgndqzxw.rwqzxkvjpcfm.example.com", "bigram");
+    s_expect_str(e, "qxzvkjwpfhtbmgndqzxwrwqzxkvjpcfmqxzvkjwpfhtbmgndqz.example.com", false,
+                 "charset:label-length");
 }
 
 static void test_hex_c2_fails(void **state)
 {
     engine_t *e = *state;
-    s_expect_str(e, "t88d8de31bbea.6b65722f.66e3fae3.example.net", false, "charset:hex");
+    /* 28 hex digits, 14 bytes: weak on its own (a few of these are CDN
+     * and telemetry ids); 64 or more are strong */
+    s_expect_weak(e, "t88d8de31bbea.6b65722f.66e3fae3.example.net", "charset:hex");
+    s_expect_str(e,
+                 "dnscat.8d8de31bbea6b65722f66e3fae3a1b2c3d4.e5f60718293a4b5c6d7e8f9051a2b3c4d5."
+                 "example.net",
+                 false, "charset:hex");
 }
 
 static void test_non_ldh_fails(void **state)
@@ -149,8 +180,12 @@ static void test_service_names(void **state)
     s_expect_str(e, "_ldap._tcp.0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0.domains._msdcs.example.com",
                  true, "ok");
     /* data in front of service labels is still data */
-    s_expect_str(e, "0123456789abcdef0123456789abcdef01234567._ldap._tcp.evil.example", false,
-                 "charset:hex");
+    s_expect_weak(e, "0123456789abcdef0123456789abcdef01234567._ldap._tcp.evil.example",
+                  "charset:hex");
+    s_expect_str(e,
+                 "0123456789abcdef0123456789abcdef01234567.0123456789abcdef01234567._ldap._tcp."
+                 "evil.example",
+                 false, "charset:hex");
 }
 
 static void test_allow_list(void **state)
@@ -169,9 +204,9 @@ static void test_allow_list(void **state)
     snprintf(q, sizeof q, "%s.other.test.", tunnel);
     s_expect_str(e, q, true, "allowlist");
     snprintf(q, sizeof q, "%s.badexample.test", tunnel);
-    s_expect_str(e, q, false, "charset:hex");
+    s_expect_weak(e, q, "charset:hex");
     snprintf(q, sizeof q, "%s.example.test.evil.net", tunnel);
-    s_expect_str(e, q, false, "charset:hex");
+    s_expect_weak(e, q, "charset:hex");
     engine_destroy(&e);
 
     strcpy(s.allow, "ok.test bad..entry");
@@ -229,7 +264,7 @@ static void test_thresholds_come_from_settings(void **state)
     s.max_label = 5;
     e = engine_new(&s, err, sizeof err);
     assert_non_null(e);
-    s_expect_str(e, "abcdef.example.com", false, "charset:label-length");
+    s_expect_weak(e, "abcdef.example.com", "charset:label-length");
     s_expect_str(e, "abcde.example.com", true, "ok");
     engine_destroy(&e);
 }

@@ -1,0 +1,41 @@
+/* oracle/judge.c - one verdict path: the engine, the domain layer, the lists. */
+#include "judge.h"
+
+bool judge_observed(reason_t reason)
+{
+    return reason != REASON_ROOT && reason != REASON_REVERSE && reason != REASON_ALLOWLIST &&
+           reason != REASON_INVALID;
+}
+
+static domain_result_t s_observe(const judge_t *j, const name_t *name, size_t reg,
+                                 evidence_t evidence, double bits, const judge_query_t *q,
+                                 domain_evidence_t *cut)
+{
+    domain_obs_t obs = {name, reg, evidence, bits, q->qtype, q->client, q->now};
+    return domain_observe(j->domains, &obs, cut);
+}
+
+domain_result_t judge_name(const judge_t *j, const name_t *name, const judge_query_t *q,
+                           verdict_t *v, domain_evidence_t *cut)
+{
+    domain_result_t r = DOMAIN_SKIP;
+    engine_check_name(j->engine, name, v);
+    if (j->domains && judge_observed(v->reason_id)) {
+        r = s_observe(j, name, v->registrable, v->evidence, v->bits, q, cut);
+        if (r == DOMAIN_CUT || r == DOMAIN_CUT_NOW) {
+            v->good = false;
+            v->reason_id = REASON_DROPLIST;
+        }
+    }
+    lists_apply(j->lists, name, v);
+    v->reason = engine_reason_name(v->reason_id);
+    return r;
+}
+
+domain_result_t judge_report(const judge_t *j, const name_t *name, evidence_t evidence,
+                             double bits, const judge_query_t *q, domain_evidence_t *cut)
+{
+    if (!j->domains)
+        return DOMAIN_SKIP;
+    return s_observe(j, name, engine_registrable(j->engine, name), evidence, bits, q, cut);
+}
