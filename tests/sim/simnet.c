@@ -32,10 +32,11 @@
  *
  * Against that, -T tunnel sessions (default 8), each from one infected host
  * under a fresh registrable domain, at the tools' own rhythm: bursts of 5-50
- * queries a second with polls (iodine, dns2tcp, dnscat2, Sliver, TUNS, and
- * the captures of -t DIR), and a Cobalt-Strike-like beacon every minute for
- * hours (low and slow). Captured names keep everything but their parent, so a
- * detector cannot score well by having learnt the development set's parents.
+ * queries a second with polls (iodine-, dns2tcp-, Sliver- and TUNS-like
+ * tools, or instead the captures of -t DIR; dnscat2-like always), and always
+ * a Cobalt-Strike-like beacon every minute for hours (low and slow).
+ * Captured names keep everything but their parent, so a detector cannot
+ * score well by having learnt the development set's parents.
  *
  * -l LABELS writes `LABEL<TAB>NAME` for every distinct name of the log, e.g.
  * `benign:cdn` or `tunnel:iodine` (a name from both sides is a tunnel's). The
