@@ -48,7 +48,7 @@ hook=$prefix/share/dnsoracle/dnsoracle.lua
 rec_conf=/etc/powerdns/recursor.conf
 marker="# added by dnsoracle install.sh (install.sh --uninstall removes it)"
 disabled="# disabled by dnsoracle install.sh: "
-tunnel_name=t88d8de31bbea.6b65722f.66e3fae3.example.net
+tunnel_name=88d8de31bbea6b65722f66e3fae3a1b2c3d4e5f6.0718293a4b5c6d7e8f9051a2b3c4d5e6f7a8b9c0.example.net
 
 usage() {
     echo "usage: install.sh [--with-recursor] [--force] | --uninstall [--purge]"

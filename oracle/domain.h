@@ -20,7 +20,7 @@
  * each subdomain weighed by its evidence: a domain is cut off when
  *
  *   strong + weak >= threshold * F   and   flagged >= min_share * names
- *   or  bits >= bits_budget * F
+ *   or  bits >= bits_budget * F   and   flagged >= min_share / 3 * names
  *
  * where F is 1, times clients_factor when more than few_clients clients use
  * the domain, times established_factor when it is established (on the

@@ -20,7 +20,9 @@ domain_result_t judge_name(const judge_t *j, const name_t *name, const judge_que
 {
     domain_result_t r = DOMAIN_SKIP;
     engine_check_name(j->engine, name, v);
-    if (j->domains && judge_observed(v->reason_id)) {
+    /* A domain the operator allowed is never counted: it cannot be cut. */
+    bool allowed = j->lists && lists_check(j->lists, name) == REASON_ALLOWLIST;
+    if (j->domains && !allowed && judge_observed(v->reason_id)) {
         r = s_observe(j, name, v->registrable, v->evidence, v->bits, q, cut);
         if (r == DOMAIN_CUT || r == DOMAIN_CUT_NOW) {
             v->good = false;

@@ -11,7 +11,8 @@
  *      operator's or the allow-list file's) beats a drop.
  *
  * Names the engine passes without looking (the root, well-formed reverse
- * names, allow-listed names) are not observed: they can never be cut.
+ * names, the allow-list file's names) and names under an operator's allow
+ * entry are not observed: they can never be cut.
  */
 #ifndef DNSORACLE_JUDGE_H
 #define DNSORACLE_JUDGE_H

@@ -18,9 +18,13 @@ check() { # check DESCRIPTION EXPECTED ACTUAL
 }
 
 # Verdict lines: true|false TAB name TAB reason, in input order.
-out=$(printf 'www.example.com\nt88d8de31bbea.6b65722f.66e3fae3.example.net\n' | "$score" -q)
-check "two verdicts" $'true\twww.example.com\tok\nfalse\tt88d8de31bbea.6b65722f.66e3fae3.example.net\tcharset:hex' "$out"
+# A failed test with a true verdict is weak evidence (the name passes, its
+# domain counts it); false is strong evidence.
+out=$(printf 'www.example.com\nt88d8de31bbea.6b65722f.66e3fae3.example.net\naGVsbG8+d29y.example.net\n' | "$score" -q)
+check "three verdicts" $'true\twww.example.com\tok\ntrue\tt88d8de31bbea.6b65722f.66e3fae3.example.net\tcharset:hex\nfalse\taGVsbG8+d29y.example.net\tcharset:non-ldh' "$out"
 check "exit status 0" 0 "$?"
+out=$(echo t88d8de31bbea.6b65722f.66e3fae3.example.net | "$score" -q -x | cut -f4 | grep -o 'evidence=[a-z]*')
+check "-x says how strong the evidence is" "evidence=weak" "$out"
 
 # Bad lines are reported and the run goes on.
 printf 'good.example.com\n\nbad..name\n%s.example.com\nbin\001ary.example.com\nlast.example.com\n' \
@@ -72,8 +76,8 @@ check "out-of-range value refused" 2 "$?"
 printf '[engine]\nallow = example.net\n' >"$tmp/allow.conf"
 out=$(echo t88d8de31bbea.6b65722f.66e3fae3.example.net | "$score" -q -c "$tmp/allow.conf" | cut -f1,3)
 check "allow adds a suffix" $'true\tallowlist' "$out"
-out=$(printf '%s\n' 0a1b2c3d4e5f60718293a4b5c6d7e8f9.sophosxl.net \
-    0a1b2c3d4e5f60718293a4b5c6d7e8f9.evilsophosxl.net | "$score" -q | cut -f1,3 | tr '\n' ' ')
+h64=0a1b2c3d4e5f60718293a4b5c6d7e8f9.0a1b2c3d4e5f60718293a4b5c6d7e8f9
+out=$(printf '%s\n' $h64.sophosxl.net $h64.evilsophosxl.net | "$score" -q | cut -f1,3 | tr '\n' ' ')
 check "the default allow list: AV hash look-ups, on label boundaries" \
     $'true\tallowlist false\tcharset:hex ' "$out"
 

@@ -28,7 +28,7 @@ conf=$tmp/dnsoracle.conf
 start_daemon "$conf" || exit 1
 export DNSORACLE_ENDPOINT=$endpoint
 good=www.example.com
-bad=t88d8de31bbea.6b65722f.66e3fae3.example.net
+bad=88d8de31bbea6b65722f66e3fae3a1b2c3d4e5f6.0718293a4b5c6d7e8f9051a2b3c4d5e6f7a8b9c0.example.net
 
 # Verdicts and exit status.
 out=$("$client" "$good")
@@ -74,7 +74,7 @@ check "streaming: the first answer does not wait for the next name" yes \
 out=$("$client" --explain "$bad")
 check "explain: exit 1" 1 "$?"
 check "explain: verdict, name and reason" "false $bad charset:hex" "$(echo "$out" | head -n 1)"
-check "explain: the scores" yes "$(echo "$out" | sed -n 2p | grep -q '^  bigram=.* hex=28 ' && echo yes)"
+check "explain: the scores" yes "$(echo "$out" | sed -n 2p | grep -q '^  bigram=.* hex=80 .*evidence=strong' && echo yes)"
 out=$("$client" --stats)
 check "stats: the names judged" yes "$(echo "$out" | grep -q '^names [0-9]' && echo yes)"
 check "stats: latency percentiles" yes "$(echo "$out" | grep -q '^latency_us_p99 ' && echo yes)"
@@ -122,7 +122,7 @@ if [ "$have_db" = yes ]; then
     [ "$(id -u)" -eq 0 ] || ok=yes # added_by is the sudo user only for root
     check "--list block: kind, domain, by, when, expiry, reason" yes "$ok"
     check "--allow replaces the block" "allow evil.test" "$("$client" --allow evil.test)"
-    hexy=t88d8de31bbea.6b65722f.66e3fae3.evil.test
+    hexy=88d8de31bbea6b65722f66e3fae3a1b2c3d4e5f6.0718293a4b5c6d7e8f9051a2b3c4d5e6f7a8b9c0.evil.test
     check "allowed: even a tunnel-like name under it" "true $hexy" "$("$client" "$hexy")"
     check "--list allow" "allow evil.test" "$("$client" --list allow | cut -d' ' -f1,2)"
     check "--unlist" "unlist evil.test" "$("$client" --unlist evil.test)"

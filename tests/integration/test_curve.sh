@@ -11,7 +11,7 @@ build=$1
 probe=$build/tests/integration/dnsoracle_probe
 client=$build/client/dnsoracle_client
 . "$(dirname "$0")/lib.sh"
-hex=t88d8de31bbea.6b65722f.66e3fae3.example.net
+hex=88d8de31bbea6b65722f66e3fae3a1b2c3d4e5f6.0718293a4b5c6d7e8f9051a2b3c4d5e6f7a8b9c0.example.net
 
 # --gen-keys
 keys=$tmp/keys
