@@ -5,7 +5,12 @@
 -- Every query that misses the packet cache reaches preresolve(): the name is
 -- judged (by the in-process engine, or by a round trip to dnsoracled, as
 -- [hook] query says), and a bad name gets the configured action: NXDOMAIN
--- (default), REFUSED or Drop. Monitor mode only logs. Settings come from the
+-- (default), REFUSED or Drop. Monitor mode only logs ("would block NAME
+-- (reason)", and "would cut off DOMAIN (droplist)" once per domain the oracle
+-- cut off). With query = local every name judged here is reported to the
+-- oracle with its type and client, so that it can weigh each domain's
+-- evidence and cut off a domain that acts as a channel; the cut comes back
+-- with the lists every refresh_seconds. Settings come from the
 -- [hook] section of dnsoracle.conf ($DNSORACLE_CONF or
 -- /etc/dnsoracle/dnsoracle.conf), so one file configures the whole product.
 --
@@ -72,6 +77,7 @@ local function cache_put(q, good, reason)
 end
 
 -- Rate-limited logging of what was blocked (per thread and second).
+-- Returns true when the line was written.
 local logged_second, logged, suppressed = 0, 0, 0
 local function log_blocked(q, reason, what)
     if now ~= logged_second then
@@ -83,21 +89,51 @@ local function log_blocked(q, reason, what)
     if logged < S.log_per_second then
         logged = logged + 1
         log(pdns.loglevels.Warning, what .. " " .. q .. " (" .. reason .. ")")
-    else
-        suppressed = suppressed + 1
+        return true
+    end
+    suppressed = suppressed + 1
+    return false
+end
+
+-- Monitor mode: a cut-off domain (on the drop list) is logged once per
+-- registrable domain, not once per name (a tunnel asks thousands). The
+-- table of domains already logged is bounded: cleared past 1000 entries.
+local cut_logged, cut_logged_n = {}, 0
+local function log_cut(q)
+    local d = h:registrable(q) or q
+    if cut_logged[d] then
+        return
+    end
+    if log_blocked(d, "droplist", "would cut off") then
+        if cut_logged_n >= 1000 then
+            cut_logged, cut_logged_n = {}, 0
+        end
+        cut_logged[d] = true
+        cut_logged_n = cut_logged_n + 1
     end
 end
 
--- good, reason for a query name (presentation form, no final dot).
-local function verdict(q)
+-- good, reason for the query dq, whose name is q (presentation form, no
+-- final dot).
+local function verdict(q, dq)
     local e = cache_get(q)
     if e then
+        -- A name answered from this cache was judged, and reported to the
+        -- oracle, at most cache_seconds ago: it is not reported again. The
+        -- oracle counts distinct names per domain, so a repeat adds nothing
+        -- ("not seen recently" is the domain layer's rule).
         return e[1], e[2]
     end
     local good, reason
     if S.query == "local" then
-        good, reason = h:judge(q)
+        -- judge() also queues the name for a report with its type, the
+        -- client's address (a ComboAddress; toString() gives it without the
+        -- port) and its evidence; maintenance() flushes the queue. The
+        -- address is made into text only here, on a cache miss.
+        good, reason = h:judge(q, dq.qtype, dq.remoteaddr:toString())
     else
+        -- query = oracle: the oracle judges, and observes, the names asked;
+        -- nothing to report.
         local listed = h:listed(q)
         if listed == "blocklist" or listed == "droplist" then
             good, reason = false, listed
@@ -156,12 +192,16 @@ function preresolve(dq)
     if q == "" then
         return false -- the root name (toStringNoDot gives "" for it)
     end
-    local good, reason = verdict(q)
+    local good, reason = verdict(q, dq)
     if good then
         return false
     end
     if S.mode == "monitor" then
-        log_blocked(q, reason, "would block")
+        if reason == "droplist" then
+            log_cut(q)
+        else
+            log_blocked(q, reason, "would block")
+        end
         return false
     end
     log_blocked(q, reason, S.action)

@@ -3,24 +3,32 @@
  *   local oracle = require("dnsoracle_c")
  *   local h = assert(oracle.open(config_path))   -- nil: $DNSORACLE_CONF or the default
  *   h:settings()        -> table of the [hook] settings (and config_path)
- *   h:judge(name)       -> good, reason     the engine and the lists, here
+ *   h:judge(name [, qtype [, client]])
+ *                       -> good, reason     the engine and the lists, here; the
+ *                                           name is queued for a report
  *   h:ask(name)         -> good, reason     a round trip to dnsoracled; nil, why
  *   h:listed(name)      -> reason or nil    the local copy of the lists alone
+ *   h:registrable(name) -> domain or nil    the registrable domain (PSL), lowercased
  *   h:refresh()         -> entries, changed fetch the lists from dnsoracled; nil, why
- *   h:flush()           -> names sent       report queued good names to dnsoracled
+ *   h:flush()           -> names sent       send the queued reports to dnsoracled
  *   h:stats()           -> table of counters
  *
  * One handle per Lua state, i.e. per recursor thread: it owns its ZeroMQ
  * context and sockets, its engine and its copy of the lists, so threads share
  * nothing. Two ways to judge a name, chosen by [hook] query:
  *
- * - local (default): the same engine as dnsoracled, in-process (about 1 us a
- *   name), and the lists fetched from dnsoracled every refresh_seconds; the
- *   good names are reported to dnsoracled in batches on a DEALER socket that
- *   never waits, so it can store them and count names per domain for the
- *   drop list. No round trip on the query path.
+ * - local (default): the same verdict path as dnsoracled (judge.h), in-process
+ *   (about 1 us a name), without the domain layer, which lives in the oracle,
+ *   and with the lists fetched from dnsoracled every refresh_seconds. Every
+ *   name judged that the domain layer counts, good or bad, is reported with
+ *   its query type, client, evidence and bits (\0report, docs/protocol.md), in
+ *   batches on a DEALER socket that never waits: the oracle stores the good
+ *   ones and weighs each registrable domain's evidence, and a domain that
+ *   acts as a channel comes back on the drop list. No round trip on the
+ *   query path.
  * - oracle: one synchronous round trip per name (REQ socket), bounded by
- *   timeout_ms; a REQ socket that missed its reply is replaced.
+ *   timeout_ms; a REQ socket that missed its reply is replaced. The oracle
+ *   observes those names itself: nothing is reported.
  *
  * Either way a circuit breaker guards the oracle: after a timeout or a full
  * send queue it is not contacted for breaker_seconds (ask returns nil,
@@ -42,12 +50,24 @@
 #include "config.h"
 #include "curve.h"
 #include "engine.h"
+#include "judge.h"
 #include "lists.h"
 #include "name.h"
 
 #define S_META "dnsoracle_c.handle"
 #define S_REPORT_BATCH 256
 #define S_MAX_NAME 255
+#define S_MAX_CLIENT 63 /* an IPv6 address with a zone fits */
+
+/* One name waiting to be reported. */
+typedef struct {
+    char name[S_MAX_NAME + 1];
+    size_t len;
+    char client[S_MAX_CLIENT + 1]; /* "" = unknown */
+    unsigned qtype;                /* 0 = unknown */
+    evidence_t evidence;
+    double bits;
+} s_report_t;
 
 typedef struct {
     config_t cfg;
@@ -59,15 +79,15 @@ typedef struct {
     void *req;    /* asks and commands */
     void *dealer; /* reports, never waited for */
     double down_until;
-    /* good names waiting to be reported */
-    char report[S_REPORT_BATCH][S_MAX_NAME + 1];
-    size_t report_len[S_REPORT_BATCH];
+    /* judged names waiting to be reported */
+    s_report_t report[S_REPORT_BATCH];
     int nreport;
     /* [hook] curve_key and curve_server_key, read once at open */
     bool curve;
     curve_keys_t curve_mine, curve_server;
     /* counters */
-    uint64_t judged, asked, timeouts, breaker_skips, reported, report_dropped, refreshes;
+    uint64_t judged, asked, timeouts, breaker_skips, refreshes;
+    uint64_t reported, report_dropped, report_batches, report_acked;
 } s_handle_t;
 
 static double s_now(void)
@@ -155,15 +175,24 @@ static int s_roundtrip(s_handle_t *h, const char *const *frames, const size_t *l
 
 static s_handle_t *s_check(lua_State *L) { return luaL_checkudata(L, 1, S_META); }
 
-/* Reads what dnsoracled sent back on the DEALER (the verdicts of reported
- * names: not needed, but they must not pile up). */
+/* Reads what dnsoracled sent back on the DEALER: an empty delimiter, then
+ * "ok N" for each report batch (N names taken). Not needed for anything but
+ * the counters, but the replies must not pile up. */
 static void s_drain(s_handle_t *h)
 {
-    char buf[16];
-    while (h->dealer && zmq_recv(h->dealer, buf, sizeof buf, ZMQ_DONTWAIT) >= 0)
-        ;
+    char buf[32];
+    int got;
+    while (h->dealer && (got = zmq_recv(h->dealer, buf, sizeof buf - 1, ZMQ_DONTWAIT)) >= 0) {
+        buf[got < (int)sizeof buf - 1 ? got : (int)sizeof buf - 1] = 0;
+        if (got > 3 && memcmp(buf, "ok ", 3) == 0)
+            h->report_acked += strtoull(buf + 3, NULL, 10);
+    }
 }
 
+/* Sends the queued names as one \0report request: the command frame, then
+ * per name "QTYPE CLIENT EVIDENCE BITS" and the name (docs/protocol.md).
+ * Returns the names sent; with the breaker open, no connection or a full
+ * queue they are dropped (counted) instead: reports are best effort. */
 static int s_flush_reports(s_handle_t *h)
 {
     s_drain(h);
@@ -175,39 +204,106 @@ static int s_flush_reports(s_handle_t *h)
         h->report_dropped += (uint64_t)n;
         return 0;
     }
-    /* A DEALER talks to the ROUTER as a REQ would: an empty frame first. */
+    /* A DEALER talks to the ROUTER as a REQ would: an empty frame first.
+     * Once the first frame is queued, ZeroMQ takes the whole message. */
     if (zmq_send(h->dealer, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
         h->report_dropped += (uint64_t)n; /* no connection or queue full */
         return 0;
     }
-    for (int i = 0; i < n; i++)
-        zmq_send(h->dealer, h->report[i], h->report_len[i], i + 1 < n ? ZMQ_SNDMORE : 0);
+    zmq_send(h->dealer, "\0report", 7, ZMQ_SNDMORE);
+    for (int i = 0; i < n; i++) {
+        const s_report_t *r = &h->report[i];
+        char fields[128], qtype[8];
+        snprintf(qtype, sizeof qtype, "%u", r->qtype);
+        int len =
+            snprintf(fields, sizeof fields, "%s %s %s %.1f", r->qtype ? qtype : "-",
+                     r->client[0] ? r->client : "-", engine_evidence_name(r->evidence), r->bits);
+        zmq_send(h->dealer, fields, (size_t)len, ZMQ_SNDMORE);
+        zmq_send(h->dealer, r->name, r->len, i + 1 < n ? ZMQ_SNDMORE : 0);
+    }
     h->reported += (uint64_t)n;
+    h->report_batches++;
     return n;
 }
 
+/* Whether a verdict of judge_name() (with lists, without domains) is one
+ * the oracle's domain layer counts: judge_observed() of the engine's
+ * reason. The lists overwrite that reason only with blocklist, droplist or
+ * allowlist: a name they refuse is still reported (the oracle keeps counting
+ * a domain it cut off, and renews the cut), one they allow is not (an
+ * allowed domain can never be cut). A refused name the engine itself would
+ * not have observed (a reverse name under a blocked domain) is reported
+ * too: harmless, as its evidence is none. */
+static bool s_reportable(const verdict_t *v)
+{
+    if (v->reason_id == REASON_BLOCKLIST || v->reason_id == REASON_DROPLIST)
+        return true;
+    return judge_observed(v->reason_id);
+}
+
+static void s_queue_report(s_handle_t *h, const char *q, size_t len, unsigned qtype,
+                           const char *client, size_t client_len, const verdict_t *v)
+{
+    s_report_t *r = &h->report[h->nreport++];
+    memcpy(r->name, q, len);
+    r->len = len;
+    r->qtype = qtype;
+    r->client[0] = 0;
+    /* an address has no spaces (the fields are space-separated) */
+    if (client && client_len > 0 && client_len <= S_MAX_CLIENT && !memchr(client, ' ', client_len))
+        strlcpy(r->client, client, client_len + 1);
+    r->evidence = v->evidence;
+    /* the oracle takes bits under 1e6; a name carries at most about 2000 */
+    r->bits = v->bits >= 0 && v->bits < 1e5 ? v->bits : 0;
+    if (h->nreport == S_REPORT_BATCH)
+        s_flush_reports(h);
+}
+
+/* judge(name [, qtype [, client]]): qtype a DNS type number, client an
+ * address text (dq.remoteaddr:toString()); either may be nil. */
 static int l_judge(lua_State *L)
+{
+    s_handle_t *h = s_check(L);
+    size_t len, client_len = 0;
+    const char *q = luaL_checklstring(L, 2, &len);
+    lua_Integer qtype = luaL_optinteger(L, 3, 0);
+    const char *client = luaL_optlstring(L, 4, NULL, &client_len);
+    verdict_t v = {.good = false, .evidence = EVIDENCE_STRONG, .reason_id = REASON_INVALID};
+    name_t name;
+    if (qtype < 0 || qtype > 65535)
+        qtype = 0;
+    h->judged++;
+    if (len <= S_MAX_NAME && name_parse(q, len, &name) == 0) {
+        /* exactly as dnsoracled judges, less the domain layer (its own) */
+        judge_t j = {h->engine, h->lists, NULL};
+        judge_query_t jq = {(unsigned)qtype, 0, 0};
+        judge_name(&j, &name, &jq, &v, NULL);
+        if (s_reportable(&v))
+            s_queue_report(h, q, len, (unsigned)qtype, client, client_len, &v);
+    }
+    v.reason = engine_reason_name(v.reason_id);
+    lua_pushboolean(L, v.good);
+    lua_pushstring(L, v.reason);
+    return 2;
+}
+
+static int l_registrable(lua_State *L)
 {
     s_handle_t *h = s_check(L);
     size_t len;
     const char *q = luaL_checklstring(L, 2, &len);
-    verdict_t v = {.good = false, .evidence = EVIDENCE_STRONG, .reason_id = REASON_INVALID};
     name_t name;
-    if (len <= S_MAX_NAME && name_parse(q, len, &name) == 0) {
-        engine_check_name(h->engine, &name, &v);
-        lists_apply(h->lists, &name, &v); /* exactly as dnsoracled does */
-    }
-    v.reason = engine_reason_name(v.reason_id);
-    h->judged++;
-    if (v.good && v.reason_id == REASON_OK) {
-        memcpy(h->report[h->nreport], q, len);
-        h->report_len[h->nreport++] = len;
-        if (h->nreport == S_REPORT_BATCH)
-            s_flush_reports(h);
-    }
-    lua_pushboolean(L, v.good);
-    lua_pushstring(L, v.reason);
-    return 2;
+    char buf[NAME_MAX_INPUT];
+    if (len > S_MAX_NAME || name_parse(q, len, &name) != 0)
+        return 0;
+    size_t reg = engine_registrable(h->engine, &name);
+    if (reg >= name.nlabels)
+        return 0;
+    int n = name_format(&name, reg, buf, sizeof buf);
+    if (n < 0)
+        return 0;
+    lua_pushlstring(L, buf, (size_t)n);
+    return 1;
 }
 
 static int l_listed(lua_State *L)
@@ -345,6 +441,9 @@ static int l_stats(lua_State *L)
     S_SET_NUM("breaker_skips", h->breaker_skips);
     S_SET_NUM("reported", h->reported);
     S_SET_NUM("report_dropped", h->report_dropped);
+    S_SET_NUM("report_batches", h->report_batches);
+    S_SET_NUM("report_acked", h->report_acked);
+    S_SET_NUM("report_pending", h->nreport);
     S_SET_NUM("refreshes", h->refreshes);
     S_SET_NUM("list_entries", h->lists ? lists_size(h->lists, LIST_DROP) +
                                              lists_size(h->lists, LIST_BLOCK) +
@@ -450,8 +549,15 @@ int luaopen_dnsoracle_c(lua_State *L);
 int luaopen_dnsoracle_c(lua_State *L)
 {
     static const luaL_Reg methods[] = {
-        {"judge", l_judge}, {"ask", l_ask},           {"listed", l_listed}, {"refresh", l_refresh},
-        {"flush", l_flush}, {"settings", l_settings}, {"stats", l_stats},   {NULL, NULL},
+        {"judge", l_judge},
+        {"ask", l_ask},
+        {"listed", l_listed},
+        {"registrable", l_registrable},
+        {"refresh", l_refresh},
+        {"flush", l_flush},
+        {"settings", l_settings},
+        {"stats", l_stats},
+        {NULL, NULL},
     };
     static const luaL_Reg functions[] = {{"open", l_open}, {NULL, NULL}};
     luaL_newmetatable(L, S_META);

@@ -298,6 +298,13 @@ static void s_report_frame(protocol_t *self, size_t i, const char *data, size_t 
         v.good = self->evidence == EVIDENCE_NONE;
         v.reason_id = v.good ? REASON_OK : REASON_BIGRAM;
         v.registrable = engine_registrable(self->engine, &name);
+        /* A name the hook refused by the lists, or under a domain cut off
+         * here, is counted but never stored as a good name. */
+        if (r == DOMAIN_CUT || r == DOMAIN_CUT_NOW) {
+            v.good = false;
+            v.reason_id = REASON_DROPLIST;
+        }
+        lists_apply(self->lists, &name, &v);
     } else {
         r = judge_name(&j, &name, &self->query, &v, &cut);
     }

@@ -280,6 +280,36 @@ static void test_explain_needs_names(void **state)
     assert_int_equal(s_stat(f, "bad_commands"), bad);
 }
 
+/* \0report: fields and name pairs, one reply "ok N" (N names taken); a
+ * name with evidence none is stored, unless the lists refuse it. */
+static void test_report(void **state)
+{
+    fixture_t *f = *state;
+    const char *frames[] = {"\0report",          "1 127.0.0.1 none 21.5",
+                            "www.example.com",   "16 ::1 weak 180",
+                            "k3x9q.example.com", "- - none 12",
+                            "www.busy.test", /* drop-listed */
+                            "1 - strong 400",    TUNNEL,
+                            "1 - maybe 3",       "bad.example.com",   /* unknown evidence */
+                            "1 127.0.0.1",       "asked.example.org", /* judged here: ok */
+                            "x y z w v",         "skipped.example.com"};
+    size_t lens[15];
+    for (size_t i = 0; i < 15; i++)
+        lens[i] = i ? strlen(frames[i]) : 7;
+    unsigned long long reported = s_stat(f, "names_reported"), bad = s_stat(f, "bad_reports");
+    unsigned kept = f->kept;
+    assert_int_equal(s_request(f, frames, lens, 15), 1);
+    assert_string_equal(s_reply(f, 0), "ok 5");
+    assert_int_equal(s_stat(f, "names_reported"), reported + 5);
+    assert_int_equal(s_stat(f, "bad_reports"), bad + 4); /* 2 fields frames, 2 names */
+    assert_int_equal(f->kept, kept + 2);                 /* www.example.com, asked.example.org */
+
+    const char *empty[] = {"\0report"};
+    size_t one = 7;
+    assert_int_equal(s_request(f, empty, &one, 1), 1);
+    assert_string_equal(s_reply(f, 0), "ok 0");
+}
+
 static void test_lists_and_stats(void **state)
 {
     fixture_t *f = *state;
@@ -343,6 +373,7 @@ int main(void)
         cmocka_unit_test(test_explain),
         cmocka_unit_test(test_explain_overflow),
         cmocka_unit_test(test_explain_needs_names),
+        cmocka_unit_test(test_report),
         cmocka_unit_test(test_lists_and_stats),
         cmocka_unit_test(test_without_lists_or_callbacks),
     };
