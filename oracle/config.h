@@ -50,23 +50,23 @@ typedef struct {
         char password[256];
         char name[64];
     } database;
-    struct {                              /* [droplist]: the domain layer's rule (domain.h) */
-        unsigned update_seconds;          /* between two evidence exchanges with the database */
-        unsigned window_seconds;          /* time constant of the evidence */
-        double subdomain_threshold;       /* weighted subdomains that cut a domain off */
-        double weak_bits;                 /* bits for a weak name to weigh as a strong one */
-        double min_share;                 /* names with evidence, at least this share */
-        double bits_budget;               /* bits a domain may carry per window */
-        unsigned few_clients;             /* more clients: clients_factor */
-        double clients_factor;            /* thresholds times this for widely used domains */
-        double established_factor;        /* and for established ones */
-        unsigned established_days;        /* days with traffic that make a domain established */
-        char established_file[PATH_MAX];  /* established domains ("" = the built-in list) */
-        unsigned max_domains;             /* domains held in memory, at most */
-        unsigned max_names;               /* name fingerprints held, at most */
-        unsigned drop_seconds;            /* how long an automatic drop lasts */
-        unsigned retention_seconds;       /* names and evidence unseen this long are deleted */
-        unsigned refresh_seconds;         /* lists reread from the database */
+    struct {                             /* [droplist]: the domain layer's rule (domain.h) */
+        unsigned update_seconds;         /* between two evidence exchanges with the database */
+        unsigned window_seconds;         /* time constant of the evidence */
+        double subdomain_threshold;      /* weighted subdomains that cut a domain off */
+        double weak_bits;                /* bits for a weak name to weigh as a strong one */
+        double min_share;                /* names with evidence, at least this share */
+        double bits_budget;              /* bits a domain may carry per window */
+        unsigned few_clients;            /* more clients: clients_factor */
+        double clients_factor;           /* thresholds times this for widely used domains */
+        double established_factor;       /* and for established ones */
+        unsigned established_days;       /* days with traffic that make a domain established */
+        char established_file[PATH_MAX]; /* established domains ("" = the built-in list) */
+        unsigned max_domains;            /* domains held in memory, at most */
+        unsigned max_names;              /* name fingerprints held, at most */
+        unsigned drop_seconds;           /* how long an automatic drop lasts */
+        unsigned retention_seconds;      /* names and evidence unseen this long are deleted */
+        unsigned refresh_seconds;        /* lists reread from the database */
     } droplist;
     struct {                             /* [hook]: read by the Lua hook in pdns-recursor */
         char endpoint[1024];             /* the oracle */

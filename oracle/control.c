@@ -183,8 +183,8 @@ static bool s_run_command(control_t *self, char **argv, int argc)
         char instance[64];
         droplist_instance(&self->cfg, instance, sizeof instance);
         int a = droplist_take_cuts(self->store, &self->cfg, self->domains);
-        int rc = droplist_update(self->store, &self->cfg, self->domains, instance, s_wall(),
-                                 &merged);
+        int rc =
+            droplist_update(self->store, &self->cfg, self->domains, instance, s_wall(), &merged);
         int b = droplist_take_cuts(self->store, &self->cfg, self->domains);
         if (a < 0 || rc != 0 || b < 0 || s_publish(self) != 0) {
             snprintf(out, S_REPLY_CAP, "database unavailable: %s", store_error(self->store));
@@ -252,8 +252,7 @@ static void *s_run(void *arg)
 }
 
 control_t *control_new(void *zmq_ctx, const config_t *cfg, listbox_t *lists, domain_t *domains,
-                       stats_slot_t *slot,
-                       char *err, size_t errcap)
+                       stats_slot_t *slot, char *err, size_t errcap)
 {
     control_t *self = calloc(1, sizeof *self);
     if (!self) {

@@ -29,8 +29,7 @@ typedef struct control control_t;
 /* Binds the control endpoint in `zmq_ctx` and starts the thread. Returns
  * NULL with the reason in err (endpoint cannot be bound). */
 control_t *control_new(void *zmq_ctx, const config_t *cfg, listbox_t *lists, domain_t *domains,
-                       stats_slot_t *slot,
-                       char *err, size_t errcap);
+                       stats_slot_t *slot, char *err, size_t errcap);
 
 /* Stops and joins the thread and frees; accepts NULL. Call before the
  * ZeroMQ context is terminated. */

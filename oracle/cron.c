@@ -82,8 +82,8 @@ static bool s_cuts(cron_t *self)
 static void s_update(cron_t *self)
 {
     unsigned long long cuts = 0, deleted = 0;
-    if (droplist_update(self->store, &self->cfg, self->domains, self->instance, s_wall(),
-                        &cuts) == 0) {
+    if (droplist_update(self->store, &self->cfg, self->domains, self->instance, s_wall(), &cuts) ==
+        0) {
         stats_add(self->stats, STAT_DROPLIST_UPDATES, 1);
         if (cuts)
             log_info("cron", "evidence of every oracle: %llu domains cut off", cuts);

@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_SHARDS 16         /* locks: enough that workers rarely meet */
-#define S_MAX_CLIENTS 8     /* client hashes kept per domain (few_clients < this) */
-#define S_CUTS 256          /* cuts waiting for the drop list */
-#define S_SAMPLE 4          /* entries looked at to choose one to evict */
-#define S_NONE UINT32_MAX   /* end of a chain, no entry */
+#define S_SHARDS 16       /* locks: enough that workers rarely meet */
+#define S_MAX_CLIENTS 8   /* client hashes kept per domain (few_clients < this) */
+#define S_CUTS 256        /* cuts waiting for the drop list */
+#define S_SAMPLE 4        /* entries looked at to choose one to evict */
+#define S_NONE UINT32_MAX /* end of a chain, no entry */
 #define S_DAY 86400.0
 
 void domain_settings_default(domain_settings_t *s)

@@ -71,10 +71,10 @@ void domain_settings_default(domain_settings_t *s);
 /* What is known of one domain, at a time. */
 typedef struct {
     char domain[NAME_MAX_TEXT + 1]; /* lowercased presentation form */
-    double names;   /* distinct names (decayed, as all these figures) */
-    double flagged; /* of them with evidence, strong or weak */
-    double strong;  /* with strong evidence */
-    double weak;    /* with weak evidence, weighed by their bits */
+    double names;                   /* distinct names (decayed, as all these figures) */
+    double flagged;                 /* of them with evidence, strong or weak */
+    double strong;                  /* with strong evidence */
+    double weak;                    /* with weak evidence, weighed by their bits */
     double bits, odd;
     unsigned clients; /* distinct clients seen, at most few_clients + 1; 0 = unknown */
     unsigned days;

@@ -12,7 +12,7 @@
 #include "log.h"
 
 #define S_EXPORT_MAX 10000 /* domains written per update */
-#define S_ROWS 200          /* rows per INSERT */
+#define S_ROWS 200         /* rows per INSERT */
 
 /* Domains stored as text must be plain LDH (the columns are ASCII). */
 static bool s_plain(const char *d)
@@ -95,13 +95,14 @@ static void s_export_row(void *arg, const domain_evidence_t *e)
     if (x->rc != 0 || !s_plain(e->domain))
         return;
     if (x->rows == 0)
-        x->len = (size_t)snprintf(x->sql, x->cap,
-                                  "INSERT INTO evidence (registrable, instance, updated_at, "
-                                  "names, flagged, strong, weak, bits, odd, clients, days) VALUES ");
+        x->len =
+            (size_t)snprintf(x->sql, x->cap,
+                             "INSERT INTO evidence (registrable, instance, updated_at, "
+                             "names, flagged, strong, weak, bits, odd, clients, days) VALUES ");
     int n = snprintf(x->sql + x->len, x->cap - x->len,
                      "%s('%s', '%s', UTC_TIMESTAMP(), %.3f, %.3f, %.3f, %.3f, %.1f, %.3f, %u, %u)",
-                     x->rows ? ", " : "", e->domain, x->instance_q, e->names, e->flagged,
-                     e->strong, e->weak, e->bits, e->odd, e->clients, e->days);
+                     x->rows ? ", " : "", e->domain, x->instance_q, e->names, e->flagged, e->strong,
+                     e->weak, e->bits, e->odd, e->clients, e->days);
     x->len += (size_t)n;
     if (++x->rows == S_ROWS)
         s_flush_rows(x);

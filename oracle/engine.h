@@ -118,9 +118,9 @@ const char *engine_evidence_name(evidence_t e);
 int engine_evidence_parse(const char *text);
 
 typedef struct {
-    bool good;          /* false only for strong evidence */
+    bool good;           /* false only for strong evidence */
     evidence_t evidence; /* none when reason_id is not a failed test */
-    double bits;        /* information in the subdomain part, bits */
+    double bits;         /* information in the subdomain part, bits */
     reason_t reason_id;
     const char *reason; /* engine_reason_name(reason_id) */
     size_t nlabels;     /* labels in the parsed name */

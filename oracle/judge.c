@@ -34,8 +34,8 @@ domain_result_t judge_name(const judge_t *j, const name_t *name, const judge_que
     return r;
 }
 
-domain_result_t judge_report(const judge_t *j, const name_t *name, evidence_t evidence,
-                             double bits, const judge_query_t *q, domain_evidence_t *cut)
+domain_result_t judge_report(const judge_t *j, const name_t *name, evidence_t evidence, double bits,
+                             const judge_query_t *q, domain_evidence_t *cut)
 {
     if (!j->domains)
         return DOMAIN_SKIP;

@@ -49,7 +49,7 @@ domain_result_t judge_name(const judge_t *j, const name_t *name, const judge_que
 
 /* Observes a name already judged elsewhere (a hook's report with its
  * evidence): the domain layer only. Returns as judge_name(). */
-domain_result_t judge_report(const judge_t *j, const name_t *name, evidence_t evidence,
-                             double bits, const judge_query_t *q, domain_evidence_t *cut);
+domain_result_t judge_report(const judge_t *j, const name_t *name, evidence_t evidence, double bits,
+                             const judge_query_t *q, domain_evidence_t *cut);
 
 #endif

@@ -92,7 +92,7 @@ static void s_reload(server_t *server, stats_slot_t *slot, const char *path, con
             strcmp(fresh.server.curve_clients, cfg->server.curve_clients) != 0 ||
             /* config_defaults() zeroes the whole struct, padding included */
             memcmp(&fresh.database, &cfg->database, sizeof fresh.database) != 0 || // NOLINT
-            memcmp(&fresh.droplist, &cfg->droplist, sizeof fresh.droplist) != 0)
+            memcmp(&fresh.droplist, &cfg->droplist, sizeof fresh.droplist) != 0)   // NOLINT
             log_warning("config", "[database], [droplist], endpoints, threads and the CURVE "
                                   "settings change only at a restart");
         if (server_reload(server, engine, &fresh) != 0)
@@ -197,8 +197,8 @@ int main(int argc, char **argv)
         store_library_init();
         lists = listbox_new();
         writer = writer_new(&cfg, stats_slot(stats, threads + SLOT_WRITER));
-        cron = lists ? cron_new(&cfg, lists, domains, stats_slot(stats, threads + SLOT_CRON))
-                     : NULL;
+        cron =
+            lists ? cron_new(&cfg, lists, domains, stats_slot(stats, threads + SLOT_CRON)) : NULL;
         if (!lists || !writer || !cron) {
             log_error("server", "cannot start the database threads");
             engine_destroy(&engine);

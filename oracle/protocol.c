@@ -252,12 +252,13 @@ static bool s_report_fields(protocol_t *self, const char *data, size_t size)
             return false;
     if (n != 2 && n != 4)
         return false;
-    char *end;
-    unsigned long qtype = strcmp(f[0], "-") ? strtoul(f[0], &end, 10) : 0;
-    if ((strcmp(f[0], "-") && *end) || qtype > 65535)
+    char *end = f[0];
+    bool known = strcmp(f[0], "-") != 0;
+    unsigned long qtype = known ? strtoul(f[0], &end, 10) : 0;
+    if ((known && (end == f[0] || *end)) || qtype > 65535)
         return false;
     self->query.qtype = (unsigned)qtype;
-    self->query.client = strcmp(f[1], "-") ? domain_client_hash(f[1], strlen(f[1])) : 0;
+    self->query.client = strcmp(f[1], "-") != 0 ? domain_client_hash(f[1], strlen(f[1])) : 0;
     self->evidence = -1;
     if (n == 4) {
         self->evidence = engine_evidence_parse(f[2]);

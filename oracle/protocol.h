@@ -44,7 +44,7 @@ typedef struct {
     /* Writes the \0stats reply text into buf (at most cap bytes) and
      * returns its length; NULL: the reply is empty. */
     size_t (*stats_text)(void *arg, char *buf, size_t cap);
-    void *arg; /* passed to keep and stats_text */
+    void *arg;           /* passed to keep and stats_text */
     domain_t *domains;   /* the domain layer; NULL: none */
     double (*now)(void); /* its clock; NULL: seconds since the epoch */
 } protocol_deps_t;

@@ -74,7 +74,12 @@ int main(int argc, char **argv)
     unsigned long cuts = 0;
     for (unsigned long i = 0; i < names; i++) {
         s_name(i, domains, &name, &ev);
-        domain_obs_t o = {&name, name.nlabels - 2, ev, ev ? 120 : 25, 1, 1 + i % 50,
+        domain_obs_t o = {&name,
+                          name.nlabels - 2,
+                          ev,
+                          ev ? 120 : 25,
+                          1,
+                          1 + i % 50,
                           1767225600.0 + (double)i * 1e-3};
         cuts += domain_observe(d, &o, NULL) == DOMAIN_CUT_NOW;
     }

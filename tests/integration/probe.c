@@ -169,7 +169,8 @@ static int s_burst(long count)
     zmq_close(dealer);
     printf("sent %ld malformed requests, %ld of %ld answerable answered\n", sent, answered,
            expected);
-    char *argv[] = {"www.example.com", "88d8de31bbea6b65722f66e3fae3a1b2c3d4e5f6.0718293a4b5c6d7e8f9051a2b3c4d5e6f7a8b9c0.example.net"};
+    char *argv[] = {"www.example.com", "88d8de31bbea6b65722f66e3fae3a1b2c3d4e5f6."
+                                       "0718293a4b5c6d7e8f9051a2b3c4d5e6f7a8b9c0.example.net"};
     return s_send(2, argv) != 0 || sent != count || answered != expected;
 }
 

@@ -139,9 +139,9 @@ static void test_repeats_and_time(void **state)
     domain_t *d = s_new(&s, NULL);
     /* one name asked a thousand times is one name */
     for (int i = 0; i < 1000; i++)
-        assert_int_equal(s_obs(d, "q8zk2m4v7w1p3r5t8y0q8zk2m.same-x.net", EVIDENCE_STRONG, 300,
-                               16, 7, T0 + i),
-                         DOMAIN_PASS);
+        assert_int_equal(
+            s_obs(d, "q8zk2m4v7w1p3r5t8y0q8zk2m.same-x.net", EVIDENCE_STRONG, 300, 16, 7, T0 + i),
+            DOMAIN_PASS);
     /* nine names now and nine names ten windows later do not add up */
     char q[64];
     for (int i = 0; i < 9; i++) {
@@ -218,8 +218,8 @@ static void test_memory_is_bounded(void **state)
     domain_t *d = s_new(&s, NULL);
     size_t bound = domain_memory(d);
     /* a tunnel first, cut; then a flood of 100,000 one-name domains */
-    assert_in_range(s_names_to_cut(d, "tun-y.net", EVIDENCE_STRONG, 300, 1, 50),
-                    (int)s.threshold, (int)s.threshold + 1);
+    assert_in_range(s_names_to_cut(d, "tun-y.net", EVIDENCE_STRONG, 300, 1, 50), (int)s.threshold,
+                    (int)s.threshold + 1);
     char q[64];
     for (int i = 0; i < 100000; i++) {
         snprintf(q, sizeof q, "www.site%d.com", i);
