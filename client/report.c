@@ -133,9 +133,9 @@ static void s_label_table(const report_t *rep, FILE *out)
         if (strncmp(label, "benign", 6) == 0 && c->queries)
             snprintf(target, sizeof target, "<= %.1f%% refused: %s", S_BENIGN_MAX,
                      s_pct(c->refused, c->queries) <= S_BENIGN_MAX ? "ok" : "MISS");
-        fprintf(out, "%-*s %10lu %10lu %20s %20s  %s\n", w, label, c->queries, c->names,
+        fprintf(out, "%-*s %10lu %10lu %20s %20s%s%s\n", w, label, c->queries, c->names,
                 s_share(q, sizeof q, c->refused, c->queries),
-                s_share(nm, sizeof nm, c->refused_names, c->names), target);
+                s_share(nm, sizeof nm, c->refused_names, c->names), target[0] ? "  " : "", target);
     }
     fputc('\n', out);
 }
@@ -171,6 +171,7 @@ int report_labels(report_t *rep, FILE *out)
 {
     if (!rep->labels)
         return 0;
+    fputc('\n', out);
     s_label_table(rep, out);
     size_t n = tally_count(rep->tally), k = 0;
     tally_domain_t **rows = malloc((n ? n : 1) * sizeof *rows);
