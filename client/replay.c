@@ -179,7 +179,7 @@ static ssize_t s_getline(char **line, size_t *cap, FILE *f, char *pre, size_t *p
     size_t head = nl ? (size_t)(nl - pre) + 1 : *plen;
     ssize_t got = nl ? 0 : getline(line, cap, f);
     size_t rest = got > 0 ? (size_t)got : 0;
-    if (*cap < head + rest + 1) {
+    if (!*line || *cap < head + rest + 1) {
         char *p = realloc(*line, head + rest + 1);
         if (!p)
             return -2;

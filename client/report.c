@@ -58,7 +58,7 @@ static void s_domain_row(FILE *out, int w, const tally_domain_t *d)
 int report_domains(report_t *rep, size_t top, FILE *out)
 {
     size_t n = tally_count(rep->tally), refused = 0, k = 0;
-    tally_domain_t **rows = malloc((n ? n : 1) * sizeof *rows);
+    tally_domain_t **rows = malloc((n ? n : 1) * sizeof(tally_domain_t *));
     if (!rows)
         return -ENOMEM;
     for (size_t i = 0; i < n; i++) { /* those with refusals first, the others after */
@@ -72,8 +72,8 @@ int report_domains(report_t *rep, size_t top, FILE *out)
         if (!d->refused)
             rows[k++] = d;
     }
-    qsort(rows, refused, sizeof *rows, s_by_refused);
-    qsort(rows + refused, n - refused, sizeof *rows, s_by_refused);
+    qsort(rows, refused, sizeof(tally_domain_t *), s_by_refused);
+    qsort(rows + refused, n - refused, sizeof(tally_domain_t *), s_by_refused);
     size_t shown = refused + (n - refused < top ? n - refused : top);
     int w = s_width(rows, shown, "domain");
     fprintf(out, "%-*s %9s %9s %9s %11s %9s  %-20s %s\n", w, "domain", "queries", "names",
@@ -174,7 +174,7 @@ int report_labels(report_t *rep, FILE *out)
     fputc('\n', out);
     s_label_table(rep, out);
     size_t n = tally_count(rep->tally), k = 0;
-    tally_domain_t **rows = malloc((n ? n : 1) * sizeof *rows);
+    tally_domain_t **rows = malloc((n ? n : 1) * sizeof(tally_domain_t *));
     if (!rows)
         return -ENOMEM;
     int lw = 5;
@@ -187,7 +187,7 @@ int report_labels(report_t *rep, FILE *out)
         lw = l > lw ? l : lw;
     }
     if (k) {
-        qsort(rows, k, sizeof *rows, s_by_tunnel);
+        qsort(rows, k, sizeof(tally_domain_t *), s_by_tunnel);
         int w = s_width(rows, k, "tunnel domain");
         fprintf(out, "%-*s %-*s %9s  %-14s %-30s %s\n", w, "tunnel domain", lw, "label", "queries",
                 "cut at (<=50)", "data names refused (>=99.5%)",

@@ -3,9 +3,10 @@
  * dnsoracle_replay keeps no name, only counters: one tally_domain_t per
  * registrable domain (a hash table keyed by the domain's text, the texts in
  * an arena), and two sets of 64-bit name keys, for the distinct names and
- * the distinct refused names. A domain costs about 100 bytes and a name 16,
- * so a capture of a million domains and ten million names needs some 260 MB;
- * the sets grow by doubling and never shrink.
+ * the distinct refused names. A domain costs about 110 bytes (twice that
+ * for a moment when its table doubles) and a name 16 to 32: a million
+ * domains and ten million names take some 300 to 450 MB. (One million
+ * domains of one name each replay in 170 MB, the domain layer included.)
  *
  * A name's key is tally_key(): a hash of the parsed, lowercased name (so
  * case and a trailing dot make no difference), or of the lowercased text when
