@@ -45,6 +45,7 @@ typedef struct {
     report_t rep; /* the counters the report prints */
     double now;
     int each, progress;
+    int oom;          /* memory ran out: the replay stops, the report covers what was read */
     const char *file; /* being read, for messages */
     unsigned long line;
 } replay_t;
@@ -152,8 +153,10 @@ static int s_query(replay_t *r, const querylog_t *q)
     uint64_t key = tally_key(parsed ? &name : NULL, q->name, q->name_len);
     int fresh = tally_add_name(r->rep.tally, 0, key);
     int fresh_refused = v.good ? 0 : tally_add_name(r->rep.tally, 1, key);
-    if (!d || fresh < 0 || fresh_refused < 0)
+    if (!d || fresh < 0 || fresh_refused < 0) {
+        r->oom = 1;
         return -ENOMEM;
+    }
     s_domain(r, d, &v, res, fresh);
     if (r->rep.labels)
         s_label(r, d, key, parsed ? &name : NULL, reg, &v, fresh, fresh_refused);
@@ -217,8 +220,10 @@ static int s_text(replay_t *r, FILE *f, char *pre, size_t plen)
             rc = s_query(r, &q);
     }
     free(line);
-    if (rc == 0 && n == -2)
+    if (rc == 0 && n == -2) {
+        r->oom = 1;
         rc = -ENOMEM;
+    }
     if (rc == 0 && ferror(f)) {
         fprintf(stderr, "%s: %s: read error\n", S_PROG, r->file);
         rc = -EIO;
@@ -374,18 +379,17 @@ static int s_count(const char *text, size_t *out)
 /* Replays every file, then reports. Returns the exit status. */
 static int s_run(replay_t *r, char **files, int nfiles, int quiet, size_t top)
 {
-    int failed = 0, rc = 0;
+    int failed = 0;
     char *stdin_only[] = {"-"};
     if (nfiles == 0) {
         files = stdin_only;
         nfiles = 1;
     }
-    for (int i = 0; i < nfiles && rc != -ENOMEM; i++) {
-        rc = s_file(r, files[i]);
-        failed |= rc != 0;
-    }
-    if (rc == -ENOMEM) {
-        fprintf(stderr, "%s: out of memory, the report covers the queries before\n", S_PROG);
+    for (int i = 0; i < nfiles && !r->oom; i++)
+        failed |= s_file(r, files[i]) != 0;
+    if (r->oom) {
+        fprintf(stderr, "%s: out of memory: the report covers the queries before\n", S_PROG);
+        failed = 1;
     }
     if ((!quiet && report_domains(&r->rep, top, stdout) != 0) ||
         report_totals(&r->rep, stdout) != 0 || report_labels(&r->rep, stdout) != 0) {

@@ -147,6 +147,14 @@ out=$(printf 'A.Example.COM.\na.example.com\n' | "$replay" -q | grep -E '^  (que
 check "no FILE reads stdin; names are the same whatever the case" "queries 2 distinct names 1" \
     "$(echo $out)"
 
+# Progress with -v: every 100000 queries.
+yes www.example.com | head -n 200000 | "$replay" -q -v - 2>&1 >/dev/null | tr '\n' '|' >"$tmp/progress"
+check "-v: progress every 100000 queries" \
+    "dnsoracle_replay: 100000 queries, 0 refused|dnsoracle_replay: 200000 queries, 0 refused|" \
+    "$(cat "$tmp/progress")"
+yes www.example.com | head -n 100000 | "$replay" -q - 2>"$tmp/quiet.err" >/dev/null
+check "no progress when stderr is no terminal" "" "$(cat "$tmp/quiet.err")"
+
 # 4. --labels: per label, and per tunnel domain against the targets.
 {
     grep -o 'host[0-9]*\.corp-example\.com' "$tmp/log.txt" | sed 's/^/benign\t/' | sed '1s/host/HOST/;1s/$/./'
