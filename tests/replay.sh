@@ -111,6 +111,21 @@ check "pcap: the bad packets" "  bad packets                 3 of 8 packets (1 r
 check "pcap: bad packets are named on stderr" 3 "$(grep -c 'cap.pcap: packet [567]: ' "$tmp/cap.err")"
 grep -q 'packet 7: compression pointer' "$tmp/cap.err"
 check "pcap: a compression pointer is refused" 0 "$?"
+# The same packets as pcapng: section header, interface, enhanced packet blocks.
+perl -e '
+    local $/; my $in = <STDIN>; my ($magic, $maj, $min, $z, $sig, $snap, $link) = unpack("VvvVVVV", $in);
+    print pack("VVVvvVVV", 0x0a0d0d0a, 28, 0x1a2b3c4d, 1, 0, 0xffffffff, 0xffffffff, 28);
+    print pack("VVvvVV", 1, 20, $link, 0, $snap, 20);
+    for (my $at = 24; $at < length $in;) {
+        my ($sec, $usec, $cap, $len) = unpack("VVVV", substr($in, $at, 16));
+        my $data = substr($in, $at + 16, $cap); $at += 16 + $cap;
+        my $pad = (4 - $cap % 4) % 4; my $blen = 32 + $cap + $pad; my $ts = $sec * 1000000 + $usec;
+        print pack("VVVVVVV", 6, $blen, 0, int($ts / 4294967296), $ts % 4294967296, $cap, $len),
+            $data, "\0" x $pad, pack("V", $blen);
+    }' <"$tmp/cap.pcap" >"$tmp/cap.pcapng"
+"$replay" -e "$tmp/cap.pcapng" 2>/dev/null | grep -E '^(true|false)|bad packets' >"$tmp/ng.out"
+check "pcapng: the same queries and bad packets as the pcap" \
+    "$(grep -E '^(true|false)|bad packets' "$tmp/cap.out")" "$(cat "$tmp/ng.out")"
 out=$(cat "$tmp/cap.pcap" | "$replay" -q - 2>/dev/null | grep -E '^  (queries|bad packets) ' | tr -s ' ')
 check "pcap on stdin" "queries 4 bad packets 3 of 8 packets (1 responses and others skipped)" \
     "$(echo $out)"
