@@ -152,6 +152,8 @@ static int s_by_tunnel(const void *a, const void *b)
 static void s_tunnel_row(const report_t *rep, FILE *out, int w, int lw, const tally_domain_t *d)
 {
     char cut[32] = "never MISS", data[64] = "-", brief[64] = "-";
+    if (!d->cut_at && d->queries < S_CUT_WITHIN) /* too few queries to miss the target */
+        snprintf(cut, sizeof cut, "never");
     if (d->cut_at)
         snprintf(cut, sizeof cut, "#%u %s", (unsigned)d->cut_at,
                  d->cut_at <= S_CUT_WITHIN ? "ok" : "MISS");
@@ -194,8 +196,9 @@ int report_labels(report_t *rep, FILE *out)
                 "short names refused after the cut (>=99%)");
         for (size_t i = 0; i < k; i++)
             s_tunnel_row(rep, out, w, lw, rows[i]);
-        fprintf(out, "(cut at: query number within the domain; data names: a label of 16+ "
-                     "bytes; short names: every label shorter, counted from the cut on)\n");
+        fprintf(out, "(cut at: query number within the domain, MISS when never cut in 50 or "
+                     "more; data names: a label of 16+ bytes; short names: every label shorter, "
+                     "counted from the cut on)\n");
     }
     free(rows);
     return 0;

@@ -190,6 +190,13 @@ case $line in "tun-x.net tunnel:test 90 #"[0-9]*" ok 60/60 100.00% ok 30/30 100.
 check "labels: the tunnel domain against the targets" yes "$ok"
 grep -q 'lines without LABEL<TAB>NAME skipped' "$tmp/labels.err"
 check "labels: a line without a tab is skipped and said" 0 "$?"
+for i in $(seq 1 60); do echo "poll$i.quiet-x.net"; done >"$tmp/quiet.txt"
+sed 's/^/tunnel:quiet\t/' "$tmp/quiet.txt" >"$tmp/quiet.labels"
+check "labels: a tunnel never cut in 60 queries misses the target" "quiet-x.net tunnel:quiet 60 never MISS - -" \
+    "$("$replay" -q --labels "$tmp/quiet.labels" "$tmp/quiet.txt" | grep '^quiet-x.net ' | tr -s ' ' | sed 's/ $//')"
+head -n 20 "$tmp/quiet.txt" >"$tmp/quiet20.txt"
+check "labels: one of 20 queries is no miss yet" "quiet-x.net tunnel:quiet 20 never - -" \
+    "$("$replay" -q --labels "$tmp/quiet.labels" "$tmp/quiet20.txt" | grep '^quiet-x.net ' | tr -s ' ' | sed 's/ $//')"
 "$replay" -q --labels "$tmp/nope.txt" "$tmp/log.txt" >/dev/null 2>&1
 check "labels file missing: exit 2" 2 "$?"
 
