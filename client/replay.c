@@ -1,6 +1,6 @@
 /* client/replay.c - dnsoracle_replay: what the whole decision would have done on a capture.
  *
- *   dnsoracle_replay [-c CONFIG] [--labels FILE] [-q] [--top N] [-e] [-v] FILE...
+ *   dnsoracle_replay [-c CONFIG] [--labels FILE] [-q] [--top N] [-e] [-v] [FILE...]
  *
  * Reads query logs (querylog.h) and pcap or pcapng captures (capture.h),
  * told apart by their first bytes, and runs every query through
