@@ -17,6 +17,7 @@ dnsoracle_require(BSD libbsd libbsd-dev)
 dnsoracle_require(ZMQ libzmq libzmq3-dev)
 dnsoracle_require(SYSTEMD libsystemd libsystemd-dev)
 dnsoracle_require(MARIADB libmariadb libmariadb-dev)
+dnsoracle_require(PCAP libpcap libpcap-dev) # dnsoracle_replay reads captures
 if(DNSORACLE_TESTS)
   dnsoracle_require(CMOCKA cmocka libcmocka-dev)
 endif()
