@@ -97,6 +97,7 @@ static const s_option_t s_options[] = {
     OPT("droplist", clients_factor, T_DOUBLE, droplist.clients_factor, 1, 1e6),
     OPT("droplist", established_factor, T_DOUBLE, droplist.established_factor, 1, 1e6),
     OPT("droplist", established_days, T_UINT, droplist.established_days, 1, 3650),
+    OPT("droplist", repeat_factor, T_DOUBLE, droplist.repeat_factor, 1, 1e6),
     OPT("droplist", established_file, T_PATH, droplist.established_file, 0, 0),
     OPT("droplist", max_domains, T_UINT, droplist.max_domains, 1000, 100000000),
     OPT("droplist", max_names, T_UINT, droplist.max_names, 1000, 1000000000),
@@ -133,6 +134,7 @@ void config_domain_settings(const config_t *cfg, domain_settings_t *out)
     out->clients_factor = cfg->droplist.clients_factor;
     out->established_factor = cfg->droplist.established_factor;
     out->established_days = cfg->droplist.established_days;
+    out->repeat_factor = cfg->droplist.repeat_factor;
     out->drop_seconds = cfg->droplist.drop_seconds;
     out->max_domains = cfg->droplist.max_domains;
     out->max_names = cfg->droplist.max_names;
@@ -168,6 +170,7 @@ void config_defaults(config_t *cfg)
     cfg->droplist.clients_factor = d.clients_factor;
     cfg->droplist.established_factor = d.established_factor;
     cfg->droplist.established_days = d.established_days;
+    cfg->droplist.repeat_factor = d.repeat_factor;
     cfg->droplist.max_domains = d.max_domains;
     cfg->droplist.max_names = d.max_names;
     cfg->droplist.drop_seconds = 86400;

@@ -61,6 +61,7 @@ typedef struct {
         double clients_factor;           /* thresholds times this for widely used domains */
         double established_factor;       /* and for established ones */
         unsigned established_days;       /* days with traffic that make a domain established */
+        double repeat_factor;            /* at most this much more for names asked again */
         char established_file[PATH_MAX]; /* established domains ("" = the built-in list) */
         unsigned max_domains;            /* domains held in memory, at most */
         unsigned max_names;              /* name fingerprints held, at most */

@@ -28,6 +28,7 @@ void domain_settings_default(domain_settings_t *s)
     s->clients_factor = 10;
     s->established_factor = 10;
     s->established_days = 3;
+    s->repeat_factor = 10;
     s->drop_seconds = 86400;
     s->max_domains = 200000;
     s->max_names = 1000000;
@@ -40,6 +41,10 @@ bool domain_decide(const domain_settings_t *s, const domain_evidence_t *e)
         f *= s->clients_factor;
     if (e->established)
         f *= s->established_factor;
+    /* Data is never asked for twice; a service's names are, again and again
+     * (many hosts behind one forwarder, short TTLs). */
+    double again = e->names > 0 ? 1 + e->repeats / e->names : 1;
+    f *= again < s->repeat_factor ? again : s->repeat_factor;
     if (e->strong + e->weak >= s->threshold * f && e->flagged >= s->min_share * e->names)
         return true;
     /* Volume alone never cuts: a busy intranet or CDN domain asked through
@@ -58,8 +63,8 @@ int domain_reason(const domain_evidence_t *e, char *buf, size_t cap)
                  e->clients >= S_MAX_CLIENTS ? "+" : "", e->clients == 1 ? "" : "s");
     int n = snprintf(buf, cap,
                      "evidence: %.0f names, %.0f with evidence (%.0f strong, weak weighing %.1f), "
-                     "%.0f bits, %.0f odd qtypes, %s%s",
-                     e->names, e->flagged, e->strong, e->weak, e->bits, e->odd, clients,
+                     "%.0f bits, %.0f odd qtypes, %.0f repeats, %s%s",
+                     e->names, e->flagged, e->strong, e->weak, e->bits, e->odd, e->repeats, clients,
                      e->established ? ", established" : "");
     if (n < 0)
         return 0;
@@ -78,7 +83,7 @@ typedef struct {
     int32_t day; /* the last day with traffic */
     double last; /* the time the counters are decayed to */
     double cut_until;
-    float names, flagged, strong, weak, bits, odd;
+    float names, flagged, strong, weak, bits, odd, repeats;
     uint64_t clients[S_MAX_CLIENTS];
     char inline_name[48]; /* most registrable domains fit: no malloc */
 } s_entry_t;
@@ -301,6 +306,7 @@ static void s_decay(const domain_settings_t *s, s_entry_t *e, double now)
     e->weak *= f;
     e->bits *= f;
     e->odd *= f;
+    e->repeats *= f;
     e->last = now;
 }
 
@@ -313,6 +319,7 @@ static void s_figures(const domain_t *self, const s_entry_t *e, domain_evidence_
     out->weak = e->weak;
     out->bits = e->bits;
     out->odd = e->odd;
+    out->repeats = e->repeats;
     out->clients = e->nclients;
     out->days = e->days;
     out->established = e->listed || e->days >= self->s.established_days;
@@ -508,6 +515,8 @@ domain_result_t domain_observe(domain_t *self, const domain_obs_t *obs, domain_e
         e->days += e->days < UINT16_MAX;
     }
     bool fresh = !s_seen(sh, fp, now, self->s.window_seconds);
+    if (!fresh)
+        e->repeats += 1;
     if (fresh) {
         bool odd = s_odd_qtype(obs->qtype);
         e->names += 1;

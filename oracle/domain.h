@@ -13,6 +13,7 @@
  *   bits     the information the names carry (their surprisal under the
  *            bigram model), the ibHH idea of a budget per domain;
  *   odd      names asked as TXT, NULL, CNAME, MX or ANY (these weigh twice);
+ *   repeats  queries for names already counted: data is never asked twice;
  *   clients  distinct clients (up to few_clients + 1 kept), where known;
  *   days     distinct days with traffic (established after established_days).
  *
@@ -24,7 +25,9 @@
  *
  * where F is 1, times clients_factor when more than few_clients clients use
  * the domain, times established_factor when it is established (on the
- * established list, or seen on established_days days). A thousand plain host
+ * established list, or seen on established_days days), times 1 + repeats /
+ * names (at most repeat_factor): a domain whose names are asked again and
+ * again is a service. A thousand plain host
  * names under apple.com weigh nothing; fifty encoded ones under a fresh
  * domain asked by one host weigh fifty. A domain crossing the line is cut at
  * once, in memory (domain_observe says so; later names under it are refused
@@ -60,6 +63,7 @@ typedef struct {
     double clients_factor;     /* thresholds times this for widely used domains */
     double established_factor; /* and times this for established ones */
     unsigned established_days; /* days with traffic that make a domain established */
+    double repeat_factor;      /* at most this much more for names asked again */
     double drop_seconds;       /* how long a cut lasts */
     unsigned max_domains;      /* domains kept, at most */
     unsigned max_names;        /* name fingerprints kept, at most */
@@ -76,6 +80,7 @@ typedef struct {
     double strong;                  /* with strong evidence */
     double weak;                    /* with weak evidence, weighed by their bits */
     double bits, odd;
+    double repeats; /* queries for names already counted */
     unsigned clients; /* distinct clients seen, at most few_clients + 1; 0 = unknown */
     unsigned days;
     bool established;

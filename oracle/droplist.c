@@ -83,7 +83,7 @@ static void s_flush_rows(s_export_t *x)
     static const char tail[] =
         " ON DUPLICATE KEY UPDATE updated_at = VALUES(updated_at), names = VALUES(names), "
         "flagged = VALUES(flagged), strong = VALUES(strong), weak = VALUES(weak), "
-        "bits = VALUES(bits), odd = VALUES(odd), clients = VALUES(clients), days = VALUES(days)";
+        "bits = VALUES(bits), odd = VALUES(odd), repeats = VALUES(repeats), clients = VALUES(clients), days = VALUES(days)";
     memcpy(x->sql + x->len, tail, sizeof tail);
     x->rc = store_exec(x->store, x->sql, x->len + sizeof tail - 1);
     x->len = x->rows = 0;
@@ -117,16 +117,16 @@ typedef struct {
 static void s_merge_row(void *user, char **f, unsigned n)
 {
     s_merge_t *m = user;
-    if (n < 9 || !f[0])
+    if (n < 10 || !f[0])
         return;
     domain_evidence_t e;
     memset(&e, 0, sizeof e);
     strlcpy(e.domain, f[0], sizeof e.domain);
-    double *v[] = {&e.names, &e.flagged, &e.strong, &e.weak, &e.bits, &e.odd};
-    for (int i = 0; i < 6; i++)
+    double *v[] = {&e.names, &e.flagged, &e.strong, &e.weak, &e.bits, &e.odd, &e.repeats};
+    for (int i = 0; i < 7; i++)
         *v[i] = f[i + 1] ? strtod(f[i + 1], NULL) : 0;
-    e.clients = f[7] ? (unsigned)strtoul(f[7], NULL, 10) : 0;
-    e.days = f[8] ? (unsigned)strtoul(f[8], NULL, 10) : 0;
+    e.clients = f[8] ? (unsigned)strtoul(f[8], NULL, 10) : 0;
+    e.days = f[9] ? (unsigned)strtoul(f[9], NULL, 10) : 0;
     m->cuts += domain_merge(m->domains, &e, m->now);
 }
 
@@ -155,7 +155,7 @@ int droplist_update(store_t *store, const config_t *cfg, domain_t *domains, cons
     char sql[768];
     int len = snprintf(sql, sizeof sql,
                        "SELECT registrable, SUM(names), SUM(flagged), SUM(strong), SUM(weak), "
-                       "SUM(bits), SUM(odd), SUM(clients), MAX(days) FROM evidence "
+                       "SUM(bits), SUM(odd), SUM(repeats), SUM(clients), MAX(days) FROM evidence "
                        "WHERE updated_at >= UTC_TIMESTAMP() - INTERVAL %u SECOND "
                        "GROUP BY registrable HAVING COUNT(*) > 1",
                        2 * cfg->droplist.update_seconds + 60);

@@ -305,6 +305,12 @@ static bool s_judge(const engine_t *self, const name_t *name, verdict_t *v, bool
     v->registrable = reg;
     unsigned char skip[NAME_MAX_LABELS];
     size_t skipped = exempt_service_labels(name, skip);
+    /* DNS-SD under .local (multicast DNS leaking to the resolver): instance
+     * names are free text ("Board Room._airplay._tcp.local", UUIDs), and no
+     * public server answers .local, so they can carry nothing out. */
+    size_t tld = name->nlabels - 1;
+    if (skipped && name->len[tld] == 5 && memcmp(name->lower + name->off[tld], "local", 5) == 0)
+        return s_verdict(v, true, REASON_SERVICE);
 
     /* Every stage runs: the strength of the evidence and the bits need the
      * pattern measurements and the bigram sum whatever failed first. Only

@@ -47,7 +47,8 @@ CREATE TABLE IF NOT EXISTS lists (
 -- The domain layer's evidence per registrable domain, one row per oracle
 -- (`instance`: its host and first endpoint), written every update_seconds:
 -- decayed counts of distinct names, of those with evidence, strong, weak
--- (weighed), bits, odd query types, distinct clients, days with traffic.
+-- (weighed), bits, odd query types, repeated queries, distinct clients, days
+-- with traffic.
 -- Every oracle decides on the sums over instances; rows older than two
 -- windows are deleted.
 CREATE TABLE IF NOT EXISTS evidence (
@@ -60,6 +61,7 @@ CREATE TABLE IF NOT EXISTS evidence (
     weak        DOUBLE NOT NULL,
     bits        DOUBLE NOT NULL,
     odd         DOUBLE NOT NULL,
+    repeats     DOUBLE NOT NULL,
     clients     SMALLINT UNSIGNED NOT NULL,
     days        SMALLINT UNSIGNED NOT NULL,
     PRIMARY KEY (registrable, instance),

@@ -10,6 +10,7 @@ CREATE TABLE IF NOT EXISTS evidence (
     weak        DOUBLE NOT NULL,
     bits        DOUBLE NOT NULL,
     odd         DOUBLE NOT NULL,
+    repeats     DOUBLE NOT NULL,
     clients     SMALLINT UNSIGNED NOT NULL,
     days        SMALLINT UNSIGNED NOT NULL,
     PRIMARY KEY (registrable, instance),

@@ -165,7 +165,9 @@ typedef struct {
     int qtype;
     bool dnscat_prefix;
     char d2t_id[8];
-    size_t line; /* next captured name */
+    size_t line;   /* next captured name: line * stride + base, modulo the file's names */
+    size_t stride; /* coprime with the file's names: every name at most once */
+    size_t base;
 } session_t;
 
 typedef struct {
@@ -1216,7 +1218,8 @@ static int s_tunnel_name(session_t *s, rng_t *r, bool poll, char *out, size_t ca
     out[0] = '\0';
     switch (s->tool->kind) {
     case T_CAPTURE: {
-        const char *prefix = s->tool->prefixes.v[s->line++];
+        size_t n = s->tool->prefixes.n;
+        const char *prefix = s->tool->prefixes.v[(s->line++ * s->stride + s->base) % n];
         snprintf(out, cap, "%s%s%s", prefix, *prefix ? "." : "", s->parent);
         return s->qtype;
     }
@@ -1314,6 +1317,16 @@ static int s_cobalt(sim_t *sim, const session_t *s, rng_t *r, uint32_t h, int la
     return sent;
 }
 
+static size_t s_gcd(size_t a, size_t b)
+{
+    while (b) {
+        size_t t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
 static void s_tunnels(sim_t *sim)
 {
     /* the first 20 hours; a shorter run leaves its last fifth to the sessions */
@@ -1340,7 +1353,13 @@ static void s_tunnels(sim_t *sim)
             size_t n = s.tool->prefixes.n;
             if ((size_t)total > n)
                 total = (int)n;
-            s.line = s_below(&r, (uint32_t)(n - (size_t)total + 1)); /* a contiguous slice */
+            /* Names spread over the whole file, not a contiguous slice: the
+             * captures are deduplicated and sorted (tuns.txt holds its data
+             * names first and its polls after), and a session mixes both. */
+            s.base = s_below(&r, (uint32_t)n);
+            s.stride = 1 + s_below(&r, (uint32_t)n);
+            while (s_gcd(s.stride, n) != 1)
+                s.stride++;
         }
         if (s.tool->kind == T_COBALT)
             sent = s_cobalt(sim, &s, &r, h, label, start);

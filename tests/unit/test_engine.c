@@ -180,6 +180,9 @@ static void test_service_names(void **state)
     s_expect_str(e, "_ldap._tcp.0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0.domains._msdcs.example.com",
                  true, "ok");
     /* data in front of service labels is still data */
+    /* DNS-SD instance names under .local are free text: a service name */
+    s_expect_str(e, "Board\\032Room._airplay._tcp.local", true, "service");
+    s_expect_str(e, "61fb6e66-3a8c-2ddc-e816-bafaba88b86b._googlecast._tcp.local", true, "service");
     s_expect_weak(e, "0123456789abcdef0123456789abcdef01234567._ldap._tcp.evil.example",
                   "charset:hex");
     s_expect_str(e,
