@@ -1,11 +1,12 @@
 # shellcheck shell=bash
 # tests/e2e/components.sh - the real components around dnsoracle for
-# end-to-end tests: nsd serving example.test and busy.test, pdns-recursor 4.8
-# with a Lua hook, a dns2tcp tunnel and an iodine tunnel behind the recursor,
-# each tunnel under a registrable domain of its own (tun-a.test, io-b.test:
-# `.test` is a one-label public suffix), as real tunnels are, so that a
-# domain the oracle cuts off is the tunnel's alone. Source it after
-# tests/integration/lib.sh ($tmp, free_port, check, the cleanup trap).
+# end-to-end tests: nsd serving example.test, busy.test and strong.test,
+# pdns-recursor 4.8 with a Lua hook, a dns2tcp tunnel and an iodine tunnel
+# behind the recursor, each tunnel under a registrable domain of its own
+# (tun-a.test, io-b.test: `.test` is a one-label public suffix), as real
+# tunnels are, so that a domain the oracle cuts off is the tunnel's alone.
+# Source it after tests/integration/lib.sh ($tmp, free_port, check, the
+# cleanup trap).
 #
 # Everything listens on loopback only; every tun device lives in a network
 # namespace made here. Every process is started by pid, bounded in time
@@ -218,8 +219,10 @@ e2e_pick_addr53
 
 # nsd_start: nsd on 127.0.0.1:$nsd_port serving example.test (benign names,
 # a wildcard under words.example.test, and one under a hex C2-beacon-like
-# name, so that such a name has an answer to give) and busy.test (a
-# wildcard: any number of plain host names); waits (at most 10 s) until it
+# name, so that such a name has an answer to give), busy.test (a wildcard:
+# any number of plain host names) and strong.test (a wildcard too, for names
+# that carry data in a form nothing benign uses: they get an answer when no
+# hook refuses them); waits (at most 10 s) until it
 # answers. Sets nsd_pid. Log: $e2e_dir/nsd/nsd.log.
 nsd_start() {
     local d=$e2e_dir/nsd
@@ -245,6 +248,14 @@ $TTL 60
 ns1     IN A    198.51.100.1
 *       IN A    198.51.100.20
 EOF
+    cat >"$d/strong.test.zone" <<'EOF'
+$ORIGIN strong.test.
+$TTL 60
+@       IN SOA  ns1.strong.test. hostmaster.strong.test. 1 3600 600 86400 60
+@       IN NS   ns1.strong.test.
+ns1     IN A    198.51.100.1
+*       IN A    198.51.100.40
+EOF
     cat >"$d/nsd.conf" <<EOF
 server:
     ip-address: 127.0.0.1
@@ -256,6 +267,11 @@ server:
     database: ""
     server-count: 1
     verbosity: 1
+    # No response rate limiting: the recursor is one source asking many
+    # names of one wildcard (200 a second would already be limited, and
+    # its SERVFAILs taken for the hook's doing).
+    rrl-ratelimit: 0
+    rrl-whitelist-ratelimit: 0
     logfile: "$d/nsd.log"
     pidfile: "$d/nsd.pid"
     zonelistfile: "$d/zone.list"
@@ -270,6 +286,9 @@ zone:
 zone:
     name: busy.test
     zonefile: busy.test.zone
+zone:
+    name: strong.test
+    zonefile: strong.test.zone
 EOF
     e2e_run "$d/nsd.stderr" nsd -d -c "$d/nsd.conf"
     nsd_pid=$e2e_last_pid
@@ -294,7 +313,7 @@ nsd_stop() {
 
 # recursor_start LUA_SCRIPT [EXTRA_CONFIG_LINES...]: pdns-recursor on
 # 127.0.0.1:$rec_port and $rec_addr53:53 with LUA_SCRIPT as lua-dns-script,
-# forwarding example.test and busy.test to nsd, $dns2tcp_domain to dns2tcpd
+# forwarding example.test, busy.test and strong.test to nsd, $dns2tcp_domain to dns2tcpd
 # and $iodine_domain to $iodine_port. Each extra line is appended to
 # recursor.conf as it is. The caller's environment reaches the recursor.
 # Waits (at most 10 s) until it answers www.example.test (so nsd must run).
@@ -330,7 +349,7 @@ recursor_start() {
             echo "security-poll-suffix="
             echo "disable-packetcache=yes"
             echo "lua-dns-script=$lua"
-            echo "forward-zones=example.test=127.0.0.1:$nsd_port, busy.test=127.0.0.1:$nsd_port, $dns2tcp_domain=127.0.0.1:$dns2tcp_port, $iodine_domain=127.0.0.1:$iodine_port"
+            echo "forward-zones=example.test=127.0.0.1:$nsd_port, busy.test=127.0.0.1:$nsd_port, strong.test=127.0.0.1:$nsd_port, $dns2tcp_domain=127.0.0.1:$dns2tcp_port, $iodine_domain=127.0.0.1:$iodine_port"
             for line in "$@"; do
                 echo "$line"
             done
