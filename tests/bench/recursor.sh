@@ -8,7 +8,8 @@
 #   half  half of the queries repeat an earlier name;
 # four hooks: trivial (tests/e2e/trivial.lua), qname (tests/bench/qname.lua:
 # only reads the name, the least a name-based hook costs), dnsoracle with query = local
-# (the default: in-process engine, names reported to the oracle in batches),
+# (the default: in-process engine, every name reported to the oracle in
+# batches, with its type and client),
 # dnsoracle with query = oracle (one round trip per name not in the cache).
 # dnsoracled runs without a database (this measures the query path). Prints
 # queries per second of each round and the ratios to the trivial hook.
@@ -35,7 +36,14 @@ done
 
 port=$(free_port)
 endpoint=tcp://127.0.0.1:$port
-printf '[server]\nendpoints = %s\ncontrol_endpoint =\nlog_level = warning\n[database]\nenabled = false\n[hook]\nendpoint = %s\n' \
+# The domain layer out of the way: dnsperf is one client asking hundreds of
+# thousands of distinct names under words.example.test, which the bits
+# budget (500000 bits an hour for a domain of 3 clients or fewer; about 7800
+# of these names) rightly takes for a channel: the domain would be cut off
+# in the first round, and the query = oracle rounds would measure refusals
+# (and the recursor_start check, www.example.test, fail). This measures the
+# query path, not the rule.
+printf '[server]\nendpoints = %s\ncontrol_endpoint =\nlog_level = warning\n[database]\nenabled = false\n[droplist]\nbits_budget = 1000000000000\n[hook]\nendpoint = %s\n' \
     "$endpoint" "$endpoint" >"$tmp/oracle.conf"
 start_daemon "$tmp/oracle.conf" || exit 1
 nsd_start || exit 1

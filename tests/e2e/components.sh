@@ -1,8 +1,12 @@
 # shellcheck shell=bash
 # tests/e2e/components.sh - the real components around dnsoracle for
-# end-to-end tests: nsd serving example.test, pdns-recursor 4.8 with a Lua
-# hook, a dns2tcp tunnel and an iodine tunnel behind the recursor. Source it
-# after tests/integration/lib.sh ($tmp, free_port, check, the cleanup trap).
+# end-to-end tests: nsd serving example.test, busy.test and strong.test,
+# pdns-recursor 4.8 with a Lua hook, a dns2tcp tunnel and an iodine tunnel
+# behind the recursor, each tunnel under a registrable domain of its own
+# (tun-a.test, io-b.test: `.test` is a one-label public suffix), as real
+# tunnels are, so that a domain the oracle cuts off is the tunnel's alone.
+# Source it after tests/integration/lib.sh ($tmp, free_port, check, the
+# cleanup trap).
 #
 # Everything listens on loopback only; every tun device lives in a network
 # namespace made here. Every process is started by pid, bounded in time
@@ -16,9 +20,11 @@
 #   rec_port       the recursor on 127.0.0.1 (UDP and TCP)
 #   rec_addr53     the recursor's second address, port 53 (for dns2tcpc):
 #                  127.0.0.3, or 127.53.0.N when that is taken
-#   dns2tcp_port   dns2tcpd on 127.0.0.1 (UDP), forwarded for tun.example.test
+#   dns2tcp_domain tun-a.test, dns2tcpd's domain
+#   dns2tcp_port   dns2tcpd on 127.0.0.1 (UDP), forwarded for $dns2tcp_domain
 #   echo_port      the TCP echo server behind dns2tcpd's resource "echo"
-#   iodine_port    on 127.0.0.1 (UDP), forwarded for i.example.test; the
+#   iodine_domain  io-b.test, iodined's domain
+#   iodine_port    on 127.0.0.1 (UDP), forwarded for $iodine_domain; the
 #                  bridge to iodined while iodine_check runs
 # Set by the functions: nsd_pid, rec_pid, rec_dir, echo_pid, dns2tcpd_pid.
 # Environment: E2E_MAX_SECONDS (default 1800) bounds every daemon's life.
@@ -30,6 +36,8 @@ mkdir -p "$e2e_dir"
 e2e_max_seconds=${E2E_MAX_SECONDS:-1800}
 e2e_used_ports=
 nsd_pid='' rec_pid='' rec_dir='' echo_pid='' dns2tcpd_pid=''
+dns2tcp_domain=tun-a.test
+iodine_domain=io-b.test
 
 # e2e_port_in_use PORT [ADDR]: true when a listening TCP socket or a UDP
 # socket (IPv4 or IPv6) in this network namespace has local port PORT; with
@@ -209,8 +217,13 @@ e2e_pick_addr53
 
 # ---------------------------------------------------------------- nsd
 
-# nsd_start: nsd on 127.0.0.1:$nsd_port serving example.test; waits (at most
-# 10 s) until it answers. Sets nsd_pid. Log: $e2e_dir/nsd/nsd.log.
+# nsd_start: nsd on 127.0.0.1:$nsd_port serving example.test (benign names,
+# a wildcard under words.example.test, and one under a hex C2-beacon-like
+# name, so that such a name has an answer to give), busy.test (a wildcard:
+# any number of plain host names) and strong.test (a wildcard too, for names
+# that carry data in a form nothing benign uses: they get an answer when no
+# hook refuses them); waits (at most 10 s) until it
+# answers. Sets nsd_pid. Log: $e2e_dir/nsd/nsd.log.
 nsd_start() {
     local d=$e2e_dir/nsd
     mkdir -p "$d"
@@ -224,7 +237,24 @@ www     IN A    198.51.100.10
 mail    IN A    198.51.100.11
 api     IN A    198.51.100.12
 *.words IN A    198.51.100.20
+*.6b65722f.66e3fae3 IN A 198.51.100.30
 txt     IN TXT  "hello"
+EOF
+    cat >"$d/busy.test.zone" <<'EOF'
+$ORIGIN busy.test.
+$TTL 60
+@       IN SOA  ns1.busy.test. hostmaster.busy.test. 1 3600 600 86400 60
+@       IN NS   ns1.busy.test.
+ns1     IN A    198.51.100.1
+*       IN A    198.51.100.20
+EOF
+    cat >"$d/strong.test.zone" <<'EOF'
+$ORIGIN strong.test.
+$TTL 60
+@       IN SOA  ns1.strong.test. hostmaster.strong.test. 1 3600 600 86400 60
+@       IN NS   ns1.strong.test.
+ns1     IN A    198.51.100.1
+*       IN A    198.51.100.40
 EOF
     cat >"$d/nsd.conf" <<EOF
 server:
@@ -237,6 +267,11 @@ server:
     database: ""
     server-count: 1
     verbosity: 1
+    # No response rate limiting: the recursor is one source asking many
+    # names of one wildcard (200 a second would already be limited, and
+    # its SERVFAILs taken for the hook's doing).
+    rrl-ratelimit: 0
+    rrl-whitelist-ratelimit: 0
     logfile: "$d/nsd.log"
     pidfile: "$d/nsd.pid"
     zonelistfile: "$d/zone.list"
@@ -248,6 +283,12 @@ remote-control:
 zone:
     name: example.test
     zonefile: example.test.zone
+zone:
+    name: busy.test
+    zonefile: busy.test.zone
+zone:
+    name: strong.test
+    zonefile: strong.test.zone
 EOF
     e2e_run "$d/nsd.stderr" nsd -d -c "$d/nsd.conf"
     nsd_pid=$e2e_last_pid
@@ -272,8 +313,8 @@ nsd_stop() {
 
 # recursor_start LUA_SCRIPT [EXTRA_CONFIG_LINES...]: pdns-recursor on
 # 127.0.0.1:$rec_port and $rec_addr53:53 with LUA_SCRIPT as lua-dns-script,
-# forwarding example.test to nsd, tun.example.test to dns2tcpd and
-# i.example.test to $iodine_port. Each extra line is appended to
+# forwarding example.test, busy.test and strong.test to nsd, $dns2tcp_domain to dns2tcpd
+# and $iodine_domain to $iodine_port. Each extra line is appended to
 # recursor.conf as it is. The caller's environment reaches the recursor.
 # Waits (at most 10 s) until it answers www.example.test (so nsd must run).
 # Sets rec_pid and rec_dir; output goes to $tmp/recursor.log.
@@ -308,7 +349,7 @@ recursor_start() {
             echo "security-poll-suffix="
             echo "disable-packetcache=yes"
             echo "lua-dns-script=$lua"
-            echo "forward-zones=example.test=127.0.0.1:$nsd_port, tun.example.test=127.0.0.1:$dns2tcp_port, i.example.test=127.0.0.1:$iodine_port"
+            echo "forward-zones=example.test=127.0.0.1:$nsd_port, busy.test=127.0.0.1:$nsd_port, strong.test=127.0.0.1:$nsd_port, $dns2tcp_domain=127.0.0.1:$dns2tcp_port, $iodine_domain=127.0.0.1:$iodine_port"
             for line in "$@"; do
                 echo "$line"
             done
@@ -347,7 +388,7 @@ recursor_stop() {
 # ---------------------------------------------------------------- dns2tcp
 
 # dns2tcp_start: a TCP echo server (socat) on 127.0.0.1:$echo_port and
-# dns2tcpd for tun.example.test on 127.0.0.1:$dns2tcp_port (UDP) with the
+# dns2tcpd for $dns2tcp_domain on 127.0.0.1:$dns2tcp_port (UDP) with the
 # resource "echo" pointing at it; dns2tcpd runs as nobody, chrooted in
 # $e2e_dir/dns2tcp/chroot. DNS2TCPD_DEBUG (default 1; 3 logs every query
 # name) sets its -d. Waits (at most 5 s) for both to listen. Sets echo_pid,
@@ -362,7 +403,7 @@ listen = 127.0.0.1
 port = $dns2tcp_port
 user = nobody
 chroot = $d/chroot
-domain = tun.example.test
+domain = $dns2tcp_domain
 resources = echo:127.0.0.1:$echo_port
 EOF
     # In the foreground dns2tcpd select()s on its stdin: /dev/null (always
@@ -404,7 +445,7 @@ dns2tcp_transfer() {
     : >"$out"
     e2e_free_port lp || { echo "fail: no free port"; return 1; }
     s=$(date +%s%N)
-    timeout -k 2 "$limit" dns2tcpc -z tun.example.test -r echo -l "$lp" "$rec_addr53" \
+    timeout -k 2 "$limit" dns2tcpc -z "$dns2tcp_domain" -r echo -l "$lp" "$rec_addr53" \
         </dev/null >"$d/dns2tcpc.log" 2>&1 &
     cpid=$!
     e2e_track "$cpid"
@@ -458,7 +499,7 @@ dns2tcp_transfer() {
 # SOCK_SEQPACKET sockets in $e2e_dir (datagram boundaries kept; one child
 # per query, so every answer goes back to the port that asked) join them:
 #   client ns  127.0.0.1:53  -> recursor 127.0.0.1:$rec_port
-#   this ns    127.0.0.1:$iodine_port (i.example.test forward) -> server ns
+#   this ns    127.0.0.1:$iodine_port ($iodine_domain forward) -> server ns
 #              iodined 127.0.0.1:5353
 # The client's query path is thus: iodine -> bridge -> recursor (Lua hook)
 # -> bridge -> iodined, and no tunnel address exists in this namespace.
@@ -484,7 +525,7 @@ iodine_check() {
     done
     if nsenter -t "$hs" -n ip link set lo up && nsenter -t "$hc" -n ip link set lo up; then
         timeout -k 2 "$limit" nsenter -t "$hs" -n \
-            iodined -f -c -D -P e2esecret -l 127.0.0.1 -p 5353 10.77.0.1/27 i.example.test \
+            iodined -f -c -D -P e2esecret -l 127.0.0.1 -p 5353 10.77.0.1/27 "$iodine_domain" \
             </dev/null >"$d/iodined.log" 2>&1 &
         p=$!
         e2e_track "$p"
@@ -524,7 +565,7 @@ iodine_check() {
         left=$((limit * 1000 - ($(date +%s%N) - s) / 1000000 - 1000))
         if [ "$left" -gt 0 ]; then
             timeout -k 1 "$((left / 1000)).$(printf %03d $((left % 1000)))" nsenter -t "$hc" -n \
-                iodine -f -r -P e2esecret "$@" 127.0.0.1 i.example.test \
+                iodine -f -r -P e2esecret "$@" 127.0.0.1 "$iodine_domain" \
                 </dev/null >"$d/iodine.log" 2>&1 &
             p=$!
             e2e_track "$p"

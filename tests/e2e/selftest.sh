@@ -27,6 +27,10 @@ check "a TXT record" '"hello"' \
     "$(dig @127.0.0.1 -p "$rec_port" txt.example.test TXT +short +time=2 +tries=1)"
 check "any name under words.example.test" 198.51.100.20 \
     "$(dig @127.0.0.1 -p "$rec_port" correct.horse.battery.words.example.test +short +time=2 +tries=1)"
+check "any name under busy.test (a wildcard)" 198.51.100.20 \
+    "$(dig @127.0.0.1 -p "$rec_port" host17.busy.test +short +time=2 +tries=1)"
+check "the hex beacon-like name has an answer" 198.51.100.30 \
+    "$(dig @127.0.0.1 -p "$rec_port" t88d8de31bbea.6b65722f.66e3fae3.example.test +short +time=2 +tries=1)"
 check "a name not in the zone: NXDOMAIN" NXDOMAIN \
     "$(dig @127.0.0.1 -p "$rec_port" nope.example.test +time=2 +tries=1 |
         sed -n 's/.*status: \([A-Z]*\),.*/\1/p')"
