@@ -80,7 +80,7 @@ typedef struct {
     double strong;                  /* with strong evidence */
     double weak;                    /* with weak evidence, weighed by their bits */
     double bits, odd;
-    double repeats; /* queries for names already counted */
+    double repeats;   /* queries for names already counted */
     unsigned clients; /* distinct clients seen, at most few_clients + 1; 0 = unknown */
     unsigned days;
     bool established;

@@ -83,7 +83,8 @@ static void s_flush_rows(s_export_t *x)
     static const char tail[] =
         " ON DUPLICATE KEY UPDATE updated_at = VALUES(updated_at), names = VALUES(names), "
         "flagged = VALUES(flagged), strong = VALUES(strong), weak = VALUES(weak), "
-        "bits = VALUES(bits), odd = VALUES(odd), repeats = VALUES(repeats), clients = VALUES(clients), days = VALUES(days)";
+        "bits = VALUES(bits), odd = VALUES(odd), repeats = VALUES(repeats), clients = "
+        "VALUES(clients), days = VALUES(days)";
     memcpy(x->sql + x->len, tail, sizeof tail);
     x->rc = store_exec(x->store, x->sql, x->len + sizeof tail - 1);
     x->len = x->rows = 0;
