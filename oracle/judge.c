@@ -7,6 +7,12 @@ bool judge_observed(reason_t reason)
            reason != REASON_INVALID;
 }
 
+bool judge_storable(const verdict_t *v)
+{
+    return v->good && (v->reason_id == REASON_OK ||
+                       (v->reason_id >= REASON_NON_LDH && v->reason_id <= REASON_BIGRAM));
+}
+
 static domain_result_t s_observe(const judge_t *j, const name_t *name, size_t reg,
                                  evidence_t evidence, double bits, const judge_query_t *q,
                                  domain_evidence_t *cut)

@@ -41,6 +41,11 @@ typedef struct {
 /* Whether the domain layer counts names the engine gave this reason. */
 bool judge_observed(reason_t reason);
 
+/* Whether a verdict's name is stored as a good name (the names table, for
+ * reporting): answered true on its merits, with no evidence or weak
+ * evidence; not exemptions, allow-listed or service names. */
+bool judge_storable(const verdict_t *v);
+
 /* Judges a parsed name into *v (v->good, v->reason as engine.h). Returns
  * what the domain layer said (DOMAIN_SKIP without one); on DOMAIN_CUT_NOW
  * *cut (may be NULL) holds the evidence that cut the domain off. */

@@ -130,7 +130,7 @@ static judge_t s_judge_with(const protocol_t *self)
 
 /* What follows a name judged or reported: a domain this name cut off is
  * logged and counted (the timer puts it on the drop list); a name good on
- * its merits (reason ok) is handed to keep(). */
+ * its merits (judge_storable: no evidence or weak) is handed to keep(). */
 static void s_after(protocol_t *self, const name_t *name, const verdict_t *v, domain_result_t r,
                     const domain_evidence_t *cut)
 {
@@ -140,7 +140,7 @@ static void s_after(protocol_t *self, const name_t *name, const verdict_t *v, do
         stats_add(self->deps.stats, STAT_DOMAIN_CUTS, 1);
         log_warning("domain", "cut off %s (%s)", cut->domain, why);
     }
-    if (v->good && v->reason_id == REASON_OK && self->deps.keep)
+    if (judge_storable(v) && self->deps.keep)
         self->deps.keep(self->deps.arg, name, v->registrable);
 }
 
@@ -296,8 +296,11 @@ static void s_report_frame(protocol_t *self, size_t i, const char *data, size_t 
         /* judged by the hook's engine already: only the domain layer */
         r = judge_report(&j, &name, (evidence_t)self->evidence, self->bits, &self->query, &cut);
         memset(&v, 0, sizeof v);
-        v.good = self->evidence == EVIDENCE_NONE;
-        v.reason_id = v.good ? REASON_OK : REASON_BIGRAM;
+        /* the hook sent the strength, not the reason: a test's reason
+         * stands for it, so that judge_storable() keeps weak names too */
+        v.evidence = (evidence_t)self->evidence;
+        v.good = v.evidence != EVIDENCE_STRONG;
+        v.reason_id = v.evidence == EVIDENCE_NONE ? REASON_OK : REASON_BIGRAM;
         v.registrable = engine_registrable(self->engine, &name);
         /* A name the hook refused by the lists, or under a domain cut off
          * here, is counted but never stored as a good name. */

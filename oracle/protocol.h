@@ -38,7 +38,7 @@ typedef struct protocol protocol_t;
 typedef struct {
     listbox_t *lists;    /* drop, block and allow lists; NULL: none */
     stats_slot_t *stats; /* the worker's counters */
-    /* Called for every name good on its merits (reason ok), so that it can
+    /* Called for every name good on its merits (judge_storable()), so that it can
      * be stored (dnsoracled: writer_push); NULL: not stored. */
     void (*keep)(void *arg, const name_t *name, size_t registrable);
     /* Writes the \0stats reply text into buf (at most cap bytes) and

@@ -44,6 +44,11 @@
 
 #include "pipeline.h"
 
+/* A name with strong evidence (80 hex digits): refused on its own. */
+#define S_STRONG                                                                                   \
+    "88d8de31bbea6b65722f66e3fae3a1b2c3d4e5f6.0718293a4b5c6d7e8f9051a2b3c4d5e6f7a8b9c0.example."   \
+    "net"
+
 static void *s_ctx;
 static const char *s_endpoint;
 static unsigned s_seed = 12345;
@@ -526,16 +531,10 @@ int main(int argc, char **argv)
     void *r = s_socket(ZMQ_REQ, 5000, 0);
     char a[16] = "", b[16] = "";
     int ok = zmq_send(r, "www.example.com", 15, 0) >= 0 && zmq_recv(r, a, sizeof a - 1, 0) == 4 &&
-             zmq_send(r,
-                      "88d8de31bbea6b65722f66e3fae3a1b2c3d4e5f6."
-                      "0718293a4b5c6d7e8f9051a2b3c4d5e6f7a8b9c0.example.net",
-                      43, 0) >= 0 &&
+             zmq_send(r, S_STRONG, sizeof S_STRONG - 1, 0) >= 0 &&
              zmq_recv(r, b, sizeof b - 1, 0) == 5;
     zmq_close(r);
-    printf("after the storm: www.example.com %s, "
-           "88d8de31bbea6b65722f66e3fae3a1b2c3d4e5f6.0718293a4b5c6d7e8f9051a2b3c4d5e6f7a8b9c0."
-           "example.net %s\n",
-           a, b);
+    printf("after the storm: www.example.com %s, " S_STRONG " %s\n", a, b);
     zmq_ctx_term(s_ctx);
     return ok && strcmp(a, "true") == 0 && strcmp(b, "false") == 0 ? 0 : 1;
 }

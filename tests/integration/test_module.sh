@@ -16,6 +16,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 command -v luajit >/dev/null || { echo "test_module: luajit not installed: skipped"; exit 77; }
 [ -e "$build/lua/dnsoracle_c.so" ] || { echo "test_module: no $build/lua/dnsoracle_c.so: skipped"; exit 77; }
 
+# A sanitizer build's module needs its runtimes loaded first (luajit itself
+# is not built with them), as the e2e test does for the recursor.
+preload=
+libs=$(ldd "$build/lua/dnsoracle_c.so")
+if [[ $libs == *libasan* ]]; then
+    preload="$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libubsan.so)"
+fi
+
 port=$(free_port)
 endpoint=tcp://127.0.0.1:$port
 conf=$tmp/dnsoracle.conf
@@ -26,7 +34,7 @@ stat() { "$client" -e "$endpoint" --stats | awk -v k="$1" '$1 == k { print $2 }'
 
 # lua SCRIPT: runs SCRIPT with h open on $conf; prints what it prints.
 lua() {
-    LUA_CPATH="$build/lua/?.so" luajit -e "
+    LUA_CPATH="$build/lua/?.so" LD_PRELOAD=$preload ASAN_OPTIONS=detect_leaks=0 luajit -e "
         local h = assert(require('dnsoracle_c').open('$conf'))
         -- the DEALER sends nothing before it is connected (ZMQ_IMMEDIATE)
         os.execute('sleep 0.2')
