@@ -60,7 +60,11 @@ static void s_check_verdict(const verdict_t *v, bool returned)
     FUZZ_CHECK(v->reason_id < REASON_COUNT);
     FUZZ_CHECK(v->reason_id != REASON_DROPLIST && v->reason_id != REASON_BLOCKLIST);
     FUZZ_CHECK(v->reason && strcmp(v->reason, engine_reason_name(v->reason_id)) == 0);
-    FUZZ_CHECK(v->good == s_good_reason(v->reason_id));
+    /* a failed test is evidence; only strong evidence makes a name false */
+    FUZZ_CHECK(s_good_reason(v->reason_id) == (v->evidence == EVIDENCE_NONE));
+    FUZZ_CHECK(v->good == (v->evidence != EVIDENCE_STRONG));
+    FUZZ_CHECK(v->reason_id != REASON_INVALID || v->evidence == EVIDENCE_STRONG);
+    FUZZ_CHECK(isfinite(v->bits) && v->bits >= 0);
     FUZZ_CHECK(isfinite(v->bigram) && v->bigram <= 0); /* a mean of log2-probabilities */
     /* log2 n - (sum c log2 c) / n is 0 for one repeated byte only up to
      * rounding: a few ulps below 0 are not an error. */

@@ -22,8 +22,9 @@
  * and reason ("false\toverflow\t" past max_batch); the other commands one
  * frame (pong, the lists' text, the stats text, an error). The counters
  * must move as documented (names, empty, oversize and overflow frames,
- * commands, bad commands), and keep() must see exactly the names good with
- * reason ok. A violation aborts, which libFuzzer reports as a crash.
+ * commands, bad commands), and keep() must see exactly the names
+ * judge_storable() keeps (good, with no evidence or weak evidence). A violation aborts, which
+ * libFuzzer reports as a crash.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -33,6 +34,7 @@
 
 #include "fuzz.h"
 #include "engine.h"
+#include "judge.h"
 #include "lists.h"
 #include "log.h"
 #include "name.h"
@@ -183,7 +185,7 @@ static void s_check_verdicts(s_worker_t *w, const s_frame_t *f, size_t n, size_t
         w->want[v.good ? C_TRUE : C_FALSE]++;
         w->want[C_EMPTY] += f[i].size == 0;
         w->want[C_OVERSIZE] += f[i].size > S_MAX_NAME;
-        w->want_kept += v.good && v.reason_id == REASON_OK;
+        w->want_kept += judge_storable(&v);
     }
 }
 
@@ -240,6 +242,14 @@ static void s_check_command(s_worker_t *w, const s_frame_t *f, size_t n, size_t 
     } else if (wlen == 5 && memcmp(word, "stats", 5) == 0) {
         FUZZ_CHECK(len > 8 && memcmp(r, "version ", 8) == 0 && r[len - 1] == '\n');
         FUZZ_CHECK(len == strnlen(r, len));
+    } else if (wlen == 6 && memcmp(word, "report", 6) == 0) {
+        /* "ok N", N at most the names the request held (every other frame) */
+        char want[32];
+        int k = len < sizeof want ? (int)len : 0;
+        memcpy(want, r, (size_t)k);
+        want[k] = 0;
+        FUZZ_CHECK(k > 3 && memcmp(want, "ok ", 3) == 0);
+        FUZZ_CHECK(strtoul(want + 3, NULL, 10) <= (n - 1) / 2);
     } else {
         FUZZ_CHECK(s_reply_is(r, len, "error unknown command"));
         w->want[C_BAD_COMMANDS]++;
@@ -249,13 +259,19 @@ static void s_check_command(s_worker_t *w, const s_frame_t *f, size_t n, size_t 
 /* One request through one worker. */
 static void s_request(s_worker_t *w, const s_frame_t *f, size_t n)
 {
+    size_t kept = w->kept;
     protocol_begin(w->proto);
     for (size_t i = 0; i < n; i++)
         protocol_frame(w->proto, f[i].data, f[i].size);
     size_t nreplies = protocol_end(w->proto);
-    if (f[0].size > 0 && f[0].data[0] == 0)
+    if (f[0].size > 0 && f[0].data[0] == 0) {
         s_check_command(w, f, n, nreplies);
-    else
+        /* a report stores what the hook judged good: at most one a name */
+        if (f[0].size == 7 && memcmp(f[0].data + 1, "report", 6) == 0) {
+            FUZZ_CHECK(w->kept - kept <= (n - 1) / 2);
+            w->want_kept += w->kept - kept;
+        }
+    } else
         s_check_verdicts(w, f, n, nreplies);
 }
 
