@@ -98,6 +98,7 @@ check "the drop entry says why" yes "$(db_sql dns -e "SELECT reason FROM lists W
 check "the lists command gives the hook the drop list" yes \
     "$("$probe" "$endpoint" send c:lists | grep -qx 'drop tun.test' && echo yes)"
 check "update-now: nothing more to cut" "ok drop list updated: 0 domains cut off" "$(ctl update-now)"
+wait_rows "registrable = 'busy.test'" 301
 check "good names are still stored, for reporting" 301 "$(count "registrable = 'busy.test'")"
 
 # The operator's block list, effective on the next request.
