@@ -497,10 +497,11 @@ verdicts=$("$prefix/bin/dnsoracle_client" -e "$endpoint" www.example.com "$tunne
 false $tunnel_name" ] || die "unexpected verdicts from dnsoracled: $verdicts"
 echo "   dnsoracled answers on $endpoint: www.example.com true, $tunnel_name false"
 if [ "$recursor" = yes ]; then
-    # A name never asked before (the recursor caches answers), judged by the
-    # hook as configured; its log line proves the hook answered, not the
-    # Internet (an offline machine answers NXDOMAIN to everything).
-    probe_name=t$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n').6b65722f.66e3fae3.example.net
+    # A name never asked before (the recursor caches answers), with strong
+    # evidence (80 hex digits: refused on its own), judged by the hook as
+    # configured; its log line proves the hook answered, not the Internet
+    # (an offline machine answers NXDOMAIN to everything).
+    probe_name=$(od -An -N20 -tx1 /dev/urandom | tr -d ' \n').$(od -An -N20 -tx1 /dev/urandom | tr -d ' \n').example.net
     hook_mode=$(conf_get hook mode)
     hook_action=$(conf_get hook action)
     case ${hook_mode:-enforce}:${hook_action:-nxdomain} in
