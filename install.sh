@@ -322,8 +322,8 @@ if holder=$(ss -Hltnp "sport = :$port" 2>/dev/null | grep -o 'users:(("[^"]*"' |
 fi
 
 packages=(cmake make gcc pkg-config libpsl-dev publicsuffix libinih-dev libbsd-dev
-    libzmq3-dev libsystemd-dev libmariadb-dev libpcap-dev mariadb-server mariadb-client
-    libluajit-5.1-dev dnsutils iproute2)
+    libzmq3-dev libsystemd-dev libmariadb-dev libpcap-dev libmicrohttpd-dev mariadb-server
+    mariadb-client libluajit-5.1-dev dnsutils iproute2)
 [ "$with_recursor" = yes ] && packages+=(pdns-recursor)
 missing=()
 for p in "${packages[@]}"; do
