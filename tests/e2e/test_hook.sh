@@ -50,7 +50,7 @@ hook_conf() {
         # it cut off is on the drop list the hooks fetch within seconds. The
         # domain layer's rule itself ([droplist] subdomain_threshold and the
         # rest) keeps its defaults: the test checks the product as shipped.
-        printf '[droplist]\nupdate_seconds = 2\nrefresh_seconds = 1\n'
+        printf '[droplist]\nupdate_seconds = 2\nrefresh_seconds = 1\n[metrics]\nlisten =\n'
         local -A hook=([endpoint]=$endpoint [refresh_seconds]=1 [timeout_ms]=50 [breaker_seconds]=3)
         for kv in "$@"; do hook[${kv%%=*}]=${kv#*=}; done
         echo '[hook]'
