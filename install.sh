@@ -320,10 +320,20 @@ if holder=$(ss -Hltnp "sport = :$port" 2>/dev/null | grep -o 'users:(("[^"]*"' |
     [ -n "$holder" ] && [ "$holder" != 'users:(("dnsoracled"' ]; then
     die "port $port is taken by ${holder#users:((} (stop it, or choose another port: copy oracle/dnsoracle.conf.example to $conf and set [server] endpoints and [hook] endpoint)"
 fi
+# So must the /metrics port, 9154 (or [metrics] listen's; empty: none).
+mlisten=127.0.0.1:9154
+if [ -r "$conf" ] && [ "$(conf_get metrics listen | wc -l)" -gt 0 ]; then
+    mlisten=$(conf_get metrics listen)
+fi
+mport=${mlisten##*:}
+if [ -n "$mlisten" ] && holder=$(ss -Hltnp "sport = :$mport" 2>/dev/null | grep -o 'users:(("[^"]*"' | head -n 1) &&
+    [ -n "$holder" ] && [ "$holder" != 'users:(("dnsoracled"' ]; then
+    die "port $mport ([metrics] listen) is taken by ${holder#users:((} (stop it, or set [metrics] listen in $conf to another address, or to nothing)"
+fi
 
 packages=(cmake make gcc pkg-config libpsl-dev publicsuffix libinih-dev libbsd-dev
-    libzmq3-dev libsystemd-dev libmariadb-dev libpcap-dev mariadb-server mariadb-client
-    libluajit-5.1-dev dnsutils iproute2)
+    libzmq3-dev libsystemd-dev libmariadb-dev libpcap-dev libmicrohttpd-dev mariadb-server
+    mariadb-client libluajit-5.1-dev dnsutils iproute2)
 [ "$with_recursor" = yes ] && packages+=(pdns-recursor)
 missing=()
 for p in "${packages[@]}"; do
@@ -545,4 +555,5 @@ else
     echo "   try: dnsoracle_client -e $endpoint www.example.com (or export DNSORACLE_ENDPOINT=$endpoint)"
 fi
 echo "   after editing $conf: ${reload_hint}"
+[ -z "$mlisten" ] || echo "   metrics: http://$mlisten/metrics (Prometheus; docs/metrics.md)"
 

@@ -18,6 +18,7 @@ dnsoracle_require(ZMQ libzmq libzmq3-dev)
 dnsoracle_require(SYSTEMD libsystemd libsystemd-dev)
 dnsoracle_require(MARIADB libmariadb libmariadb-dev)
 dnsoracle_require(PCAP libpcap libpcap-dev) # dnsoracle_replay reads captures
+dnsoracle_require(MHD libmicrohttpd libmicrohttpd-dev) # dnsoracled's /metrics
 if(DNSORACLE_TESTS)
   dnsoracle_require(CMOCKA cmocka libcmocka-dev)
 endif()

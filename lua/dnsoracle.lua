@@ -19,6 +19,13 @@
 -- The resolver never waits on the oracle for more than timeout_ms, and after
 -- a timeout not at all for breaker_seconds: names then pass (fail = open,
 -- the default) or are refused (fail = closed) until the oracle is back.
+--
+-- The hook's counters go to the recursor's own metrics (getMetric, 4.5 and
+-- later): rec_control get-all lists them and the recursor's webserver
+-- serves them at /metrics as pdns_recursor_dnsoracle_* (docs/metrics.md).
+-- Metric objects are made once (a refusal reason's on its first refusal) and
+-- shared by every thread; a refusal is one increment, the module's counters
+-- are added in maintenance().
 
 -- The module: $DNSORACLE_LUA_CPATH first (tests), then beside this script's
 -- install prefix (PREFIX/share/dnsoracle/dnsoracle.lua ->
@@ -50,6 +57,56 @@ end
 
 local S = h and h:settings() or {}
 local now = os.time()
+
+-- The recursor's metrics; without a recursor (tests/integration/
+-- test_module.sh runs this in plain LuaJIT) nothing is counted.
+local function metric(name)
+    if type(getMetric) == "function" then
+        return getMetric(name)
+    end
+    return { inc = function() end, incBy = function() end }
+end
+
+-- h:stats() key -> metric, added as deltas in maintenance().
+local published = {
+    judged = metric("dnsoracle-judged"),
+    asked = metric("dnsoracle-asked"),
+    timeouts = metric("dnsoracle-oracle-timeouts"),
+    breaker_skips = metric("dnsoracle-breaker-skips"),
+    report_dropped = metric("dnsoracle-reports-dropped"),
+}
+local published_last = {}
+local breaker_open_seconds = metric("dnsoracle-breaker-open-seconds")
+local breaker_checked = now
+
+-- Refusals by reason ("charset:non-ldh" -> dnsoracle-refused-charset-non-ldh);
+-- in monitor mode, the names that would have been refused.
+local refused = {}
+local function count_refused(reason)
+    local m = refused[reason]
+    if not m then
+        m = metric("dnsoracle-refused-" .. reason:gsub("[^%w]+", "-"))
+        refused[reason] = m
+    end
+    m:inc()
+end
+
+local function publish()
+    local st = h:stats()
+    for k, m in pairs(published) do
+        local d = st[k] - (published_last[k] or 0)
+        if d > 0 then
+            m:incBy(d)
+        end
+        published_last[k] = st[k]
+    end
+    -- thread-seconds with the breaker open: its rate is the threads that
+    -- do not ask the oracle
+    if st.breaker_open and now > breaker_checked then
+        breaker_open_seconds:incBy(now - breaker_checked)
+    end
+    breaker_checked = now
+end
 
 -- The verdict cache: two generations of at most cache_size/2 names each, so
 -- it is bounded without bookkeeping; an entry also expires after
@@ -196,6 +253,7 @@ function preresolve(dq)
     if good then
         return false
     end
+    count_refused(reason)
     if S.mode == "monitor" then
         if reason == "droplist" then
             log_cut(q)
@@ -223,4 +281,5 @@ function maintenance()
     if now >= next_refresh then
         refresh()
     end
+    publish()
 end

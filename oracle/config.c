@@ -117,6 +117,7 @@ static const s_option_t s_options[] = {
     OPT("hook", log_per_second, T_UINT, hook.log_per_second, 0, 1000000),
     OPT("hook", curve_key, T_PATH, hook.curve_key, 0, 0),
     OPT("hook", curve_server_key, T_PATH, hook.curve_server_key, 0, 0),
+    OPT("metrics", listen, T_STRING, metrics.listen, 0, 0),
 };
 #define S_NOPTIONS (sizeof s_options / sizeof s_options[0])
 
@@ -187,6 +188,7 @@ void config_defaults(config_t *cfg)
     cfg->hook.cache_seconds = 60;
     cfg->hook.refresh_seconds = 10;
     cfg->hook.log_per_second = 10;
+    strlcpy(cfg->metrics.listen, "127.0.0.1:9154", sizeof cfg->metrics.listen);
 }
 
 typedef struct {

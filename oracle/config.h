@@ -84,6 +84,9 @@ typedef struct {
         char curve_key[PATH_MAX];        /* the hook's key pair, for a CURVE endpoint */
         char curve_server_key[PATH_MAX]; /* the oracle's public key */
     } hook;
+    struct {              /* [metrics] */
+        char listen[128]; /* HTTP address of /metrics, "" = none (metrics.h) */
+    } metrics;
 } config_t;
 
 /* The default configuration file (compiled in; install.sh writes it there). */

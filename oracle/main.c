@@ -11,6 +11,8 @@
  *   - STATUS= for systemd (every second);
  *   - WATCHDOG=1 when the unit asks for it (every second: the watchdog
  *     interval is at least 2 s).
+ * The /metrics endpoint (metrics.h) runs in libmicrohttpd's own thread; it
+ * is started after the ZeroMQ service and stopped first.
  * SIGHUP reloads the configuration, model and lists (a bad configuration is
  * logged and the old one kept); SIGTERM and SIGINT stop: no new requests,
  * what was received is answered, every thread joined, exit 0.
@@ -33,6 +35,7 @@
 #include "engine.h"
 #include "lists.h"
 #include "log.h"
+#include "metrics.h"
 #include "server.h"
 #include "stats.h"
 #include "store.h"
@@ -64,7 +67,7 @@ static engine_t *s_load(const char *path, config_t *cfg, char *err, size_t errca
         snprintf(err, errcap, "%s", why);
         return NULL;
     }
-    if (server_check(cfg, why, sizeof why) != 0) {
+    if (server_check(cfg, why, sizeof why) != 0 || metrics_check(cfg, NULL, why, sizeof why) != 0) {
         snprintf(err, errcap, "%s: %s", path, why);
         return NULL;
     }
@@ -90,11 +93,12 @@ static void s_reload(server_t *server, stats_slot_t *slot, const char *path, con
             strcmp(fresh.server.curve_endpoints, cfg->server.curve_endpoints) != 0 ||
             strcmp(fresh.server.curve_secret_key, cfg->server.curve_secret_key) != 0 ||
             strcmp(fresh.server.curve_clients, cfg->server.curve_clients) != 0 ||
+            strcmp(fresh.metrics.listen, cfg->metrics.listen) != 0 ||
             /* config_defaults() zeroes the whole struct, padding included */
             memcmp(&fresh.database, &cfg->database, sizeof fresh.database) != 0 || // NOLINT
             memcmp(&fresh.droplist, &cfg->droplist, sizeof fresh.droplist) != 0)   // NOLINT
-            log_warning("config", "[database], [droplist], endpoints, threads and the CURVE "
-                                  "settings change only at a restart");
+            log_warning("config", "[database], [droplist], [metrics], endpoints, threads and the "
+                                  "CURVE settings change only at a restart");
         if (server_reload(server, engine, &fresh) != 0)
             log_error("config", "a worker did not take the new engine");
         log_set_level((level_t)fresh.server.log_level);
@@ -181,6 +185,7 @@ int main(int argc, char **argv)
     writer_t *writer = NULL;
     cron_t *cron = NULL;
     control_t *control = NULL;
+    metrics_t *metrics = NULL;
     int status = 1;
     if (!stats) {
         log_error("server", "out of memory");
@@ -210,6 +215,17 @@ int main(int argc, char **argv)
     if (!server) {
         log_error("server", "%s", err);
         sd_notifyf(0, "STATUS=failed: %s", err);
+        goto done;
+    }
+    /* After the ZeroMQ endpoints, so that a second daemon on the same
+     * configuration names the endpoint it cannot bind, not this port. */
+    metrics_deps_t mdeps = {stats, lists, writer, domains, server_threads(server)};
+    metrics = metrics_new(&cfg, &mdeps, err, sizeof err);
+    if (!metrics && err[0]) {
+        log_error("metrics", "%s", err);
+        sd_notifyf(0, "STATUS=failed: %s", err);
+        server_stop(server, 0);
+        server_destroy(&server);
         goto done;
     }
     if (cfg.database.enabled && cfg.server.control_endpoint[0]) {
@@ -258,6 +274,7 @@ int main(int argc, char **argv)
     /* Stop taking work, answer what was taken, then flush what is owed to
      * the database, then take everything down. */
     sd_notify(0, "STOPPING=1");
+    metrics_destroy(&metrics);
     server_stop(server, S_DRAIN_MS);
     control_destroy(&control);
     cron_destroy(&cron);
@@ -267,6 +284,7 @@ int main(int argc, char **argv)
     log_info("server", "stopped");
     status = 0;
 done:
+    metrics_destroy(&metrics);
     control_destroy(&control);
     cron_destroy(&cron);
     writer_destroy(&writer);

@@ -15,9 +15,50 @@
 
 struct stats_slot {
     _Alignas(64) atomic_uint_fast64_t count[STAT_COUNT];
-    atomic_uint_fast64_t reason[REASON_COUNT];
-    atomic_uint_fast64_t verdict[2]; /* false, true */
+    atomic_uint_fast64_t reason[REASON_COUNT][2]; /* [reason][good] */
+    atomic_uint_fast64_t verdict[2];              /* false, true */
     atomic_uint_fast64_t hist[S_BUCKETS];
+    atomic_uint_fast64_t bounded[STATS_LATENCY_BOUNDS + 1]; /* not cumulative; last: over all */
+    atomic_uint_fast64_t latency_sum_ns;
+};
+
+/* 10 us to 1 s: a request is answered in tens of microseconds, and one that
+ * takes a second is a daemon in trouble. */
+const uint64_t stats_latency_bound_ns[STATS_LATENCY_BOUNDS] = {
+    10000,   25000,    50000,    100000,   250000,    500000,    1000000,   2500000,
+    5000000, 10000000, 25000000, 50000000, 100000000, 250000000, 500000000, 1000000000};
+
+/* The stats text's key and a line of help for every stat_t. */
+static const struct {
+    const char *key, *help;
+} s_names[STAT_COUNT] = {
+    [STAT_REQUESTS] = {"requests", "ZeroMQ requests answered"},
+    [STAT_EMPTY_FRAMES] = {"empty_frames", "Name frames of zero bytes"},
+    [STAT_OVERSIZE_FRAMES] = {"oversize_frames", "Name frames of over 255 bytes"},
+    [STAT_OVERFLOW_FRAMES] = {"overflow_frames",
+                              "Frames past max_batch in one request, answered false unjudged"},
+    [STAT_MALFORMED] = {"malformed_requests", "Requests without an empty delimiter (dropped)"},
+    [STAT_COMMANDS] = {"commands", "NUL commands and operator commands"},
+    [STAT_BAD_COMMANDS] = {"bad_commands", "Commands refused"},
+    [STAT_RELOADS] = {"reloads", "SIGHUP reloads done"},
+    [STAT_RELOAD_FAILURES] = {"reload_failures", "SIGHUP reloads refused"},
+    [STAT_STORED] = {"names_stored", "Good names written to the database"},
+    [STAT_QUEUE_OVERFLOW] = {"queue_overflow", "Good names not stored: the queue was full"},
+    [STAT_UNSTORABLE] = {"names_unstorable", "Good names that cannot be stored as text"},
+    [STAT_DB_ERRORS] = {"names_refused_by_database", "Names in batches the database refused"},
+    [STAT_DROPLIST_UPDATES] = {"droplist_updates", "Drop-list computations"},
+    [STAT_LIST_REFRESHES] = {"list_refreshes", "Reloads of the lists from the database"},
+    [STAT_CONNECTIONS_CLOSED] = {"connections_closed",
+                                 "Plaintext TCP connections closed for a protocol error or limit"},
+    [STAT_REPLIES_DROPPED] = {"replies_dropped", "Replies not sent: left unread, or client gone"},
+    [STAT_CURVE_ACCEPTED] = {"curve_accepted", "CURVE handshakes that let a client in"},
+    [STAT_CURVE_REFUSED_PLAINTEXT] = {"curve_refused_plaintext",
+                                      "Connections to a CURVE endpoint without CURVE"},
+    [STAT_CURVE_REFUSED_KEY] = {"curve_refused_key", "CURVE clients whose key is not allowed"},
+    [STAT_CURVE_FAILED] = {"curve_handshake_failed", "Other failed CURVE handshakes"},
+    [STAT_REPORTED] = {"names_reported", "Names the hooks reported and the domain layer took"},
+    [STAT_BAD_REPORTS] = {"bad_reports", "Report frames that were not a name or its fields"},
+    [STAT_DOMAIN_CUTS] = {"domains_cut", "Domains the domain layer cut off"},
 };
 
 typedef struct {
@@ -108,11 +149,19 @@ void stats_add(stats_slot_t *slot, stat_t which, uint64_t n) { s_bump(&slot->cou
 
 void stats_verdict(stats_slot_t *slot, reason_t reason, bool good)
 {
-    s_bump(&slot->reason[reason], 1);
+    s_bump(&slot->reason[reason][good], 1);
     s_bump(&slot->verdict[good], 1);
 }
 
-void stats_latency(stats_slot_t *slot, uint64_t ns) { s_bump(&slot->hist[s_bucket(ns)], 1); }
+void stats_latency(stats_slot_t *slot, uint64_t ns)
+{
+    unsigned b = 0;
+    while (b < STATS_LATENCY_BOUNDS && ns > stats_latency_bound_ns[b])
+        b++;
+    s_bump(&slot->hist[s_bucket(ns)], 1);
+    s_bump(&slot->bounded[b], 1);
+    s_bump(&slot->latency_sum_ns, ns);
+}
 
 static uint64_t s_sum(const stats_t *self, size_t offset)
 {
@@ -123,6 +172,42 @@ static uint64_t s_sum(const stats_t *self, size_t offset)
 }
 
 #define S_SUM(self, field) s_sum(self, offsetof(stats_slot_t, field))
+
+void stats_each(stats_t *self, stats_each_fn fn, void *arg)
+{
+    stats_counter_t c = {.key = s_names[STAT_REQUESTS].key,
+                         .help = s_names[STAT_REQUESTS].help,
+                         .value = S_SUM(self, count[STAT_REQUESTS])};
+    fn(arg, &c);
+    for (int r = 0; r < REASON_COUNT; r++) {
+        for (int good = 1; good >= 0; good--) {
+            c = (stats_counter_t){.help = "Verdicts by reason",
+                                  .reason = engine_reason_name((reason_t)r),
+                                  .reason_id = (reason_t)r,
+                                  .good = good,
+                                  .value = S_SUM(self, reason[r][good])};
+            if (c.value)
+                fn(arg, &c);
+        }
+    }
+    for (int i = STAT_EMPTY_FRAMES; i < STAT_COUNT; i++) {
+        c = (stats_counter_t){
+            .key = s_names[i].key, .help = s_names[i].help, .value = S_SUM(self, count[i])};
+        fn(arg, &c);
+    }
+}
+
+void stats_histogram(stats_t *self, uint64_t counts[STATS_LATENCY_BOUNDS + 1], uint64_t *sum_ns)
+{
+    uint64_t seen = 0;
+    for (unsigned b = 0; b <= STATS_LATENCY_BOUNDS; b++) {
+        seen += S_SUM(self, bounded[b]);
+        counts[b] = seen;
+    }
+    *sum_ns = S_SUM(self, latency_sum_ns);
+}
+
+double stats_uptime(const stats_t *self) { return s_now() - self->started; }
 
 void stats_tick(stats_t *self)
 {
@@ -172,38 +257,32 @@ done:
     free(old);
 }
 
+/* What stats_format() gathers through stats_each() before it writes. */
+typedef struct {
+    uint64_t verdict[2], reason[REASON_COUNT], count[STAT_COUNT];
+} s_text_t;
+
+static void s_gather(void *arg, const stats_counter_t *c)
+{
+    s_text_t *t = arg;
+    if (!c->key) {
+        t->verdict[c->good] += c->value;
+        t->reason[c->reason_id] += c->value;
+        return;
+    }
+    for (int i = 0; i < STAT_COUNT; i++)
+        if (!strcmp(c->key, s_names[i].key))
+            t->count[i] = c->value;
+}
+
 size_t stats_format(stats_t *self, unsigned threads, const char *extra, char *buf, size_t cap)
 {
-    static const char *const names[STAT_COUNT] = {
-        [STAT_REQUESTS] = "requests",
-        [STAT_EMPTY_FRAMES] = "empty_frames",
-        [STAT_OVERSIZE_FRAMES] = "oversize_frames",
-        [STAT_OVERFLOW_FRAMES] = "overflow_frames",
-        [STAT_MALFORMED] = "malformed_requests",
-        [STAT_COMMANDS] = "commands",
-        [STAT_BAD_COMMANDS] = "bad_commands",
-        [STAT_RELOADS] = "reloads",
-        [STAT_RELOAD_FAILURES] = "reload_failures",
-        [STAT_STORED] = "names_stored",
-        [STAT_QUEUE_OVERFLOW] = "queue_overflow",
-        [STAT_UNSTORABLE] = "names_unstorable",
-        [STAT_DB_ERRORS] = "names_refused_by_database",
-        [STAT_DROPLIST_UPDATES] = "droplist_updates",
-        [STAT_LIST_REFRESHES] = "list_refreshes",
-        [STAT_CONNECTIONS_CLOSED] = "connections_closed",
-        [STAT_REPLIES_DROPPED] = "replies_dropped",
-        [STAT_CURVE_ACCEPTED] = "curve_accepted",
-        [STAT_CURVE_REFUSED_PLAINTEXT] = "curve_refused_plaintext",
-        [STAT_CURVE_REFUSED_KEY] = "curve_refused_key",
-        [STAT_CURVE_FAILED] = "curve_handshake_failed",
-        [STAT_REPORTED] = "names_reported",
-        [STAT_BAD_REPORTS] = "bad_reports",
-        [STAT_DOMAIN_CUTS] = "domains_cut",
-    };
     double rps;
     uint64_t pct[3];
     s_window(self, &rps, pct);
-    uint64_t t = S_SUM(self, verdict[1]), f = S_SUM(self, verdict[0]);
+    s_text_t tx = {0};
+    stats_each(self, s_gather, &tx);
+    uint64_t t = tx.verdict[1], f = tx.verdict[0];
     size_t w = 0;
 #define S_OUT(...)                                                                                 \
     do {                                                                                           \
@@ -212,18 +291,17 @@ size_t stats_format(stats_t *self, unsigned threads, const char *extra, char *bu
             w = w + (size_t)n_ < cap ? w + (size_t)n_ : (cap ? cap - 1 : 0);                       \
     } while (0)
     S_OUT("version %s\n", DNSORACLE_VERSION);
-    S_OUT("uptime_seconds %.0f\n", s_now() - self->started);
+    S_OUT("uptime_seconds %.0f\n", stats_uptime(self));
     S_OUT("threads %u\n", threads);
-    S_OUT("requests %llu\n", (unsigned long long)S_SUM(self, count[STAT_REQUESTS]));
+    S_OUT("requests %llu\n", (unsigned long long)tx.count[STAT_REQUESTS]);
     S_OUT("names %llu\ntrue %llu\nfalse %llu\n", (unsigned long long)(t + f), (unsigned long long)t,
           (unsigned long long)f);
-    for (int r = 0; r < REASON_COUNT; r++) {
-        uint64_t n = S_SUM(self, reason[r]);
-        if (n)
-            S_OUT("reason.%s %llu\n", engine_reason_name((reason_t)r), (unsigned long long)n);
-    }
+    for (int r = 0; r < REASON_COUNT; r++)
+        if (tx.reason[r])
+            S_OUT("reason.%s %llu\n", engine_reason_name((reason_t)r),
+                  (unsigned long long)tx.reason[r]);
     for (int c = STAT_EMPTY_FRAMES; c < STAT_COUNT; c++)
-        S_OUT("%s %llu\n", names[c], (unsigned long long)S_SUM(self, count[c]));
+        S_OUT("%s %llu\n", s_names[c].key, (unsigned long long)tx.count[c]);
     S_OUT("requests_per_second %.1f\n", rps);
     S_OUT("latency_us_p50 %.1f\nlatency_us_p99 %.1f\nlatency_us_p999 %.1f\n", (double)pct[0] / 1e3,
           (double)pct[1] / 1e3, (double)pct[2] / 1e3);

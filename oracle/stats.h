@@ -5,6 +5,13 @@
  * the slots up. Once a second the main thread calls stats_tick(), which keeps
  * the last 10 seconds of totals so that requests per second and latency
  * percentiles describe the recent past, not the whole uptime.
+ *
+ * Two outputs read the counters: the stats text of docs/protocol.md
+ * (stats_format) and the Prometheus exposition of metrics.h. Both go through
+ * stats_each(), so they name the same counters and cannot disagree. Latency
+ * is kept twice: a fine histogram (8 buckets per power of two) behind the
+ * percentiles, and cumulative counts at fixed bounds (stats_histogram) for
+ * Prometheus, exact at every bound.
  */
 #ifndef DNSORACLE_STATS_H
 #define DNSORACLE_STATS_H
@@ -61,6 +68,34 @@ void stats_latency(stats_slot_t *slot, uint64_t ns);
 
 /* Remembers this second's totals (call once a second). */
 void stats_tick(stats_t *self);
+
+/* One counter, as stats_each() gives it. */
+typedef struct {
+    const char *key;    /* the stats text's key ("requests", "domains_cut"); NULL: a verdict */
+    const char *help;   /* one line on what it counts */
+    const char *reason; /* a verdict: engine_reason_name() of its reason */
+    reason_t reason_id; /* a verdict: that reason */
+    bool good;          /* a verdict: true or false */
+    uint64_t value;
+} stats_counter_t;
+
+typedef void (*stats_each_fn)(void *arg, const stats_counter_t *c);
+
+/* Calls fn for every counter: "requests" first, then one call per verdict
+ * and reason seen (value > 0), then every other stat_t in enum order. */
+void stats_each(stats_t *self, stats_each_fn fn, void *arg);
+
+/* The bounds of stats_histogram(), in nanoseconds, ascending. */
+#define STATS_LATENCY_BOUNDS 16
+extern const uint64_t stats_latency_bound_ns[STATS_LATENCY_BOUNDS];
+
+/* Requests whose latency was at most each bound (cumulative), then all of
+ * them in counts[STATS_LATENCY_BOUNDS]; *sum_ns gets the sum of every
+ * latency. Since start, not over the 10-second window. */
+void stats_histogram(stats_t *self, uint64_t counts[STATS_LATENCY_BOUNDS + 1], uint64_t *sum_ns);
+
+/* Seconds since stats_new(). */
+double stats_uptime(const stats_t *self);
 
 /* Writes the stats text of docs/protocol.md into buf. `threads` is shown as
  * is and `extra` (more "key value" lines, or "") is appended. Returns the

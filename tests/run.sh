@@ -23,10 +23,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
 
-packages=(cmake make gcc pkg-config clang-format clang-tidy cppcheck git libzmq3-dev libsystemd-dev
-    libpsl-dev publicsuffix libinih-dev libbsd-dev libcmocka-dev libmariadb-dev libpcap-dev mariadb-server
-    libluajit-5.1-dev luajit pdns-recursor nsd dns2tcp iodine socat dnsutils dnsperf systemd
-    clang libclang-rt-14-dev valgrind)
+packages=(cmake make gcc pkg-config clang-format clang-tidy cppcheck git libzmq3-dev libsystemd-dev curl
+    libpsl-dev publicsuffix libinih-dev libbsd-dev libcmocka-dev libmariadb-dev libpcap-dev libmicrohttpd-dev
+    mariadb-server libluajit-5.1-dev luajit pdns-recursor nsd dns2tcp iodine socat dnsutils dnsperf
+    systemd clang libclang-rt-14-dev valgrind)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -43,7 +43,7 @@ endpoint=tcp://127.0.0.1:$port
 # in the first round, and the query = oracle rounds would measure refusals
 # (and the recursor_start check, www.example.test, fail). This measures the
 # query path, not the rule.
-printf '[server]\nendpoints = %s\ncontrol_endpoint =\nlog_level = warning\n[database]\nenabled = false\n[droplist]\nbits_budget = 1000000000000\n[hook]\nendpoint = %s\n' \
+printf '[server]\nendpoints = %s\ncontrol_endpoint =\nlog_level = warning\n[database]\nenabled = false\n[droplist]\nbits_budget = 1000000000000\n[metrics]\nlisten =\n[hook]\nendpoint = %s\n' \
     "$endpoint" "$endpoint" >"$tmp/oracle.conf"
 start_daemon "$tmp/oracle.conf" || exit 1
 nsd_start || exit 1

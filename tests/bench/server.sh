@@ -42,7 +42,7 @@ if [ ${#names[@]} -eq 0 ]; then
 fi
 
 port=$((20000 + RANDOM % 20000))
-printf '[server]\nendpoints = tcp://127.0.0.1:%s\nlog_level = warning\n[database]\nenabled = false\n' \
+printf '[server]\nendpoints = tcp://127.0.0.1:%s\nlog_level = warning\n[database]\nenabled = false\n[metrics]\nlisten =\n' \
     "$port" >"$tmp/conf"
 round() { # round PROGRAM: prints the bench line
     "$1" -c "$tmp/conf" 2>>"$tmp/server.log" &

@@ -27,6 +27,7 @@ port=$(free_port)
 endpoint=tcp://127.0.0.1:$port
 {
     printf '[server]\nendpoints = %s\ncontrol_endpoint =\nlog_level = warning\n' "$endpoint"
+    printf '[metrics]\nlisten =\n'
     db_config
     printf 'queue_size = %s\n' $((total + 1000))
 } >"$tmp/conf"

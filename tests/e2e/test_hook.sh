@@ -50,7 +50,7 @@ hook_conf() {
         # it cut off is on the drop list the hooks fetch within seconds. The
         # domain layer's rule itself ([droplist] subdomain_threshold and the
         # rest) keeps its defaults: the test checks the product as shipped.
-        printf '[droplist]\nupdate_seconds = 2\nrefresh_seconds = 1\n'
+        printf '[droplist]\nupdate_seconds = 2\nrefresh_seconds = 1\n[metrics]\nlisten =\n'
         local -A hook=([endpoint]=$endpoint [refresh_seconds]=1 [timeout_ms]=50 [breaker_seconds]=3)
         for kv in "$@"; do hook[${kv%%=*}]=${kv#*=}; done
         echo '[hook]'
@@ -137,6 +137,22 @@ check "weak evidence (the hex beacon name): it resolves, nsd's answer" "NOERROR 
 check "... and the hook logged no refusal of it" "" "$(grep "dnsoracle: nxdomain $hexname" "$tmp/recursor.log")"
 root=$(ask . NS)
 check "the root name is not refused by the hook (${root% })" yes "$([ "${root%% *}" != NXDOMAIN ] && echo yes)"
+# The hook's counters in the recursor's own metrics: a refusal counted at
+# once by its reason, the module's counters added by maintenance() (about
+# every second; waited for at most 5 s).
+rec_get() { timeout 5 rec_control --socket-dir="$rec_dir" get "$1" 2>/dev/null; }
+why=$(sed -n "s/.*dnsoracle: nxdomain $strong (\([^)]*\)).*/\1/p" "$tmp/recursor.log" | head -n 1)
+metric=dnsoracle-refused-${why//[^a-zA-Z0-9]/-}
+check "getMetric: the refusal counted as $metric" yes \
+    "$([ "$(rec_get "$metric")" -ge 1 ] 2>/dev/null && echo yes)"
+for _ in $(seq 1 20); do
+    [ "$(rec_get dnsoracle-judged)" -ge 5 ] 2>/dev/null && break
+    sleep 0.25
+done
+check "getMetric: names judged published (maintenance)" yes \
+    "$([ "$(rec_get dnsoracle-judged)" -ge 5 ] 2>/dev/null && echo yes)"
+check "getMetric: reports dropped published (a number)" yes \
+    "$(rec_get dnsoracle-reports-dropped | grep -Eqx '[0-9]+' && echo yes)"
 
 # ---- the tunnels: refused at once for their strong evidence; then, from
 # the hook's reports alone, the oracle cuts their domains off, and even the

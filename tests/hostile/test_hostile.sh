@@ -36,6 +36,7 @@ port=$(free_port)
 endpoint=tcp://127.0.0.1:$port
 {
     printf '[server]\nendpoints = %s\ncontrol_endpoint =\nthreads = 2\nlog_level = warning\n' "$endpoint"
+    printf '[metrics]\nlisten =\n'
     db_config
 } >"$tmp/conf"
 start_daemon "$tmp/conf" || exit 1

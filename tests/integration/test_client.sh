@@ -24,6 +24,7 @@ conf=$tmp/dnsoracle.conf
 {
     printf '[server]\nendpoints = %s\ncontrol_endpoint = %s\nthreads = 2\n' "$endpoint" "$control"
     if [ "$have_db" = yes ]; then db_config; else printf '[database]\nenabled = false\n'; fi
+    printf '[metrics]\nlisten =\n'
 } >"$conf"
 start_daemon "$conf" || exit 1
 export DNSORACLE_ENDPOINT=$endpoint

@@ -42,7 +42,7 @@ conf=$tmp/dnsoracle.conf
 write_conf() { # write_conf SECRET_KEY CLIENTS_DIR
     printf '[server]\nendpoints = %s\ncurve_endpoints = %s\ncurve_secret_key = %s\n' \
         "$endpoint" "$curve" "$1" >"$conf"
-    printf 'curve_clients = %s\nthreads = 2\ncontrol_endpoint =\n[database]\nenabled = false\n' \
+    printf 'curve_clients = %s\nthreads = 2\ncontrol_endpoint =\n[database]\nenabled = false\n[metrics]\nlisten =\n' \
         "$2" >>"$conf"
 }
 

@@ -27,7 +27,7 @@ fi
 port=$(free_port)
 endpoint=tcp://127.0.0.1:$port
 conf=$tmp/dnsoracle.conf
-printf '[server]\nendpoints = %s\ncontrol_endpoint =\n[database]\nenabled = false\n[hook]\nendpoint = %s\n' \
+printf '[server]\nendpoints = %s\ncontrol_endpoint =\n[database]\nenabled = false\n[hook]\nendpoint = %s\n[metrics]\nlisten =\n' \
     "$endpoint" "$endpoint" >"$conf"
 start_daemon "$conf" || exit 1
 stat() { "$client" -e "$endpoint" --stats | awk -v k="$1" '$1 == k { print $2 }'; }

@@ -25,6 +25,7 @@ conf=$tmp/dnsoracle.conf
     db_config
     printf 'queue_size = 50000\nflush_ms = 1500\n'
     printf '[droplist]\nsubdomain_threshold = 5\nwindow_seconds = 3600\nupdate_seconds = 3600\n'
+    printf '[metrics]\nlisten =\n'
 } >"$conf"
 count() { db_sql dns -e "SELECT COUNT(*) FROM names WHERE $1"; }
 wait_rows() { # wait_rows WHERE N: until the table has N such rows (at most 20 s times $slow)
