@@ -186,7 +186,10 @@ bool importer_begin(importer_t *self, char **argv, int argc, char *out, size_t c
                      "import_id INT UNSIGNED NOT NULL, "
                      "domain VARCHAR(253) CHARACTER SET ascii COLLATE ascii_bin NOT NULL, "
                      "UNIQUE KEY by_import (import_id, domain)) ENGINE = InnoDB") != 0) {
-        snprintf(out, cap, "database error: %s", store_error(self->store));
+        snprintf(out, cap,
+                 "database error: %s (the daemon's database user needs CREATE TEMPORARY "
+                 "TABLES: run sql/migrate.sh -u again)",
+                 store_error(self->store));
         return false;
     }
     n.used = true;
