@@ -64,7 +64,8 @@ static void s_usage(FILE *out)
                  "\"false NAME\" for each name; with no NAME (or -) reads names from stdin.\n"
                  "  -e, --endpoint EP  query endpoint (default $DNSORACLE_ENDPOINT or\n"
                  "                     tcp://127.0.0.1:5555)\n"
-                 "  -t, --timeout MS   deadline of each request, 1-600000 (default 1000)\n"
+                 "  -t, --timeout MS   deadline of each request, 1-600000 (default 1000; 30000\n"
+                 "                     for operator commands, 300000 for --import)\n"
                  "  --explain          print every test's score and reason for each NAME\n"
                  "  --stats            print the oracle's statistics\n"
                  "  --ping             check that the oracle answers\n"
@@ -83,8 +84,7 @@ static void s_usage(FILE *out)
                  "  --import KIND FILE load a feed into the block or allow list, in one\n"
                  "                     transaction: a domain a line, hosts-file lines, RPZ zone\n"
                  "                     records; # and ; comments; bad lines reported as\n"
-                 "                     FILE:LINE and skipped (default reason \"import FILE\",\n"
-                 "                     -t default 300000)\n"
+                 "                     FILE:LINE and skipped (default reason \"import FILE\")\n"
                  "  --expires DURATION with --import: the entries expire (30m, 12h, 7d, 2w)\n"
                  "  --replace          with --import: the file becomes the whole list of its\n"
                  "                     kind and reason (the others of that reason are deleted)\n"
@@ -543,8 +543,13 @@ int main(int argc, char **argv)
     int m = o.mode;
     bool op = m == O_BLOCK || m == O_ALLOW || m == O_UNLIST || m == O_LIST || m == O_UPDATE ||
               m == O_IMPORT;
-    /* An import's commit writes a million rows: minutes, not a second. */
-    int timeout = m == O_IMPORT && !o.timeout_given ? 300000 : o.timeout_ms;
+    /* Operator commands may scan a million-entry list (seconds), an
+     * import's commit writes a million rows (tens of seconds): their
+     * deadlines are longer unless -t says otherwise. */
+    int timeout = o.timeout_given ? o.timeout_ms
+                  : m == O_IMPORT ? 300000
+                  : op            ? 30000
+                                  : o.timeout_ms;
     request_t *c = request_new(op ? o.control : o.endpoint, timeout, op ? NULL : o.curve_key,
                                o.curve_server_key);
     if (!c)
