@@ -56,7 +56,7 @@ unsigned long listcmd_duration(const char *text)
         unit = 86400;
         break;
     case 'w':
-        unit = 7 * 86400;
+        unit = 7UL * 86400;
         break;
     default:
         return 0;

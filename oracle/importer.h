@@ -32,7 +32,7 @@
 #include "store.h"
 
 #define IMPORTER_CHUNK 10000 /* domains per import-add at most */
-#define IMPORTER_BATCH 20000 /* rows per statement of a commit */
+#define IMPORTER_BATCH 5000  /* rows per statement of a commit: each well under 2 s */
 #define IMPORTER_SLOTS 4     /* imports open at once */
 #define IMPORTER_IDLE_S 600  /* an import idle this long is discarded */
 
