@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -48,7 +49,7 @@ static void test_plain(void **state)
     s_expect(f, "||adblock.example^", FEED_BAD, NULL);
     char label[80];
     memset(label, 'a', 64);
-    strcpy(label + 64, ".example");
+    snprintf(label + 64, sizeof label - 64, ".example");
     s_expect(f, label, FEED_BAD, NULL); /* a 64-byte label */
     feed_destroy(&f);
     assert_null(f);
@@ -110,10 +111,9 @@ static void test_limits(void **state)
     const char *why;
     assert_int_equal(feed_line(f, "a\0b.example", 11, out, &why), FEED_BAD);
     /* 253 bytes is the longest name */
-    char name[300] = "";
-    for (int i = 0; i < 4; i++)
-        strcat(name, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.");
-    strcat(name, "ab");
+    char name[300];
+    const char *label62 = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    snprintf(name, sizeof name, "%s.%s.%s.%s.ab", label62, label62, label62, label62);
     assert_int_equal(strlen(name), 254);
     s_expect(f, name, FEED_BAD, NULL);
     s_expect(f, name + 1, FEED_DOMAIN, name + 1);
