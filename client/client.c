@@ -4,7 +4,10 @@
  *   dnsoracle_client [-e ENDPOINT] [-t TIMEOUT_MS] [-]         names on stdin
  *   dnsoracle_client --explain NAME... | --stats | --ping
  *   dnsoracle_client [-C CONTROL] --block DOMAIN [--reason TEXT] | --allow DOMAIN
- *                    [--reason TEXT] | --unlist DOMAIN | --list [KIND] | --update-now
+ *                    [--reason TEXT] | --unlist DOMAIN | --update-now
+ *   dnsoracle_client [-C CONTROL] --list [KIND] [--reason TEXT] [--count] [--all]
+ *   dnsoracle_client [-C CONTROL] --import block|allow FILE [--reason TEXT]
+ *                    [--expires DURATION] [--replace]          a feed (listcmd.h)
  *   dnsoracle_client --gen-keys PREFIX                       CURVE key pair
  *
  * With --curve-key and --curve-server-key it talks to one of the oracle's
@@ -14,7 +17,9 @@
  * has nothing more to give, so an interactive user or a pipe that trickles
  * gets each answer at once. Every request has a deadline (-t): the client
  * never hangs. Operator commands go to the separate control socket, a Unix
- * socket only root and the dnsoracle group can open.
+ * socket only root and the dnsoracle group can open. The sockets and their
+ * deadlines are request.h's; --list and --import, which may move a million
+ * entries, are listcmd.h's.
  *
  * Exit status: 0 all names good (or the command succeeded), 1 at least one
  * false (or the oracle refused the command), 2 no answer in time or a usage
@@ -35,22 +40,13 @@
 
 #include "curve.h"
 #include "lines.h"
+#include "listcmd.h"
+#include "request.h"
 
 #define S_BATCH 256
 #define S_NAME_MAX 255 /* the wire limit; longer lines are false without asking */
-#define S_REPLY_MAX (1 << 20)
 
 enum { S_EXIT_GOOD = 0, S_EXIT_FALSE = 1, S_EXIT_FAIL = 2 };
-
-typedef struct {
-    const char *endpoint;
-    int timeout_ms;
-    const char *curve_key;        /* our key pair file, or NULL: no CURVE */
-    const char *curve_server_key; /* the oracle's public key file */
-    void *ctx;
-    void *req;
-    char *reply; /* S_REPLY_MAX + 1 bytes */
-} s_client_t;
 
 static void s_usage(FILE *out)
 {
@@ -58,14 +54,18 @@ static void s_usage(FILE *out)
                  "       dnsoracle_client [-e ENDPOINT] --explain NAME... | --stats | --ping\n"
                  "       dnsoracle_client [-C CONTROL] --block DOMAIN [--reason TEXT]\n"
                  "       dnsoracle_client [-C CONTROL] --allow DOMAIN [--reason TEXT]\n"
-                 "       dnsoracle_client [-C CONTROL] --unlist DOMAIN | --list [drop|block|allow]"
-                 " | --update-now\n"
+                 "       dnsoracle_client [-C CONTROL] --unlist DOMAIN | --update-now\n"
+                 "       dnsoracle_client [-C CONTROL] --list [drop|block|allow] [--reason TEXT]"
+                 " [--count] [--all]\n"
+                 "       dnsoracle_client [-C CONTROL] --import block|allow FILE [--reason TEXT]\n"
+                 "                        [--expires DURATION] [--replace]\n"
                  "       dnsoracle_client --gen-keys PREFIX\n"
                  "Asks dnsoracled whether query names are good. Prints \"true NAME\" or\n"
                  "\"false NAME\" for each name; with no NAME (or -) reads names from stdin.\n"
                  "  -e, --endpoint EP  query endpoint (default $DNSORACLE_ENDPOINT or\n"
                  "                     tcp://127.0.0.1:5555)\n"
-                 "  -t, --timeout MS   deadline of each request, 1-600000 (default 1000)\n"
+                 "  -t, --timeout MS   deadline of each request, 1-600000 (default 1000; 30000\n"
+                 "                     for operator commands, 300000 for --import)\n"
                  "  --explain          print every test's score and reason for each NAME\n"
                  "  --stats            print the oracle's statistics\n"
                  "  --ping             check that the oracle answers\n"
@@ -73,9 +73,21 @@ static void s_usage(FILE *out)
                  "                     $DNSORACLE_CONTROL or ipc:///run/dnsoracle/control.sock)\n"
                  "  --block DOMAIN     drop every name under DOMAIN, on every instance\n"
                  "  --allow DOMAIN     never drop names under DOMAIN (undoes a drop)\n"
-                 "  --reason TEXT      why, recorded with --block or --allow\n"
+                 "  --reason TEXT      why, recorded with --block, --allow or --import; with\n"
+                 "                     --list, only the entries with this reason\n"
                  "  --unlist DOMAIN    remove DOMAIN from the drop, block and allow lists\n"
-                 "  --list [KIND]      print the lists: kind domain by added expires reason\n"
+                 "  --list [KIND]      print the lists: kind domain by added expires reason;\n"
+                 "                     more than 10000 entries only with --all\n"
+                 "  --count            with --list (or alone): only the number of entries,\n"
+                 "                     \"kind N\" per kind, or N for the KIND given\n"
+                 "  --all              with --list: print however many there are\n"
+                 "  --import KIND FILE load a feed into the block or allow list, in one\n"
+                 "                     transaction: a domain a line, hosts-file lines, RPZ zone\n"
+                 "                     records; # and ; comments; bad lines reported as\n"
+                 "                     FILE:LINE and skipped (default reason \"import FILE\")\n"
+                 "  --expires DURATION with --import: the entries expire (30m, 12h, 7d, 2w)\n"
+                 "  --replace          with --import: the file becomes the whole list of its\n"
+                 "                     kind and reason (the others of that reason are deleted)\n"
                  "  --update-now       recompute the drop list now\n"
                  "  --curve-key FILE   our CURVE key pair (NAME.key), for an endpoint in the\n"
                  "                     oracle's curve_endpoints (default $DNSORACLE_CURVE_KEY)\n"
@@ -92,122 +104,6 @@ static double s_now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-/* Connects a REQ socket; prints why not and returns -1. */
-static int s_connect(s_client_t *c)
-{
-    c->req = zmq_socket(c->ctx, ZMQ_REQ);
-    int zero = 0;
-    int64_t maxmsg = S_REPLY_MAX;
-    if (!c->req || zmq_setsockopt(c->req, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
-        zmq_setsockopt(c->req, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) != 0) {
-        fprintf(stderr, "dnsoracle_client: %s: %s\n", c->endpoint, zmq_strerror(errno));
-        return -1;
-    }
-    if (c->curve_key) {
-        char err[512];
-        if (curve_client(c->req, c->curve_key, c->curve_server_key, err, sizeof err) != 0) {
-            fprintf(stderr, "dnsoracle_client: %s\n", err);
-            return -1;
-        }
-    }
-    /* A Unix socket says at once what a connect would only time out on. */
-    if (strncmp(c->endpoint, "ipc://", 6) == 0 && // NOLINT(clang-analyzer-core.NonNullParamChecker)
-        access(c->endpoint + 6, W_OK) != 0) {
-        int e = errno;
-        fprintf(stderr, "dnsoracle_client: %s: %s%s\n", c->endpoint, strerror(e),
-                e == EACCES ? " (run as root or as a member of the dnsoracle group)"
-                : e == ENOENT
-                    ? " (is dnsoracled running, with a database and this control_endpoint?)"
-                    : "");
-        return -1;
-    }
-    if (zmq_connect(c->req, c->endpoint) != 0) {
-        int e = errno;
-        fprintf(stderr, "dnsoracle_client: %s: %s\n", c->endpoint,
-                e == EINVAL || e == EPROTONOSUPPORT
-                    ? "not a ZeroMQ endpoint (tcp://HOST:PORT or ipc://PATH)"
-                    : zmq_strerror(e));
-        return -1;
-    }
-    return 0;
-}
-
-/* The frames of one reply; the caller frees it with s_reply_free. */
-typedef struct {
-    char **text; /* NUL-terminated copies */
-    size_t *len;
-    int n;
-} s_reply_t;
-
-static void s_reply_free(s_reply_t *r)
-{
-    for (int i = 0; i < r->n; i++)
-        free(r->text[i]);
-    free(r->text);
-    free(r->len);
-    memset(r, 0, sizeof *r);
-}
-
-/* Sends `n` frames and waits, at most the timeout in all, for the reply.
- * Returns 0 with the reply in *out, or -1 after printing why. */
-static int s_request(s_client_t *c, const char *const *frames, const size_t *lens, int n,
-                     s_reply_t *out)
-{
-    memset(out, 0, sizeof *out);
-    double deadline = s_now_ms() + c->timeout_ms;
-    for (int i = 0; i < n; i++) {
-        zmq_pollitem_t item = {c->req, 0, ZMQ_POLLOUT, 0};
-        int wait = (int)(deadline - s_now_ms());
-        if (wait < 0 || zmq_poll(&item, 1, wait) <= 0 ||
-            zmq_send(c->req, frames[i], lens[i], (i + 1 < n ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT) < 0)
-            goto timeout;
-    }
-    int more = 1, cap = 0;
-    while (more) {
-        zmq_pollitem_t item = {c->req, 0, ZMQ_POLLIN, 0};
-        int wait = (int)(deadline - s_now_ms());
-        if (zmq_poll(&item, 1, wait < 0 ? 0 : wait) <= 0)
-            goto timeout;
-        int len = zmq_recv(c->req, c->reply, S_REPLY_MAX, ZMQ_DONTWAIT);
-        if (len < 0)
-            goto timeout;
-        size_t used = (size_t)len < S_REPLY_MAX ? (size_t)len : S_REPLY_MAX;
-        if (out->n == cap) {
-            cap = cap ? 2 * cap : 16;
-            char **t = realloc(out->text, (size_t)cap * sizeof *t);
-            size_t *l = t ? realloc(out->len, (size_t)cap * sizeof *l) : NULL;
-            if (t)
-                out->text = t;
-            if (!t || !l)
-                goto oom;
-            out->len = l;
-        }
-        out->text[out->n] = malloc(used + 1);
-        if (!out->text[out->n])
-            goto oom;
-        memcpy(out->text[out->n], c->reply, used);
-        out->text[out->n][used] = 0;
-        out->len[out->n++] = used;
-        size_t sz = sizeof more;
-        zmq_getsockopt(c->req, ZMQ_RCVMORE, &more, &sz);
-    }
-    return 0;
-timeout:
-    fprintf(stderr, "dnsoracle_client: %s: no answer within %d ms (is dnsoracled running?%s)\n",
-            c->endpoint, c->timeout_ms,
-            c->curve_key ? " Is this one of its curve_endpoints, is our .pub in its curve_clients,"
-                           " and is --curve-server-key its key?"
-            : strncmp(c->endpoint, "tcp://", 6) == 0
-                ? " For one of its curve_endpoints give --curve-key and --curve-server-key"
-                : "");
-    s_reply_free(out);
-    return -1;
-oom:
-    fprintf(stderr, "dnsoracle_client: out of memory\n");
-    s_reply_free(out);
-    return -1;
 }
 
 /* ---- verdicts ---- */
@@ -257,7 +153,7 @@ static void s_print(const s_batch_t *b, int i, bool good, const char *detail)
 
 /* Asks about every name in the batch, prints the answers in order and
  * empties it. Returns 0, or -1 when the oracle did not answer properly. */
-static int s_flush(s_client_t *c, s_batch_t *b)
+static int s_flush(request_t *c, s_batch_t *b)
 {
     const char *frames[S_BATCH + 1];
     size_t lens[S_BATCH + 1];
@@ -272,14 +168,14 @@ static int s_flush(s_client_t *c, s_batch_t *b)
         frames[nf] = b->names[i];
         lens[nf++] = b->lens[i];
     }
-    s_reply_t r = {0};
+    request_reply_t r = {0};
     if (nf > first) {
-        if (s_request(c, frames, lens, nf, &r) != 0)
+        if (request_send(c, frames, lens, nf, &r) != 0)
             return -1;
         if (r.n != nf - first) {
-            fprintf(stderr, "dnsoracle_client: %s: %d answers to %d names\n", c->endpoint, r.n,
-                    nf - first);
-            s_reply_free(&r);
+            fprintf(stderr, "dnsoracle_client: %s: %d answers to %d names\n", request_endpoint(c),
+                    r.n, nf - first);
+            request_reply_free(&r);
             return -1;
         }
     }
@@ -295,20 +191,21 @@ static int s_flush(s_client_t *c, s_batch_t *b)
         const char *t = r.text[k++];
         bool good = strncmp(t, "true", 4) == 0 && (t[4] == 0 || t[4] == '\t');
         if (!good && !(strncmp(t, "false", 5) == 0 && (t[5] == 0 || t[5] == '\t'))) {
-            fprintf(stderr, "dnsoracle_client: %s: unexpected answer '%.40s'\n", c->endpoint, t);
-            s_reply_free(&r);
+            fprintf(stderr, "dnsoracle_client: %s: unexpected answer '%.40s'\n",
+                    request_endpoint(c), t);
+            request_reply_free(&r);
             return -1;
         }
         s_print(b, i, good, t);
         b->bad += !good;
     }
-    s_reply_free(&r);
+    request_reply_free(&r);
     fflush(stdout);
     b->n = 0;
     return 0;
 }
 
-static int s_add(s_client_t *c, s_batch_t *b, const char *name, size_t len)
+static int s_add(request_t *c, s_batch_t *b, const char *name, size_t len)
 {
     /* Kept up to one byte past the wire limit: enough to know it is over. */
     size_t keep = len > S_NAME_MAX + 1 ? S_NAME_MAX + 1 : len;
@@ -321,7 +218,7 @@ static int s_add(s_client_t *c, s_batch_t *b, const char *name, size_t len)
 
 /* Streams names from stdin: a batch goes out when it is full or when stdin
  * has nothing ready, so a slow writer gets each answer at once. */
-static int s_stream(s_client_t *c, s_batch_t *b)
+static int s_stream(request_t *c, s_batch_t *b)
 {
     static char buf[1 << 16];
     size_t have = 0;
@@ -362,38 +259,6 @@ static int s_stream(s_client_t *c, s_batch_t *b)
 
 /* ---- commands ---- */
 
-/* Prints the text of a command reply (skipping an "ok"/"error" status frame
- * for operator commands). Returns the exit status. */
-static int s_command(s_client_t *c, const char *const *frames, const size_t *lens, int n,
-                     bool status)
-{
-    s_reply_t r;
-    if (s_request(c, frames, lens, n, &r) != 0)
-        return S_EXIT_FAIL;
-    int rc = S_EXIT_GOOD;
-    if (status) {
-        bool ok = r.n >= 1 && strcmp(r.text[0], "ok") == 0;
-        const char *text = r.n >= 2 ? r.text[1] : "";
-        if (!ok) {
-            fprintf(stderr, "dnsoracle_client: %s: %s\n", c->endpoint,
-                    text[0] ? text : "command refused");
-            rc = S_EXIT_FALSE;
-        } else if (text[0]) {
-            fputs(text, stdout);
-            if (text[strlen(text) - 1] != '\n')
-                putchar('\n');
-        }
-    } else {
-        for (int i = 0; i < r.n; i++) {
-            fputs(r.text[i], stdout);
-            if (r.len[i] && r.text[i][r.len[i] - 1] != '\n')
-                putchar('\n');
-        }
-    }
-    s_reply_free(&r);
-    return rc;
-}
-
 /* Who is asking, for the lists' added_by column: the login behind sudo if
  * there is one. The control socket's permissions decide who may ask; this
  * only records it. */
@@ -415,11 +280,25 @@ enum {
     O_UNLIST,
     O_LIST,
     O_UPDATE,
+    O_IMPORT,
     O_REASON,
+    O_EXPIRES,
+    O_REPLACE,
+    O_COUNT,
+    O_ALL,
     O_CURVE_KEY,
     O_CURVE_SERVER_KEY,
     O_GEN_KEYS,
 };
+
+typedef struct {
+    const char *endpoint, *control, *curve_key, *curve_server_key;
+    const char *domain, *reason, *gen_keys, *kind, *expires;
+    int mode, timeout_ms;
+    bool timeout_given, replace, count, all;
+    char **args; /* what is left after the options */
+    int rest;
+} s_opts_t;
 
 /* --gen-keys PREFIX: writes PREFIX.key and PREFIX.pub. */
 static int s_gen_keys(const char *prefix)
@@ -435,7 +314,8 @@ static int s_gen_keys(const char *prefix)
     return S_EXIT_GOOD;
 }
 
-int main(int argc, char **argv)
+/* Reads the options into o. Returns -1 to go on, or the exit status. */
+static int s_parse(s_opts_t *o, int argc, char **argv)
 {
     static const struct option longs[] = {
         {"endpoint", required_argument, NULL, 'e'},
@@ -450,29 +330,25 @@ int main(int argc, char **argv)
         {"unlist", required_argument, NULL, O_UNLIST},
         {"list", no_argument, NULL, O_LIST},
         {"update-now", no_argument, NULL, O_UPDATE},
+        {"import", required_argument, NULL, O_IMPORT},
         {"reason", required_argument, NULL, O_REASON},
+        {"expires", required_argument, NULL, O_EXPIRES},
+        {"replace", no_argument, NULL, O_REPLACE},
+        {"count", no_argument, NULL, O_COUNT},
+        {"all", no_argument, NULL, O_ALL},
         {"curve-key", required_argument, NULL, O_CURVE_KEY},
         {"curve-server-key", required_argument, NULL, O_CURVE_SERVER_KEY},
         {"gen-keys", required_argument, NULL, O_GEN_KEYS},
         {NULL, 0, NULL, 0},
     };
-    const char *endpoint = getenv("DNSORACLE_ENDPOINT");
-    const char *control = getenv("DNSORACLE_CONTROL");
-    const char *curve_key = getenv("DNSORACLE_CURVE_KEY");
-    const char *curve_server_key = getenv("DNSORACLE_CURVE_SERVER_KEY");
-    const char *domain = NULL, *reason = NULL, *gen_keys = NULL;
-    int mode = 0, opt, timeout_ms = 1000;
-    if (!endpoint || !endpoint[0])
-        endpoint = "tcp://127.0.0.1:5555";
-    if (!control || !control[0])
-        control = "ipc:///run/dnsoracle/control.sock";
+    int opt;
     while ((opt = getopt_long(argc, argv, "e:t:C:h", longs, NULL)) != -1) {
         switch (opt) {
         case 'e':
-            endpoint = optarg;
+            o->endpoint = optarg;
             break;
         case 'C':
-            control = optarg;
+            o->control = optarg;
             break;
         case 't': {
             char *end;
@@ -483,149 +359,219 @@ int main(int argc, char **argv)
                         optarg);
                 return S_EXIT_FAIL;
             }
-            timeout_ms = (int)v;
+            o->timeout_ms = (int)v;
+            o->timeout_given = true;
             break;
         }
         case 'h':
             s_usage(stdout);
             return S_EXIT_GOOD;
         case O_REASON:
-            reason = optarg;
+            o->reason = optarg;
+            break;
+        case O_EXPIRES:
+            o->expires = optarg;
+            break;
+        case O_REPLACE:
+            o->replace = true;
+            break;
+        case O_ALL:
+            o->all = true;
             break;
         case O_CURVE_KEY:
-            curve_key = optarg;
+            o->curve_key = optarg;
             break;
         case O_CURVE_SERVER_KEY:
-            curve_server_key = optarg;
+            o->curve_server_key = optarg;
             break;
         case O_GEN_KEYS:
-            gen_keys = optarg;
+            o->gen_keys = optarg;
             break;
+        case O_COUNT:
+            o->count = true;
+            opt = O_LIST; /* --count is --list --count */
+            /* fall through */
         case O_BLOCK:
         case O_ALLOW:
         case O_UNLIST:
-            domain = optarg;
+        case O_IMPORT:
+            if (opt == O_IMPORT)
+                o->kind = optarg;
+            else if (opt != O_LIST)
+                o->domain = optarg;
             /* fall through */
         case O_EXPLAIN:
         case O_STATS:
         case O_PING:
         case O_LIST:
         case O_UPDATE:
-            if (mode && mode != opt) {
+            if (o->mode && o->mode != opt) {
                 fprintf(stderr, "dnsoracle_client: one of --explain, --stats, --ping, --block, "
-                                "--allow, --unlist, --list, --update-now at a time\n");
+                                "--allow, --unlist, --list, --update-now, --import at a time\n");
                 return S_EXIT_FAIL;
             }
-            mode = opt;
+            o->mode = opt;
             break;
         default:
             s_usage(stderr);
             return S_EXIT_FAIL;
         }
     }
-    int rest = argc - optind;
-    if (gen_keys) {
-        if (mode || rest > 0) {
+    o->args = argv + optind;
+    o->rest = argc - optind;
+    return -1;
+}
+
+/* What is wrong with the options together, or NULL. */
+static const char *s_usage_error(const s_opts_t *o)
+{
+    int m = o->mode;
+    if (o->reason && m != O_BLOCK && m != O_ALLOW && m != O_IMPORT && m != O_LIST)
+        return "--reason goes with --block, --allow, --import or --list";
+    if (o->reason && strlen(o->reason) > 255)
+        return "--reason: at most 255 bytes";
+    if ((o->expires || o->replace) && m != O_IMPORT)
+        return "--expires and --replace go with --import";
+    if (o->all && m != O_LIST)
+        return "--all goes with --list";
+    if (o->expires && listcmd_duration(o->expires) == 0)
+        return "--expires: a duration like 30m, 12h, 7d (s, m, h, d, w; at most ten years)";
+    if (m == O_IMPORT && strcmp(o->kind, "block") != 0 && strcmp(o->kind, "allow") != 0)
+        return "--import takes block or allow, then FILE";
+    if (m == O_IMPORT && o->rest != 1)
+        return "--import KIND takes one FILE (- for stdin)";
+    if (o->domain && strlen(o->domain) > 253)
+        return "the domain is longer than 253 bytes";
+    if ((m == O_STATS || m == O_PING || m == O_UPDATE || m == O_BLOCK || m == O_ALLOW ||
+         m == O_UNLIST) &&
+        o->rest > 0)
+        return "unexpected arguments";
+    if (m == O_LIST && o->rest > 1)
+        return "--list takes at most one kind (drop, block or allow)";
+    if (m == O_EXPLAIN && o->rest == 0)
+        return "--explain needs at least one NAME";
+    if (!o->curve_key != !o->curve_server_key)
+        return "--curve-key and --curve-server-key go together";
+    return NULL;
+}
+
+static int s_ping(request_t *c)
+{
+    double t0 = s_now_ms();
+    const char *f[] = {"\0ping"};
+    request_reply_t r;
+    if (request_send(c, f, (size_t[]){5}, 1, &r) != 0)
+        return S_EXIT_FAIL;
+    bool pong = r.n == 1 && strcmp(r.text[0], "pong") == 0;
+    request_reply_free(&r);
+    if (!pong) {
+        fprintf(stderr, "dnsoracle_client: %s: unexpected answer to ping\n", request_endpoint(c));
+        return S_EXIT_FAIL;
+    }
+    printf("pong from %s in %.2f ms\n", request_endpoint(c), s_now_ms() - t0);
+    return S_EXIT_GOOD;
+}
+
+/* block, allow, unlist, update-now: one request each. */
+static int s_operator(request_t *c, const s_opts_t *o)
+{
+    int m = o->mode;
+    const char *cmd = m == O_BLOCK    ? "block"
+                      : m == O_ALLOW  ? "allow"
+                      : m == O_UNLIST ? "unlist"
+                                      : "update-now";
+    const char *f[4] = {cmd, o->domain ? o->domain : "", o->reason ? o->reason : "", s_who()};
+    size_t lens[4];
+    for (int i = 0; i < 4; i++)
+        lens[i] = strlen(f[i]);
+    return request_command(c, f, lens, m == O_UPDATE ? 1 : 4, true);
+}
+
+static int s_verdicts(request_t *c, const s_opts_t *o)
+{
+    s_batch_t *b = calloc(1, sizeof *b);
+    if (!b) {
+        fprintf(stderr, "dnsoracle_client: out of memory\n");
+        return S_EXIT_FAIL;
+    }
+    b->explain = o->mode == O_EXPLAIN;
+    bool from_stdin = o->rest == 0 || (o->rest == 1 && strcmp(o->args[0], "-") == 0);
+    int err = 0;
+    if (from_stdin)
+        err = s_stream(c, b);
+    else
+        for (int i = 0; i < o->rest && !err; i++)
+            err = s_add(c, b, o->args[i], strlen(o->args[i]));
+    if (!err && b->n)
+        err = s_flush(c, b);
+    int rc = err ? S_EXIT_FAIL : b->bad ? S_EXIT_FALSE : S_EXIT_GOOD;
+    free(b);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    s_opts_t o = {0};
+    o.endpoint = getenv("DNSORACLE_ENDPOINT");
+    o.control = getenv("DNSORACLE_CONTROL");
+    o.curve_key = getenv("DNSORACLE_CURVE_KEY");
+    o.curve_server_key = getenv("DNSORACLE_CURVE_SERVER_KEY");
+    o.timeout_ms = 1000;
+    if (!o.endpoint || !o.endpoint[0])
+        o.endpoint = "tcp://127.0.0.1:5555";
+    if (!o.control || !o.control[0])
+        o.control = "ipc:///run/dnsoracle/control.sock";
+    int rc = s_parse(&o, argc, argv);
+    if (rc >= 0)
+        return rc;
+    if (o.gen_keys) {
+        if (o.mode || o.rest > 0) {
             fprintf(stderr, "dnsoracle_client: --gen-keys goes alone (see --help)\n");
             return S_EXIT_FAIL;
         }
-        return s_gen_keys(gen_keys);
+        return s_gen_keys(o.gen_keys);
     }
-    if (curve_key && !curve_key[0])
-        curve_key = NULL;
-    if (curve_server_key && !curve_server_key[0])
-        curve_server_key = NULL;
-    bool op = mode == O_BLOCK || mode == O_ALLOW || mode == O_UNLIST || mode == O_LIST ||
-              mode == O_UPDATE;
-    const char *usage_error = NULL;
-    if (reason && mode != O_BLOCK && mode != O_ALLOW)
-        usage_error = "--reason goes with --block or --allow";
-    else if (reason && strlen(reason) > 255)
-        usage_error = "--reason: at most 255 bytes";
-    else if (domain && strlen(domain) > 253)
-        usage_error = "the domain is longer than 253 bytes";
-    else if ((mode == O_STATS || mode == O_PING || mode == O_UPDATE || mode == O_BLOCK ||
-              mode == O_ALLOW || mode == O_UNLIST) &&
-             rest > 0)
-        usage_error = "unexpected arguments";
-    else if (mode == O_LIST && rest > 1)
-        usage_error = "--list takes at most one kind (drop, block or allow)";
-    else if (mode == O_EXPLAIN && rest == 0)
-        usage_error = "--explain needs at least one NAME";
-    else if (!curve_key != !curve_server_key)
-        usage_error = "--curve-key and --curve-server-key go together";
+    if (o.curve_key && !o.curve_key[0])
+        o.curve_key = NULL;
+    if (o.curve_server_key && !o.curve_server_key[0])
+        o.curve_server_key = NULL;
+    const char *usage_error = s_usage_error(&o);
     if (usage_error) {
         fprintf(stderr, "dnsoracle_client: %s (see --help)\n", usage_error);
         return S_EXIT_FAIL;
     }
-
-    s_client_t c = {op ? control : endpoint,
-                    timeout_ms,
-                    op ? NULL : curve_key,
-                    curve_server_key,
-                    NULL,
-                    NULL,
-                    NULL};
-    c.ctx = zmq_ctx_new();
-    c.reply = malloc(S_REPLY_MAX + 1);
-    s_batch_t *b = calloc(1, sizeof *b);
-    int rc = S_EXIT_FAIL;
-    if (!c.ctx || !c.reply || !b) {
-        fprintf(stderr, "dnsoracle_client: out of memory\n");
-        goto done;
-    }
-    if (s_connect(&c) != 0)
-        goto done;
-
-    if (mode == O_PING) {
-        double t0 = s_now_ms();
-        const char *f[] = {"\0ping"};
-        s_reply_t r;
-        if (s_request(&c, f, (size_t[]){5}, 1, &r) != 0)
-            goto done;
-        bool pong = r.n == 1 && strcmp(r.text[0], "pong") == 0;
-        s_reply_free(&r);
-        if (!pong) {
-            fprintf(stderr, "dnsoracle_client: %s: unexpected answer to ping\n", endpoint);
-            goto done;
-        }
-        printf("pong from %s in %.2f ms\n", endpoint, s_now_ms() - t0);
-        rc = S_EXIT_GOOD;
-    } else if (mode == O_STATS) {
+    int m = o.mode;
+    bool op = m == O_BLOCK || m == O_ALLOW || m == O_UNLIST || m == O_LIST || m == O_UPDATE ||
+              m == O_IMPORT;
+    /* Operator commands may scan a million-entry list (seconds), an
+     * import's commit writes a million rows (tens of seconds): their
+     * deadlines are longer unless -t says otherwise. */
+    int timeout = o.timeout_given ? o.timeout_ms
+                  : m == O_IMPORT ? 300000
+                  : op            ? 30000
+                                  : o.timeout_ms;
+    request_t *c = request_new(op ? o.control : o.endpoint, timeout, op ? NULL : o.curve_key,
+                               o.curve_server_key);
+    if (!c)
+        return S_EXIT_FAIL;
+    if (m == O_PING) {
+        rc = s_ping(c);
+    } else if (m == O_STATS) {
         const char *f[] = {"\0stats"};
-        rc = s_command(&c, f, (size_t[]){6}, 1, false);
+        rc = request_command(c, f, (size_t[]){6}, 1, false);
+    } else if (m == O_LIST) {
+        rc = listcmd_list(c, o.rest ? o.args[0] : NULL, o.reason, o.count, o.all);
+    } else if (m == O_IMPORT) {
+        listcmd_import_t im = {o.kind,    o.args[0],
+                               o.reason,  o.expires ? listcmd_duration(o.expires) : 0,
+                               o.replace, s_who()};
+        rc = listcmd_import(c, &im);
     } else if (op) {
-        const char *cmd = mode == O_BLOCK    ? "block"
-                          : mode == O_ALLOW  ? "allow"
-                          : mode == O_UNLIST ? "unlist"
-                          : mode == O_LIST   ? "list"
-                                             : "update-now";
-        const char *f[4] = {cmd, domain ? domain : (rest ? argv[optind] : ""), reason ? reason : "",
-                            s_who()};
-        size_t lens[4];
-        for (int i = 0; i < 4; i++)
-            lens[i] = strlen(f[i]);
-        rc = s_command(&c, f, lens, mode == O_UPDATE ? 1 : mode == O_LIST ? 2 : 4, true);
+        rc = s_operator(c, &o);
     } else {
-        b->explain = mode == O_EXPLAIN;
-        bool from_stdin = rest == 0 || (rest == 1 && strcmp(argv[optind], "-") == 0);
-        int err = 0;
-        if (from_stdin)
-            err = s_stream(&c, b);
-        else
-            for (int i = optind; i < argc && !err; i++)
-                err = s_add(&c, b, argv[i], strlen(argv[i]));
-        if (!err && b->n)
-            err = s_flush(&c, b);
-        rc = err ? S_EXIT_FAIL : b->bad ? S_EXIT_FALSE : S_EXIT_GOOD;
+        rc = s_verdicts(c, &o);
     }
-done:
     fflush(stdout);
-    if (c.req)
-        zmq_close(c.req);
-    if (c.ctx)
-        zmq_ctx_term(c.ctx);
-    free(c.reply);
-    free(b);
+    request_destroy(&c);
     return rc;
 }

@@ -10,8 +10,12 @@
  *   block DOMAIN [REASON [BY]]   add to the block list (and leave the allow list)
  *   allow DOMAIN [REASON [BY]]   add to the allow list (and leave block and drop)
  *   unlist DOMAIN                remove from every list
- *   list [drop|block|allow]      one line per entry: kind domain added_by added_at expires reason
+ *   list [KIND [REASON [AFTER [LIMIT]]]]  up to 1,000 entries a reply, one a line:
+ *                                kind domain added_by added_at expires reason
+ *   count [KIND [REASON]]        "kind N" lines
  *   update-now                   update the drop list now
+ *   import-begin, import-add, import-commit, import-abort
+ *                                a feed, in chunks, applied at once (importer.h)
  * Every change is written to the database, then the lists are reread and
  * published, so the next request already sees it.
  */

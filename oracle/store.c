@@ -28,6 +28,7 @@ struct store {
     unsigned backoff_ms;
     double last_logged; /* of a failure, to rate-limit */
     unsigned long failures;
+    unsigned long connects; /* connections made so far */
     char error[512];
 };
 
@@ -136,6 +137,7 @@ int store_ready(store_t *self)
     if (self->failures)
         log_info(self->who, "database connection back after %lu failures", self->failures);
     self->db = db;
+    self->connects++;
     self->failures = 0;
     self->backoff_ms = S_BACKOFF_MIN_MS;
     return 0;
@@ -191,6 +193,8 @@ int store_query(store_t *self, const char *sql, store_row_fn row, void *user)
     mysql_free_result(res);
     return 0;
 }
+
+unsigned long store_connects(const store_t *self) { return self->connects; }
 
 unsigned long long store_affected(store_t *self)
 {

@@ -43,6 +43,10 @@ int store_exec(store_t *self, const char *sql, size_t len);
 typedef void (*store_row_fn)(void *user, char **fields, unsigned nfields);
 int store_query(store_t *self, const char *sql, store_row_fn row, void *user);
 
+/* How many times the store has connected: what lives only as long as one
+ * connection (a temporary table) is gone when this has changed. */
+unsigned long store_connects(const store_t *self);
+
 /* Rows changed by the last statement. */
 unsigned long long store_affected(store_t *self);
 

@@ -6,8 +6,9 @@
 # Creates DATABASE (default dns) if needed, applies sql/schema.sql (idempotent)
 # and then every sql/migrations/NNN_*.sql above the database's version. With
 # -u it also creates (or updates) the daemon's account with only what it
-# needs: SELECT, INSERT, UPDATE, DELETE on DATABASE.*, from localhost and
-# 127.0.0.1, with the password read from PASSWORD_FILE. Options after -- go
+# needs: SELECT, INSERT, UPDATE, DELETE on DATABASE.*, and CREATE TEMPORARY
+# TABLES (the staging table of a feed import, oracle/importer.h), from
+# localhost and 127.0.0.1, with the password read from PASSWORD_FILE. Options after -- go
 # to the mariadb client (e.g. --socket=/run/mysqld/mysqld.sock); by default
 # it connects as root through the local socket.
 set -euo pipefail
@@ -51,7 +52,8 @@ if [ -n "$user" ]; then
     for host in localhost 127.0.0.1; do
         "${client[@]}" -e "CREATE USER IF NOT EXISTS '$user'@'$host' IDENTIFIED BY '$pwq';
             ALTER USER '$user'@'$host' IDENTIFIED BY '$pwq';
-            GRANT SELECT, INSERT, UPDATE, DELETE ON \`$db\`.* TO '$user'@'$host';"
+            GRANT SELECT, INSERT, UPDATE, DELETE, CREATE TEMPORARY TABLES ON \`$db\`.*
+                TO '$user'@'$host';"
     done
-    echo "migrate.sh: user $user may SELECT, INSERT, UPDATE, DELETE on $db.*"
+    echo "migrate.sh: user $user may SELECT, INSERT, UPDATE, DELETE, CREATE TEMPORARY TABLES on $db.*"
 fi
