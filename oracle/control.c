@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -45,6 +47,23 @@ struct control {
     bool started;
     char *reply; /* S_REPLY_CAP bytes */
 };
+
+/* Whether a live process listens on the Unix socket at `path`: ZeroMQ's
+ * ipc bind replaces the file, which would leave that process unreachable
+ * and, when this one stops, remove the file under it. */
+static bool s_ipc_in_use(const char *path)
+{
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof addr.sun_path)
+        return false;
+    memcpy(addr.sun_path, path, strlen(path) + 1);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (fd < 0)
+        return false;
+    bool live = connect(fd, (const struct sockaddr *)&addr, sizeof addr) == 0;
+    close(fd);
+    return live;
+}
 
 static double s_wall(void)
 {
@@ -421,6 +440,13 @@ control_t *control_new(void *zmq_ctx, const config_t *cfg, listbox_t *lists, dom
     zmq_setsockopt(self->rep, ZMQ_MAXMSGSIZE, &max_frame, sizeof max_frame);
     zmq_setsockopt(self->stop, ZMQ_LINGER, &zero, sizeof zero);
     const char *ep = cfg->server.control_endpoint;
+    if (strncmp(ep, "ipc://", 6) == 0 && s_ipc_in_use(ep + 6)) {
+        snprintf(err, errcap,
+                 "%s: another process (another dnsoracled?) listens there; binding it would take "
+                 "its socket away: give this instance its own control_endpoint",
+                 ep);
+        goto fail;
+    }
     if (zmq_bind(self->rep, ep) != 0) {
         snprintf(err, errcap, "cannot bind %s: %s", ep, zmq_strerror(errno));
         goto fail;

@@ -11,7 +11,7 @@ port=$(free_port)
 endpoint=tcp://127.0.0.1:$port
 conf=$tmp/dnsoracle.conf
 # [metrics] listen = : no /metrics (test_metrics.sh has its own port)
-printf '[server]\nendpoints = %s\nthreads = 2\n[metrics]\nlisten =\n' "$endpoint" >"$conf"
+printf '[server]\nendpoints = %s\nthreads = 2\ncontrol_endpoint =\n[metrics]\nlisten =\n' "$endpoint" >"$conf"
 hex=88d8de31bbea6b65722f66e3fae3a1b2c3d4e5f6.0718293a4b5c6d7e8f9051a2b3c4d5e6f7a8b9c0.example.net
 
 # --check-config
@@ -75,7 +75,7 @@ done
 # SIGHUP: a new allow list and max_batch take effect; a bad file is refused
 # and the running configuration kept.
 check "before reload" false "$("$probe" "$endpoint" send "$hex")"
-printf '[server]\nendpoints = %s\nthreads = 2\nmax_batch = 2\n[engine]\nallow = example.net\n[metrics]\nlisten =\n' \
+printf '[server]\nendpoints = %s\nthreads = 2\nmax_batch = 2\ncontrol_endpoint =\n[engine]\nallow = example.net\n[metrics]\nlisten =\n' \
     "$endpoint" >"$conf"
 kill -HUP "$daemon_pid"
 nap 0.5

@@ -173,6 +173,24 @@ check "second instance drops split.test" false "$("$probe" "tcp://127.0.0.1:$por
 stop_daemon "$extra_pids"
 extra_pids=
 check "second instance: SIGTERM, exit 0" 0 "$stop_rc"
+
+# A third instance given the first one's control socket by mistake must not
+# take it away (ZeroMQ's ipc bind replaces the file, and its stop removes it):
+# it runs without operator commands and says why.
+port3=$(free_port)
+sed -e "s|^endpoints = .*|endpoints = tcp://127.0.0.1:$port3|" "$conf" >"$tmp/third.conf"
+"${wrap[@]}" "$build/oracle/dnsoracled" -c "$tmp/third.conf" 2>>"$tmp/daemon3.log" &
+extra_pids=$!
+for _ in $(seq 1 $((50 * slow))); do
+    [ "$("$probe" "tcp://127.0.0.1:$port3" send www.example.com 2>/dev/null)" = true ] && break
+    sleep 0.1
+done
+check "a second daemon on the same control socket says why it has none" yes \
+    "$(grep -q "another process (another dnsoracled?) listens there" "$tmp/daemon3.log" && echo yes)"
+stop_daemon "$extra_pids"
+extra_pids=
+check "... and after it stopped, the first one's control socket still answers" "ok" \
+    "$("$probe" "$control" send list drop | head -n 1 | cut -d' ' -f1)"
 stop_daemon "$first"
 check "first instance: SIGTERM, exit 0" 0 "$stop_rc"
 finish

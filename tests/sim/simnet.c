@@ -1471,6 +1471,10 @@ static int s_options(sim_t *sim, int argc, char **argv)
     int c;
     long v;
     char *end;
+    if (argc > 1 && strcmp(argv[1], "--help") == 0) {
+        s_usage(stdout);
+        exit(0);
+    }
     while ((c = getopt(argc, argv, "s:H:d:t:T:b:fl:o:h")) != -1) {
         switch (c) {
         case 's':
