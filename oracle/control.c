@@ -65,13 +65,6 @@ static bool s_ipc_in_use(const char *path)
     return live;
 }
 
-static double s_wall(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* The domain argument: a name, lowercased, without the final dot. Returns
  * -EINVAL for a bad name, -EPERM for a public suffix (blocking "com" or
  * "co.uk" would block every domain under it). */
@@ -277,7 +270,8 @@ static bool s_cmd_update(control_t *self)
     char instance[64];
     droplist_instance(&self->cfg, instance, sizeof instance);
     int a = droplist_take_cuts(self->store, &self->cfg, self->domains);
-    int rc = droplist_update(self->store, &self->cfg, self->domains, instance, s_wall(), &merged);
+    int rc =
+        droplist_update(self->store, &self->cfg, self->domains, instance, domain_now(), &merged);
     int b = droplist_take_cuts(self->store, &self->cfg, self->domains);
     if (a < 0 || rc != 0 || b < 0 || s_publish(self) != 0) {
         snprintf(out, S_REPLY_CAP, "database unavailable: %s", store_error(self->store));

@@ -36,13 +36,6 @@ static double s_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static double s_wall(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void s_refresh(cron_t *self)
 {
     lists_t *lists;
@@ -82,8 +75,8 @@ static bool s_cuts(cron_t *self)
 static void s_update(cron_t *self)
 {
     unsigned long long cuts = 0, deleted = 0;
-    if (droplist_update(self->store, &self->cfg, self->domains, self->instance, s_wall(), &cuts) ==
-        0) {
+    if (droplist_update(self->store, &self->cfg, self->domains, self->instance, domain_now(),
+                        &cuts) == 0) {
         stats_add(self->stats, STAT_DROPLIST_UPDATES, 1);
         if (cuts)
             log_info("cron", "evidence of every oracle: %llu domains cut off", cuts);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define S_SHARDS 16       /* locks: enough that workers rarely meet */
 #define S_MAX_CLIENTS 8   /* client hashes kept per domain (few_clients < this) */
@@ -128,6 +129,13 @@ static uint64_t s_hash(const uint8_t *p, size_t len)
     h *= 0xff51afd7ed558ccdULL;
     h ^= h >> 33;
     return h ? h : 1;
+}
+
+double domain_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 uint64_t domain_client_hash(const char *text, size_t len)

@@ -148,6 +148,11 @@ bool domain_merge(domain_t *self, const domain_evidence_t *sum, double now);
 size_t domain_count(domain_t *self);
 size_t domain_memory(const domain_t *self);
 
+/* The daemon's clock for the domain layer: seconds since the epoch
+ * (CLOCK_REALTIME, so that days are UTC days and match the database's
+ * timestamps). The replay passes the capture's times instead. */
+double domain_now(void);
+
 /* A hash of a client address text, never 0 (0 means unknown). */
 uint64_t domain_client_hash(const char *text, size_t len);
 

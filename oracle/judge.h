@@ -52,6 +52,10 @@ bool judge_storable(const verdict_t *v);
 domain_result_t judge_name(const judge_t *j, const name_t *name, const judge_query_t *q,
                            verdict_t *v, domain_evidence_t *cut);
 
+/* The same verdict as judge_name() with every score computed (\0explain),
+ * observing nothing: a question about a name, not a query for it. */
+void judge_explain(const judge_t *j, const name_t *name, double now, verdict_t *v);
+
 /* Observes a name already judged elsewhere (a hook's report with its
  * evidence): the domain layer only. Returns as judge_name(). */
 domain_result_t judge_report(const judge_t *j, const name_t *name, evidence_t evidence, double bits,

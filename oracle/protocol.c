@@ -116,11 +116,7 @@ static void *s_grow(void *buf, size_t *cap, size_t need, size_t size)
 
 static double s_now(const protocol_t *self)
 {
-    if (self->deps.now)
-        return self->deps.now();
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return self->deps.now ? self->deps.now() : domain_now();
 }
 
 static judge_t s_judge_with(const protocol_t *self)
@@ -216,14 +212,8 @@ static void s_explain_frame(protocol_t *self, size_t i, const char *data, size_t
     if (size > S_MAX_NAME || name_parse(data, size, &name) != 0) {
         engine_check_all(self->engine, "", 0, &v);
     } else {
-        engine_check_name_all(self->engine, &name, &v);
-        if (self->deps.domains && judge_observed(v.reason_id) &&
-            domain_is_cut(self->deps.domains, &name, v.registrable, s_now(self))) {
-            v.good = false;
-            v.reason_id = REASON_DROPLIST;
-            v.reason = engine_reason_name(v.reason_id);
-        }
-        lists_apply(self->lists, &name, &v);
+        judge_t j = s_judge_with(self);
+        judge_explain(&j, &name, self->deps.domains ? s_now(self) : 0, &v);
     }
     engine_explain(&v, scores, sizeof scores);
     int len = snprintf(text + self->text_len, S_EXPLAIN_MAX, "%s\t%s\t%s",
