@@ -41,7 +41,7 @@ if [ ${#names[@]} -eq 0 ]; then
     names=("$tmp/names")
 fi
 
-port=$((20000 + RANDOM % 20000))
+port=$((20000 + RANDOM % 12000)) # below the ephemeral ports (tests/integration/lib.sh, free_port)
 printf '[server]\nendpoints = tcp://127.0.0.1:%s\nlog_level = warning\n[database]\nenabled = false\n[metrics]\nlisten =\n' \
     "$port" >"$tmp/conf"
 round() { # round PROGRAM: prints the bench line

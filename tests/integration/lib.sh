@@ -75,11 +75,18 @@ finish() {
     [ "$failures" -eq 0 ]
 }
 
-# Prints a TCP port on 127.0.0.1 that nothing listens on.
+# Prints a TCP port on 127.0.0.1 that nothing listens on, below the
+# kernel's ephemeral range (net.ipv4.ip_local_port_range): a client that
+# connects again and again to a port in that range before its daemon has
+# bound it (start_daemon's probe, under valgrind for seconds) can be given
+# that same port as its source port and connect to itself (TCP simultaneous
+# open), and the daemon's bind then fails with "Address already in use".
 free_port() {
-    local p
+    local p lo=32768
+    read -r lo _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+    [ "$lo" -gt 12000 ] || lo=32768
     for _ in $(seq 1 200); do
-        p=$((20000 + RANDOM % 20000))
+        p=$((10000 + RANDOM % (lo - 10000)))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
             echo "$p"
             return 0
