@@ -5,10 +5,11 @@
 -- Every query that misses the packet cache reaches preresolve(): the name is
 -- judged (by the in-process engine, or by a round trip to dnsoracled, as
 -- [hook] query says), and a bad name gets the configured action: NXDOMAIN
--- (default), REFUSED or Drop. Monitor mode only logs ("would block NAME
--- (reason)", and "would cut off DOMAIN (droplist)" once per domain the oracle
--- cut off). With query = local every name judged here is reported to the
--- oracle with its type and client, so that it can weigh each domain's
+-- (default), REFUSED or Drop, logged with the client and query type.
+-- Monitor mode only logs ("would block NAME (reason) from CLIENT qtype N",
+-- and "would cut off DOMAIN (droplist)" once per domain the oracle cut off).
+-- With query = local every name judged here is reported to the oracle with
+-- its type and client, so that it can weigh each domain's
 -- evidence and cut off a domain that acts as a channel; the cut comes back
 -- with the lists every refresh_seconds. Settings come from the
 -- [hook] section of dnsoracle.conf ($DNSORACLE_CONF or
@@ -136,7 +137,9 @@ end
 -- Rate-limited logging of what was blocked (per thread and second).
 -- Returns true when the line was written.
 local logged_second, logged, suppressed = 0, 0, 0
-local function log_blocked(q, reason, what)
+-- Logs "WHAT NAME (REASON)", and for a query "from CLIENT qtype N" after
+-- it: the client address tells the operator which host to look at.
+local function log_blocked(q, reason, what, dq)
     if now ~= logged_second then
         if suppressed > 0 then
             log(pdns.loglevels.Warning, suppressed .. " more bad names not logged")
@@ -145,7 +148,11 @@ local function log_blocked(q, reason, what)
     end
     if logged < S.log_per_second then
         logged = logged + 1
-        log(pdns.loglevels.Warning, what .. " " .. q .. " (" .. reason .. ")")
+        local from = ""
+        if dq then
+            from = " from " .. dq.remoteaddr:toString() .. " qtype " .. dq.qtype
+        end
+        log(pdns.loglevels.Warning, what .. " " .. q .. " (" .. reason .. ")" .. from)
         return true
     end
     suppressed = suppressed + 1
@@ -258,11 +265,11 @@ function preresolve(dq)
         if reason == "droplist" then
             log_cut(q)
         else
-            log_blocked(q, reason, "would block")
+            log_blocked(q, reason, "would block", dq)
         end
         return false
     end
-    log_blocked(q, reason, S.action)
+    log_blocked(q, reason, S.action, dq)
     if S.action == "drop" then
         -- pdns.DROP does not drop in 4.8: the policy kind does.
         dq.appliedPolicy.policyKind = pdns.policykinds.Drop

@@ -132,6 +132,8 @@ check "benign: a name not in the zone keeps its NXDOMAIN" "NXDOMAIN " "$(ask nop
 check "strong evidence (a 55-character base32 label): NXDOMAIN at once" "NXDOMAIN " "$(ask "$strong")"
 check "the block is logged with its reason" yes \
     "$(grep -q "dnsoracle: nxdomain $strong (charset:" "$tmp/recursor.log" && echo yes)"
+check "... with the client that asked and the query type" yes \
+    "$(grep -q "dnsoracle: nxdomain $strong (charset:[^)]*) from 127\.0\.0\.1 qtype 1" "$tmp/recursor.log" && echo yes)"
 check "weak evidence (the hex beacon name): it resolves, nsd's answer" "NOERROR 198.51.100.30" \
     "$(ask "$hexname")"
 check "... and the hook logged no refusal of it" "" "$(grep "dnsoracle: nxdomain $hexname" "$tmp/recursor.log")"
