@@ -20,13 +20,8 @@ for b in "$bench" "$build/tests/bench/dnsoracle_echo" "$build/oracle/dnsoracled"
         exit 2
     }
 done
-tmp=$(mktemp -d)
-pid=
-cleanup() {
-    if [ -n "$pid" ]; then kill -TERM "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+# $tmp, free_port, and the daemon stopped at exit
+. "$top/tests/integration/lib.sh"
 
 names=()
 for f in "$top"/../shared/data/benign/*.txt "$top"/../shared/data/tunnel/*.txt; do
@@ -41,20 +36,20 @@ if [ ${#names[@]} -eq 0 ]; then
     names=("$tmp/names")
 fi
 
-port=$((20000 + RANDOM % 12000)) # below the ephemeral ports (tests/integration/lib.sh, free_port)
+port=$(free_port)
 printf '[server]\nendpoints = tcp://127.0.0.1:%s\nlog_level = warning\n[database]\nenabled = false\n[metrics]\nlisten =\n' \
     "$port" >"$tmp/conf"
 round() { # round PROGRAM: prints the bench line
     "$1" -c "$tmp/conf" 2>>"$tmp/server.log" &
-    pid=$!
+    daemon_pid=$!
     for _ in $(seq 1 50); do
         "$bench" -e "tcp://127.0.0.1:$port" -c 1 -n 1 -t 100 "${names[@]}" >/dev/null 2>&1 && break
         sleep 0.1
     done
     "$bench" -e "tcp://127.0.0.1:$port" -c "$clients" -d "$seconds" "${names[@]}"
-    kill -TERM "$pid"
-    wait "$pid" || true
-    pid=
+    kill -TERM "$daemon_pid"
+    wait "$daemon_pid" || true
+    daemon_pid=
 }
 rps() { sed 's/.*requests_per_second \([0-9]*\).*/\1/'; }
 best_echo=0 best_daemon=0
