@@ -5,7 +5,7 @@
  * Reads names one per line (stdin when no file, or "-"), counts the character
  * transitions of every label left of the public suffix (the subdomain part
  * and the registrable label: what the engine scores), and writes the model
- * file described in oracle/model.h. Invalid lines are counted and skipped.
+ * file described in oracle/engine/model.h. Invalid lines are counted and skipped.
  */
 #include <errno.h>
 #include <getopt.h>

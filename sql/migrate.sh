@@ -7,7 +7,7 @@
 # and then every sql/migrations/NNN_*.sql above the database's version. With
 # -u it also creates (or updates) the daemon's account with only what it
 # needs: SELECT, INSERT, UPDATE, DELETE on DATABASE.*, and CREATE TEMPORARY
-# TABLES (the staging table of a feed import, oracle/importer.h), from
+# TABLES (the staging table of a feed import, oracle/store/importer.h), from
 # localhost and 127.0.0.1, with the password read from PASSWORD_FILE. Options after -- go
 # to the mariadb client (e.g. --socket=/run/mysqld/mysqld.sock); by default
 # it connects as root through the local socket.

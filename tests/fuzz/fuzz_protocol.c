@@ -1,5 +1,5 @@
 /* tests/fuzz/fuzz_protocol.c - libFuzzer harness for the wire protocol
- * (oracle/protocol.h): request frames in, reply frames out, no sockets.
+ * (oracle/wire/protocol.h): request frames in, reply frames out, no sockets.
  *
  * Framing of an input: it is cut at every byte 0x1E (ASCII record
  * separator) into requests, and each request at every '\n' into frames,

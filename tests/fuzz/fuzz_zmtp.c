@@ -1,5 +1,5 @@
 /* tests/fuzz/fuzz_zmtp.c - libFuzzer harness for the ZMTP server side
- * (oracle/zmtp.c), the code that reads a plaintext TCP client's raw bytes.
+ * (oracle/wire/zmtp.c), the code that reads a plaintext TCP client's raw bytes.
  *
  * Input: one byte of options, then the bytes a client sends. Options: bit 0
  * puts a valid greeting and READY (DEALER) first, so that the fuzzer spends

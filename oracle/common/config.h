@@ -1,0 +1,111 @@
+/* oracle/common/config.h - the configuration file, one table of options.
+ *
+ * dnsoracle.conf is an INI file: `[section]` headers, `key = value` lines,
+ * comments on lines starting with '#' or ';'. Every option is one row of the
+ * table in config.c (section, key, type, range, default), the defaults are
+ * the ones set by engine_settings_default() and config_defaults(), and an
+ * empty file therefore means every default. Unknown sections or keys,
+ * repeated keys and out-of-range values are errors naming file, line and key.
+ */
+#ifndef DNSORACLE_CONFIG_H
+#define DNSORACLE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "domain.h"
+#include "engine.h"
+#include "log.h"
+
+/* [hook] choices, in the order of their words in config.c. */
+typedef enum { HOOK_QUERY_LOCAL, HOOK_QUERY_ORACLE } hook_query_t;
+typedef enum { HOOK_MODE_ENFORCE, HOOK_MODE_MONITOR } hook_mode_t;
+typedef enum { HOOK_ACTION_NXDOMAIN, HOOK_ACTION_REFUSED, HOOK_ACTION_DROP } hook_action_t;
+typedef enum { HOOK_FAIL_OPEN, HOOK_FAIL_CLOSED } hook_fail_t;
+
+typedef struct {
+    engine_settings_t engine;            /* [engine] */
+    struct {                             /* [server] */
+        char endpoints[1024];            /* ZeroMQ endpoints to bind, spaces or commas between */
+        unsigned threads;                /* worker threads; 0 = one per core */
+        unsigned max_batch;              /* names judged per request; more are answered false */
+        unsigned log_level;              /* level_t */
+        unsigned log_false_per_second;   /* false verdicts logged per second, at most */
+        char control_endpoint[PATH_MAX]; /* operator commands ("" = none) */
+        char curve_endpoints[1024];      /* endpoints served with CURVE, any address */
+        char curve_secret_key[PATH_MAX]; /* the oracle's key pair (curve.h) */
+        char curve_clients[PATH_MAX];    /* directory of the public keys let in */
+    } server;
+    struct {                 /* [database] */
+        bool enabled;        /* false: no storage, no drop list */
+        unsigned queue_size; /* good names waiting for the writer, at most */
+        unsigned flush_ms;   /* at SIGTERM, time allowed to write the queue */
+        char host[256];
+        unsigned port;
+        char socket[PATH_MAX];
+        char user[128];
+        char password[256];
+        char name[64];
+    } database;
+    struct {                             /* [droplist]: the domain layer's rule (domain.h) */
+        unsigned update_seconds;         /* between two evidence exchanges with the database */
+        unsigned window_seconds;         /* time constant of the evidence */
+        double subdomain_threshold;      /* weighted subdomains that cut a domain off */
+        double weak_bits;                /* bits for a weak name to weigh as a strong one */
+        double min_share;                /* names with evidence, at least this share */
+        double bits_budget;              /* bits a domain may carry per window */
+        unsigned few_clients;            /* more clients: clients_factor */
+        double clients_factor;           /* thresholds times this for widely used domains */
+        double established_factor;       /* and for established ones */
+        unsigned established_days;       /* days with traffic that make a domain established */
+        double repeat_factor;            /* at most this much more for names asked again */
+        char established_file[PATH_MAX]; /* established domains ("" = the built-in list) */
+        unsigned max_domains;            /* domains held in memory, at most */
+        unsigned max_names;              /* name fingerprints held, at most */
+        unsigned drop_seconds;           /* how long an automatic drop lasts */
+        unsigned retention_seconds;      /* names and evidence unseen this long are deleted */
+        unsigned refresh_seconds;        /* lists reread from the database */
+    } droplist;
+    struct {                             /* [hook]: read by the Lua hook in pdns-recursor */
+        char endpoint[1024];             /* the oracle */
+        unsigned query;                  /* hook_query_t */
+        unsigned mode;                   /* hook_mode_t */
+        unsigned action;                 /* hook_action_t */
+        unsigned timeout_ms;             /* per request to the oracle */
+        unsigned fail;                   /* hook_fail_t: verdict when the oracle is away */
+        unsigned breaker_seconds;        /* after a timeout, the oracle is not asked this long */
+        unsigned cache_size;             /* verdicts remembered per recursor thread */
+        unsigned cache_seconds;          /* for this long */
+        unsigned refresh_seconds;        /* lists fetched from the oracle this often */
+        unsigned log_per_second;         /* blocked queries logged per second and thread */
+        char curve_key[PATH_MAX];        /* the hook's key pair, for a CURVE endpoint */
+        char curve_server_key[PATH_MAX]; /* the oracle's public key */
+    } hook;
+    struct {              /* [metrics] */
+        char listen[128]; /* HTTP address of /metrics, "" = none (metrics.h) */
+    } metrics;
+} config_t;
+
+/* The default configuration file (compiled in; install.sh writes it there). */
+const char *config_default_path(void);
+
+/* Fills `cfg` with every default. */
+void config_defaults(config_t *cfg);
+
+/* Fills `cfg` with the defaults, then reads `path` over them. Returns 0, or
+ * a negative errno code with "FILE:LINE: reason" (or "FILE: reason") in err. */
+int config_load(const char *path, config_t *cfg, char *err, size_t errcap);
+
+/* The domain layer's settings from the [droplist] section. */
+void config_domain_settings(const config_t *cfg, domain_settings_t *out);
+
+/* A domain layer with those settings and the established list of
+ * established_file (or the built-in one). Returns NULL with the reason in
+ * err (a file that cannot be read, out of memory). */
+domain_t *config_domain_new(const config_t *cfg, char *err, size_t errcap);
+
+/* Prints every option with its current value in file syntax to `out`. */
+void config_dump(const config_t *cfg, FILE *out);
+
+#endif

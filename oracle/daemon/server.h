@@ -1,0 +1,82 @@
+/* oracle/daemon/server.h - the ZeroMQ service: a proxy and its worker threads.
+ *
+ * One ROUTER socket binds the ipc endpoints, a STREAM socket (front.h) the
+ * loopback tcp ones, a second ROUTER, with CURVE, the curve_endpoints. A
+ * proxy thread moves requests from them to an inproc DEALER, behind which N
+ * worker threads each own a REP socket and answer with the engine: a worker
+ * only moves frames between its socket and its protocol_t (protocol.h,
+ * docs/protocol.md), which judges them and makes the replies. The proxy
+ * stamps each request with the time it arrived, in a routing frame the REP
+ * socket hands back untouched, so it can measure every request's latency
+ * inside the daemon, and it counts what is in flight so that a stop can
+ * finish it.
+ *
+ * The main thread talks to each thread over its own inproc PAIR socket:
+ * every thread says "ready" once its sockets are set up; "reload" hands a
+ * worker a new engine between two requests (nothing is dropped), and "stop"
+ * ends it. Only the ZeroMQ context is shared.
+ */
+#ifndef DNSORACLE_SERVER_H
+#define DNSORACLE_SERVER_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "engine.h"
+#include "lists.h"
+#include "domain.h"
+#include "stats.h"
+#include "writer.h"
+
+typedef struct server server_t;
+
+/* What the workers use besides the engine; owned by the caller, and alive
+ * until server_destroy(). `lists` and `writer` may be NULL (no database). */
+typedef struct {
+    stats_t *stats;           /* slots 0..threads-1: workers; slot threads: proxy */
+    listbox_t *lists;         /* drop, block and allow lists, consulted every verdict */
+    writer_t *writer;         /* good names go there */
+    stats_slot_t *auth_stats; /* the CURVE handler's slot (curve_endpoints) */
+    domain_t *domains;        /* the domain layer, every verdict observed; NULL: none */
+} server_deps_t;
+
+/* Checks what cfg asks of the server without binding anything: every
+ * [server] endpoint and the control endpoint on this host only, and with
+ * curve_endpoints a private key pair file and a readable clients directory.
+ * Returns 0, or a negative errno code with the reason in err (dnsoracled
+ * --check-config, start and SIGHUP use it). */
+int server_check(const config_t *cfg, char *err, size_t errcap);
+
+/* The worker threads cfg asks for (threads = 0: one per core). */
+unsigned server_threads_for(const config_t *cfg);
+
+/* Binds the endpoints of cfg->server and starts the threads; returns once
+ * every thread is ready. [server] endpoints must be loopback or ipc; the
+ * curve_endpoints are served by a second ROUTER with CURVE (auth.h), and the
+ * proxy sends each reply back through the socket its request came in on. Takes ownership of
+ * `engine` (also on failure). Returns NULL with the reason in err (an endpoint that cannot be
+ * bound, a thread that cannot start). */
+server_t *server_new(const config_t *cfg, engine_t *engine, const server_deps_t *deps, char *err,
+                     size_t errcap);
+
+/* The ZeroMQ context, for other sockets of the daemon (the control socket):
+ * the one thing threads share. */
+void *server_context(server_t *self);
+
+/* Hands every worker `engine` (ownership passes to the server) and frees the
+ * old engine once all of them have switched. Also applies the new max_batch.
+ * Returns 0, or -ETIMEDOUT if a worker did not answer (then the old engine is
+ * leaked rather than freed under it). */
+int server_reload(server_t *self, engine_t *engine, const config_t *cfg);
+
+/* Stops taking requests, answers every request already received (waiting at
+ * most `drain_ms`), then stops and joins every thread. Idempotent. */
+void server_stop(server_t *self, int drain_ms);
+
+/* Stops if needed and frees everything; accepts NULL, sets *self_p NULL. */
+void server_destroy(server_t **self_p);
+
+/* Number of worker threads. */
+unsigned server_threads(const server_t *self);
+
+#endif

@@ -1,0 +1,173 @@
+/* oracle/store/cron.c - the timer thread: the database's periodic duties. */
+#include "cron.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "droplist.h"
+#include "log.h"
+#include "store.h"
+
+#define S_PENDING 256 /* cuts waiting for the database, at most */
+
+struct cron {
+    config_t cfg;
+    listbox_t *lists;
+    domain_t *domains;
+    char instance[64]; /* this oracle's rows in the evidence table */
+    domain_evidence_t pending[S_PENDING];
+    size_t npending;
+    stats_slot_t *stats;
+    store_t *store;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    bool stop;
+};
+
+static double s_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void s_refresh(cron_t *self)
+{
+    lists_t *lists;
+    if (droplist_load(self->store, &lists) == 0) {
+        log_debug("cron", "lists: %zu drop, %zu block, %zu allow", lists_size(lists, LIST_DROP),
+                  lists_size(lists, LIST_BLOCK), lists_size(lists, LIST_ALLOW));
+        listbox_put(self->lists, lists);
+        stats_add(self->stats, STAT_LIST_REFRESHES, 1);
+    }
+}
+
+/* Domains the domain layer cut off go on the drop list; those the database
+ * did not take wait (at most S_PENDING, the oldest dropped: they stay cut in
+ * this oracle's memory anyway). Returns true when the lists changed. */
+static bool s_cuts(cron_t *self)
+{
+    domain_evidence_t e;
+    while (domain_take_cut(self->domains, &e)) {
+        if (self->npending == S_PENDING)
+            memmove(self->pending, self->pending + 1, --self->npending * sizeof e);
+        self->pending[self->npending++] = e;
+    }
+    size_t done = 0;
+    while (done < self->npending) {
+        int rc = droplist_cut(self->store, &self->cfg, &self->pending[done]);
+        if (rc != 0 && rc != -EINVAL)
+            break; /* the database is away: next second */
+        if (rc == 0)
+            log_info("cron", "drop list: %s added", self->pending[done].domain);
+        done++;
+    }
+    memmove(self->pending, self->pending + done, (self->npending - done) * sizeof e);
+    self->npending -= done;
+    return done > 0;
+}
+
+static void s_update(cron_t *self)
+{
+    unsigned long long cuts = 0, deleted = 0;
+    if (droplist_update(self->store, &self->cfg, self->domains, self->instance, domain_now(),
+                        &cuts) == 0) {
+        stats_add(self->stats, STAT_DROPLIST_UPDATES, 1);
+        if (cuts)
+            log_info("cron", "evidence of every oracle: %llu domains cut off", cuts);
+    }
+    if (droplist_retention(self->store, &self->cfg, &deleted) == 0 && deleted)
+        log_info("cron", "retention: %llu names older than %u s deleted", deleted,
+                 self->cfg.droplist.retention_seconds);
+}
+
+/* Every periodic duty of the timer thread, with its period:
+ *   every second          cuts: domains the domain layer cut off go on the
+ *                         drop list, and the lists are republished at once;
+ *   every update_seconds  the evidence exchange with the other oracles
+ *                         (droplist_update), then the retention of stored
+ *                         names, then the lists are reread;
+ *   every refresh_seconds the lists are reread (operator changes made
+ *                         through other instances). */
+static void s_tick(cron_t *self, double now, double *next_refresh, double *next_update)
+{
+    if (s_cuts(self))
+        *next_refresh = now;
+    if (now >= *next_update) {
+        s_update(self);
+        *next_update = now + self->cfg.droplist.update_seconds;
+        *next_refresh = now; /* publish the new drop list now */
+    }
+    if (now >= *next_refresh) {
+        s_refresh(self);
+        *next_refresh = now + self->cfg.droplist.refresh_seconds;
+    }
+}
+
+static void *s_run(void *arg)
+{
+    cron_t *self = arg;
+    double start = s_now();
+    /* Lists at once; the first update after one period (a restart must not
+     * recount right away what another instance just counted). */
+    double next_refresh = start, next_update = start + self->cfg.droplist.update_seconds;
+    pthread_mutex_lock(&self->lock);
+    while (!self->stop) {
+        pthread_mutex_unlock(&self->lock);
+        s_tick(self, s_now(), &next_refresh, &next_update);
+        pthread_mutex_lock(&self->lock);
+        if (self->stop)
+            break;
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 1;
+        pthread_cond_timedwait(&self->wake, &self->lock, &until);
+    }
+    pthread_mutex_unlock(&self->lock);
+    return NULL;
+}
+
+cron_t *cron_new(const config_t *cfg, listbox_t *lists, domain_t *domains, stats_slot_t *slot)
+{
+    cron_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->cfg = *cfg;
+    self->lists = lists;
+    self->domains = domains;
+    droplist_instance(cfg, self->instance, sizeof self->instance);
+    self->stats = slot;
+    self->store = store_new(cfg, "cron");
+    pthread_mutex_init(&self->lock, NULL);
+    pthread_cond_init(&self->wake, NULL);
+    if (!self->store || pthread_create(&self->thread, NULL, s_run, self) != 0) {
+        store_destroy(&self->store);
+        pthread_mutex_destroy(&self->lock);
+        pthread_cond_destroy(&self->wake);
+        free(self);
+        return NULL;
+    }
+    return self;
+}
+
+void cron_destroy(cron_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    cron_t *self = *self_p;
+    pthread_mutex_lock(&self->lock);
+    self->stop = true;
+    pthread_cond_signal(&self->wake);
+    pthread_mutex_unlock(&self->lock);
+    pthread_join(self->thread, NULL);
+    store_destroy(&self->store);
+    pthread_mutex_destroy(&self->lock);
+    pthread_cond_destroy(&self->wake);
+    free(self);
+    *self_p = NULL;
+}
