@@ -22,6 +22,11 @@ static const char *const s_modes[] = {"enforce", "monitor", NULL};
 static const char *const s_actions[] = {"nxdomain", "refused", "drop", NULL};
 static const char *const s_fails[] = {"open", "closed", NULL};
 
+/* When a new value takes effect in dnsoracled: at SIGHUP (R), or only at a
+ * restart (X: sockets, threads, the database, the domain layer's tables). The
+ * [hook] options are read by the hook, at rec_control reload-lua-script: R. */
+typedef enum { R, X } s_when_t;
+
 typedef struct {
     const char *section;
     const char *key;
@@ -30,94 +35,103 @@ typedef struct {
     size_t size;   /* for strings: the buffer size */
     double min, max;
     const char *const *choices; /* T_CHOICE: the words, NULL-terminated */
+    const char *def;            /* the default, as in the file; NULL: the layer's own */
+    s_when_t when;
 } s_option_t;
 
-#define OPT(sec, key, type, field, lo, hi)                                                         \
+#define OPT(sec, key, type, field, lo, hi, def, when)                                              \
     {                                                                                              \
-        sec, #key, type, offsetof(config_t, field), sizeof(((config_t *)0)->field), lo, hi, NULL   \
+        sec, #key, type, offsetof(config_t, field), sizeof(((config_t *)0)->field), lo, hi, NULL,  \
+            def, when                                                                              \
     }
 
-#define OPTC(sec, key, field, words)                                                               \
+#define OPTC(sec, key, field, words, def, when)                                                    \
     {                                                                                              \
         sec, #key, T_CHOICE, offsetof(config_t, field), sizeof(((config_t *)0)->field), 0, 0,      \
-            words                                                                                  \
+            words, def, when                                                                       \
     }
 
-/* One row per option. Defaults are in engine_settings_default() and
- * config_defaults(); documentation is in dnsoracle.conf.example. */
+/* One row per option: where it goes, its range, its default and when it
+ * takes effect. A NULL default is the layer's own, set where that layer is
+ * (engine_settings_default(), domain_settings_default()), since the engine
+ * and the domain layer are used without a configuration file too (the
+ * offline tools, the benchmarks). dnsoracle.conf.example documents each. */
 static const s_option_t s_options[] = {
-    OPT("engine", model, T_PATH, engine.model_path, 0, 0),
-    OPT("engine", allowlist_file, T_PATH, engine.allowlist_file, 0, 0),
-    OPT("engine", allow, T_STRING, engine.allow, 0, 0),
-    OPT("engine", psl_rules, T_PATH, engine.psl_rules, 0, 0),
-    OPT("engine", exempt_reverse, T_BOOL, engine.exempt_reverse, 0, 1),
-    OPT("engine", bigram_threshold, T_DOUBLE, engine.bigram_threshold, -64, 0),
-    OPT("engine", bigram_margin, T_DOUBLE, engine.bigram_margin, 0, 64),
-    OPT("engine", registrable_margin, T_DOUBLE, engine.registrable_margin, 0, 64),
-    OPT("engine", bigram_min_pairs, T_UINT, engine.bigram_min_pairs, 1, 1000),
-    OPT("engine", entropy_threshold, T_DOUBLE, engine.entropy_threshold, 0.1, 10),
-    OPT("engine", entropy_min_chars, T_UINT, engine.entropy_min_chars, 1, 1000),
-    OPT("engine", max_non_ldh, T_UINT, engine.max_non_ldh, 0, 253),
-    OPT("engine", max_hex, T_UINT, engine.max_hex, 1, 253),
-    OPT("engine", max_encoded_label, T_UINT, engine.max_encoded_label, 1, 63),
-    OPT("engine", max_case_switches, T_UINT, engine.max_case_switches, 0, 253),
-    OPT("engine", max_digit_switches, T_UINT, engine.max_digit_switches, 1, 253),
-    OPT("engine", max_label, T_UINT, engine.max_label, 1, 63),
-    OPT("engine", max_labels, T_UINT, engine.max_labels, 1, 127),
-    OPT("engine", max_length, T_UINT, engine.max_length, 1, 253),
-    OPT("engine", strong_run, T_UINT, engine.strong_run, 1, 253),
-    OPT("engine", strong_hex, T_UINT, engine.strong_hex, 1, 253),
-    OPT("engine", strong_encoded, T_UINT, engine.strong_encoded, 1, 253),
-    OPT("engine", strong_chars, T_UINT, engine.strong_chars, 1, 253),
-    OPT("server", endpoints, T_STRING, server.endpoints, 0, 0),
-    OPT("server", threads, T_UINT, server.threads, 0, 256),
-    OPT("server", max_batch, T_UINT, server.max_batch, 1, 65536),
-    OPTC("server", log_level, server.log_level, s_levels),
-    OPT("server", log_false_per_second, T_UINT, server.log_false_per_second, 0, 1000000),
-    OPT("server", control_endpoint, T_STRING, server.control_endpoint, 0, 0),
-    OPT("server", curve_endpoints, T_STRING, server.curve_endpoints, 0, 0),
-    OPT("server", curve_secret_key, T_PATH, server.curve_secret_key, 0, 0),
-    OPT("server", curve_clients, T_PATH, server.curve_clients, 0, 0),
-    OPT("database", enabled, T_BOOL, database.enabled, 0, 1),
-    OPT("database", queue_size, T_UINT, database.queue_size, 1000, 10000000),
-    OPT("database", flush_ms, T_UINT, database.flush_ms, 0, 60000),
-    OPT("database", host, T_STRING, database.host, 0, 0),
-    OPT("database", port, T_UINT, database.port, 1, 65535),
-    OPT("database", socket, T_PATH, database.socket, 0, 0),
-    OPT("database", user, T_STRING, database.user, 0, 0),
-    OPT("database", password, T_STRING, database.password, 0, 0),
-    OPT("database", name, T_STRING, database.name, 0, 0),
-    OPT("droplist", update_seconds, T_UINT, droplist.update_seconds, 1, 86400),
-    OPT("droplist", window_seconds, T_UINT, droplist.window_seconds, 1, 7 * 86400),
-    OPT("droplist", subdomain_threshold, T_DOUBLE, droplist.subdomain_threshold, 0.5, 10000000),
-    OPT("droplist", weak_bits, T_DOUBLE, droplist.weak_bits, 1, 100000),
-    OPT("droplist", min_share, T_DOUBLE, droplist.min_share, 0, 1),
-    OPT("droplist", bits_budget, T_DOUBLE, droplist.bits_budget, 100, 1e12),
-    OPT("droplist", few_clients, T_UINT, droplist.few_clients, 0, 7),
-    OPT("droplist", clients_factor, T_DOUBLE, droplist.clients_factor, 1, 1e6),
-    OPT("droplist", established_factor, T_DOUBLE, droplist.established_factor, 1, 1e6),
-    OPT("droplist", established_days, T_UINT, droplist.established_days, 1, 3650),
-    OPT("droplist", repeat_factor, T_DOUBLE, droplist.repeat_factor, 1, 1e6),
-    OPT("droplist", established_file, T_PATH, droplist.established_file, 0, 0),
-    OPT("droplist", max_domains, T_UINT, droplist.max_domains, 1000, 100000000),
-    OPT("droplist", max_names, T_UINT, droplist.max_names, 1000, 1000000000),
-    OPT("droplist", drop_seconds, T_UINT, droplist.drop_seconds, 1, 365 * 86400),
-    OPT("droplist", retention_seconds, T_UINT, droplist.retention_seconds, 60, 365 * 86400),
-    OPT("droplist", refresh_seconds, T_UINT, droplist.refresh_seconds, 1, 3600),
-    OPT("hook", endpoint, T_STRING, hook.endpoint, 0, 0),
-    OPTC("hook", query, hook.query, s_queries),
-    OPTC("hook", mode, hook.mode, s_modes),
-    OPTC("hook", action, hook.action, s_actions),
-    OPT("hook", timeout_ms, T_UINT, hook.timeout_ms, 1, 10000),
-    OPTC("hook", fail, hook.fail, s_fails),
-    OPT("hook", breaker_seconds, T_UINT, hook.breaker_seconds, 1, 3600),
-    OPT("hook", cache_size, T_UINT, hook.cache_size, 0, 10000000),
-    OPT("hook", cache_seconds, T_UINT, hook.cache_seconds, 1, 86400),
-    OPT("hook", refresh_seconds, T_UINT, hook.refresh_seconds, 1, 3600),
-    OPT("hook", log_per_second, T_UINT, hook.log_per_second, 0, 1000000),
-    OPT("hook", curve_key, T_PATH, hook.curve_key, 0, 0),
-    OPT("hook", curve_server_key, T_PATH, hook.curve_server_key, 0, 0),
-    OPT("metrics", listen, T_STRING, metrics.listen, 0, 0),
+    OPT("engine", model, T_PATH, engine.model_path, 0, 0, NULL, R),
+    OPT("engine", allowlist_file, T_PATH, engine.allowlist_file, 0, 0, NULL, R),
+    OPT("engine", allow, T_STRING, engine.allow, 0, 0, NULL, R),
+    OPT("engine", psl_rules, T_PATH, engine.psl_rules, 0, 0, NULL, R),
+    OPT("engine", exempt_reverse, T_BOOL, engine.exempt_reverse, 0, 1, NULL, R),
+    OPT("engine", bigram_threshold, T_DOUBLE, engine.bigram_threshold, -64, 0, NULL, R),
+    OPT("engine", bigram_margin, T_DOUBLE, engine.bigram_margin, 0, 64, NULL, R),
+    OPT("engine", registrable_margin, T_DOUBLE, engine.registrable_margin, 0, 64, NULL, R),
+    OPT("engine", bigram_min_pairs, T_UINT, engine.bigram_min_pairs, 1, 1000, NULL, R),
+    OPT("engine", entropy_threshold, T_DOUBLE, engine.entropy_threshold, 0.1, 10, NULL, R),
+    OPT("engine", entropy_min_chars, T_UINT, engine.entropy_min_chars, 1, 1000, NULL, R),
+    OPT("engine", max_non_ldh, T_UINT, engine.max_non_ldh, 0, 253, NULL, R),
+    OPT("engine", max_hex, T_UINT, engine.max_hex, 1, 253, NULL, R),
+    OPT("engine", max_encoded_label, T_UINT, engine.max_encoded_label, 1, 63, NULL, R),
+    OPT("engine", max_case_switches, T_UINT, engine.max_case_switches, 0, 253, NULL, R),
+    OPT("engine", max_digit_switches, T_UINT, engine.max_digit_switches, 1, 253, NULL, R),
+    OPT("engine", max_label, T_UINT, engine.max_label, 1, 63, NULL, R),
+    OPT("engine", max_labels, T_UINT, engine.max_labels, 1, 127, NULL, R),
+    OPT("engine", max_length, T_UINT, engine.max_length, 1, 253, NULL, R),
+    OPT("engine", strong_run, T_UINT, engine.strong_run, 1, 253, NULL, R),
+    OPT("engine", strong_hex, T_UINT, engine.strong_hex, 1, 253, NULL, R),
+    OPT("engine", strong_encoded, T_UINT, engine.strong_encoded, 1, 253, NULL, R),
+    OPT("engine", strong_chars, T_UINT, engine.strong_chars, 1, 253, NULL, R),
+    OPT("server", endpoints, T_STRING, server.endpoints, 0, 0, "tcp://127.0.0.1:5555", X),
+    OPT("server", threads, T_UINT, server.threads, 0, 256, "0", X),
+    OPT("server", max_batch, T_UINT, server.max_batch, 1, 65536, "1024", R),
+    OPTC("server", log_level, server.log_level, s_levels, "info", R),
+    OPT("server", log_false_per_second, T_UINT, server.log_false_per_second, 0, 1000000, "20", R),
+    OPT("server", control_endpoint, T_STRING, server.control_endpoint, 0, 0,
+        "ipc:///run/dnsoracle/control.sock", X),
+    OPT("server", curve_endpoints, T_STRING, server.curve_endpoints, 0, 0, "", X),
+    OPT("server", curve_secret_key, T_PATH, server.curve_secret_key, 0, 0, "", X),
+    OPT("server", curve_clients, T_PATH, server.curve_clients, 0, 0, "", X),
+    OPT("database", enabled, T_BOOL, database.enabled, 0, 1, "true", X),
+    OPT("database", queue_size, T_UINT, database.queue_size, 1000, 10000000, "100000", X),
+    OPT("database", flush_ms, T_UINT, database.flush_ms, 0, 60000, "1000", X),
+    OPT("database", host, T_STRING, database.host, 0, 0, "localhost", X),
+    OPT("database", port, T_UINT, database.port, 1, 65535, "3306", X),
+    OPT("database", socket, T_PATH, database.socket, 0, 0, "", X),
+    OPT("database", user, T_STRING, database.user, 0, 0, "dnsoracle", X),
+    OPT("database", password, T_STRING, database.password, 0, 0, "", X),
+    OPT("database", name, T_STRING, database.name, 0, 0, "dns", X),
+    OPT("droplist", update_seconds, T_UINT, droplist.update_seconds, 1, 86400, "300", X),
+    OPT("droplist", window_seconds, T_UINT, droplist.window_seconds, 1, 7 * 86400, "3600", X),
+    OPT("droplist", subdomain_threshold, T_DOUBLE, droplist.subdomain_threshold, 0.5, 10000000,
+        NULL, X),
+    OPT("droplist", weak_bits, T_DOUBLE, droplist.weak_bits, 1, 100000, NULL, X),
+    OPT("droplist", min_share, T_DOUBLE, droplist.min_share, 0, 1, NULL, X),
+    OPT("droplist", bits_budget, T_DOUBLE, droplist.bits_budget, 100, 1e12, NULL, X),
+    OPT("droplist", few_clients, T_UINT, droplist.few_clients, 0, 7, NULL, X),
+    OPT("droplist", clients_factor, T_DOUBLE, droplist.clients_factor, 1, 1e6, NULL, X),
+    OPT("droplist", established_factor, T_DOUBLE, droplist.established_factor, 1, 1e6, NULL, X),
+    OPT("droplist", established_days, T_UINT, droplist.established_days, 1, 3650, NULL, X),
+    OPT("droplist", repeat_factor, T_DOUBLE, droplist.repeat_factor, 1, 1e6, NULL, X),
+    OPT("droplist", established_file, T_PATH, droplist.established_file, 0, 0, "", X),
+    OPT("droplist", max_domains, T_UINT, droplist.max_domains, 1000, 100000000, NULL, X),
+    OPT("droplist", max_names, T_UINT, droplist.max_names, 1000, 1000000000, NULL, X),
+    OPT("droplist", drop_seconds, T_UINT, droplist.drop_seconds, 1, 365 * 86400, "86400", X),
+    OPT("droplist", retention_seconds, T_UINT, droplist.retention_seconds, 60, 365 * 86400, "86400",
+        X),
+    OPT("droplist", refresh_seconds, T_UINT, droplist.refresh_seconds, 1, 3600, "10", X),
+    OPT("hook", endpoint, T_STRING, hook.endpoint, 0, 0, "tcp://127.0.0.1:5555", R),
+    OPTC("hook", query, hook.query, s_queries, "local", R),
+    OPTC("hook", mode, hook.mode, s_modes, "enforce", R),
+    OPTC("hook", action, hook.action, s_actions, "nxdomain", R),
+    OPT("hook", timeout_ms, T_UINT, hook.timeout_ms, 1, 10000, "50", R),
+    OPTC("hook", fail, hook.fail, s_fails, "open", R),
+    OPT("hook", breaker_seconds, T_UINT, hook.breaker_seconds, 1, 3600, "5", R),
+    OPT("hook", cache_size, T_UINT, hook.cache_size, 0, 10000000, "10000", R),
+    OPT("hook", cache_seconds, T_UINT, hook.cache_seconds, 1, 86400, "60", R),
+    OPT("hook", refresh_seconds, T_UINT, hook.refresh_seconds, 1, 3600, "10", R),
+    OPT("hook", log_per_second, T_UINT, hook.log_per_second, 0, 1000000, "10", R),
+    OPT("hook", curve_key, T_PATH, hook.curve_key, 0, 0, "", R),
+    OPT("hook", curve_server_key, T_PATH, hook.curve_server_key, 0, 0, "", R),
+    OPT("metrics", listen, T_STRING, metrics.listen, 0, 0, "127.0.0.1:9154", X),
 };
 #define S_NOPTIONS (sizeof s_options / sizeof s_options[0])
 
@@ -139,56 +153,6 @@ void config_domain_settings(const config_t *cfg, domain_settings_t *out)
     out->drop_seconds = cfg->droplist.drop_seconds;
     out->max_domains = cfg->droplist.max_domains;
     out->max_names = cfg->droplist.max_names;
-}
-
-void config_defaults(config_t *cfg)
-{
-    memset(cfg, 0, sizeof *cfg);
-    engine_settings_default(&cfg->engine);
-    strlcpy(cfg->server.endpoints, "tcp://127.0.0.1:5555", sizeof cfg->server.endpoints);
-    cfg->server.threads = 0;
-    cfg->server.max_batch = 1024;
-    cfg->server.log_level = LEVEL_INFO;
-    cfg->server.log_false_per_second = 20;
-    strlcpy(cfg->database.host, "localhost", sizeof cfg->database.host);
-    cfg->database.port = 3306;
-    strlcpy(cfg->database.user, "dnsoracle", sizeof cfg->database.user);
-    strlcpy(cfg->database.name, "dns", sizeof cfg->database.name);
-    strlcpy(cfg->server.control_endpoint, "ipc:///run/dnsoracle/control.sock",
-            sizeof cfg->server.control_endpoint);
-    cfg->database.enabled = true;
-    cfg->database.queue_size = 100000;
-    cfg->database.flush_ms = 1000;
-    cfg->droplist.update_seconds = 300;
-    cfg->droplist.window_seconds = 3600;
-    domain_settings_t d;
-    domain_settings_default(&d);
-    cfg->droplist.subdomain_threshold = d.threshold;
-    cfg->droplist.weak_bits = d.weak_bits;
-    cfg->droplist.min_share = d.min_share;
-    cfg->droplist.bits_budget = d.bits_budget;
-    cfg->droplist.few_clients = d.few_clients;
-    cfg->droplist.clients_factor = d.clients_factor;
-    cfg->droplist.established_factor = d.established_factor;
-    cfg->droplist.established_days = d.established_days;
-    cfg->droplist.repeat_factor = d.repeat_factor;
-    cfg->droplist.max_domains = d.max_domains;
-    cfg->droplist.max_names = d.max_names;
-    cfg->droplist.drop_seconds = 86400;
-    cfg->droplist.retention_seconds = 86400;
-    cfg->droplist.refresh_seconds = 10;
-    strlcpy(cfg->hook.endpoint, "tcp://127.0.0.1:5555", sizeof cfg->hook.endpoint);
-    cfg->hook.query = HOOK_QUERY_LOCAL;
-    cfg->hook.mode = HOOK_MODE_ENFORCE;
-    cfg->hook.action = HOOK_ACTION_NXDOMAIN;
-    cfg->hook.timeout_ms = 50;
-    cfg->hook.fail = HOOK_FAIL_OPEN;
-    cfg->hook.breaker_seconds = 5;
-    cfg->hook.cache_size = 10000;
-    cfg->hook.cache_seconds = 60;
-    cfg->hook.refresh_seconds = 10;
-    cfg->hook.log_per_second = 10;
-    strlcpy(cfg->metrics.listen, "127.0.0.1:9154", sizeof cfg->metrics.listen);
 }
 
 typedef struct {
@@ -330,6 +294,75 @@ static int s_prescan(FILE *f, const char *path, char *err, size_t errcap)
     }
     rewind(f);
     return 0;
+}
+
+/* The defaults of the domain layer's rows, which it sets itself. */
+static void s_domain_defaults(config_t *cfg)
+{
+    domain_settings_t d;
+    domain_settings_default(&d);
+    cfg->droplist.subdomain_threshold = d.threshold;
+    cfg->droplist.weak_bits = d.weak_bits;
+    cfg->droplist.min_share = d.min_share;
+    cfg->droplist.bits_budget = d.bits_budget;
+    cfg->droplist.few_clients = d.few_clients;
+    cfg->droplist.clients_factor = d.clients_factor;
+    cfg->droplist.established_factor = d.established_factor;
+    cfg->droplist.established_days = d.established_days;
+    cfg->droplist.repeat_factor = d.repeat_factor;
+    cfg->droplist.max_domains = d.max_domains;
+    cfg->droplist.max_names = d.max_names;
+}
+
+void config_defaults(config_t *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    engine_settings_default(&cfg->engine);
+    s_domain_defaults(cfg);
+    for (size_t i = 0; i < S_NOPTIONS; i++) {
+        char why[256];
+        if (s_options[i].def && s_set(&s_options[i], cfg, s_options[i].def, why, sizeof why)) {
+            fprintf(stderr, "config.c: the default of [%s] %s is refused: %s\n",
+                    s_options[i].section, s_options[i].key, why);
+            abort(); /* a row of the table is wrong: caught by every test */
+        }
+    }
+}
+
+/* Whether row `o` differs between two configurations. */
+static bool s_differs(const s_option_t *o, const config_t *a, const config_t *b)
+{
+    const void *x = (const char *)a + o->offset, *y = (const char *)b + o->offset;
+    switch (o->type) {
+    case T_STRING:
+    case T_PATH:
+        return strcmp(x, y) != 0;
+    case T_UINT:
+    case T_CHOICE:
+        return *(const unsigned *)x != *(const unsigned *)y;
+    case T_DOUBLE:
+        return *(const double *)x != *(const double *)y;
+    case T_BOOL:
+        return *(const bool *)x != *(const bool *)y;
+    }
+    return false;
+}
+
+size_t config_restart_changes(const config_t *running, const config_t *fresh, char *buf, size_t cap)
+{
+    size_t n = 0;
+    if (cap)
+        buf[0] = '\0';
+    for (size_t i = 0; i < S_NOPTIONS; i++) {
+        const s_option_t *o = &s_options[i];
+        if (o->when != X || !s_differs(o, running, fresh))
+            continue;
+        char one[96];
+        snprintf(one, sizeof one, "%s[%s] %s", n ? ", " : "", o->section, o->key);
+        strlcat(buf, one, cap);
+        n++;
+    }
+    return n;
 }
 
 int config_load(const char *path, config_t *cfg, char *err, size_t errcap)

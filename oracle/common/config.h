@@ -2,9 +2,9 @@
  *
  * dnsoracle.conf is an INI file: `[section]` headers, `key = value` lines,
  * comments on lines starting with '#' or ';'. Every option is one row of the
- * table in config.c (section, key, type, range, default), the defaults are
- * the ones set by engine_settings_default() and config_defaults(), and an
- * empty file therefore means every default. Unknown sections or keys,
+ * table in config.c (section, key, type, range, default, and whether it
+ * takes effect at a reload or only at a restart), and an empty file
+ * therefore means every default. Unknown sections or keys,
  * repeated keys and out-of-range values are errors naming file, line and key.
  */
 #ifndef DNSORACLE_CONFIG_H
@@ -92,6 +92,12 @@ const char *config_default_path(void);
 
 /* Fills `cfg` with every default. */
 void config_defaults(config_t *cfg);
+
+/* The options that take effect only at a restart and differ between the
+ * running configuration and a fresh one: "[database] host, [server] threads"
+ * in buf (truncated to cap). Returns how many. */
+size_t config_restart_changes(const config_t *running, const config_t *fresh, char *buf,
+                              size_t cap);
 
 /* Fills `cfg` with the defaults, then reads `path` over them. Returns 0, or
  * a negative errno code with "FILE:LINE: reason" (or "FILE: reason") in err. */

@@ -87,18 +87,10 @@ static void s_reload(server_t *server, stats_slot_t *slot, const char *path, con
         log_error("config", "reload refused, keeping the running configuration: %s", err);
         stats_add(slot, STAT_RELOAD_FAILURES, 1);
     } else {
-        if (strcmp(fresh.server.endpoints, cfg->server.endpoints) != 0 ||
-            fresh.server.threads != cfg->server.threads ||
-            strcmp(fresh.server.control_endpoint, cfg->server.control_endpoint) != 0 ||
-            strcmp(fresh.server.curve_endpoints, cfg->server.curve_endpoints) != 0 ||
-            strcmp(fresh.server.curve_secret_key, cfg->server.curve_secret_key) != 0 ||
-            strcmp(fresh.server.curve_clients, cfg->server.curve_clients) != 0 ||
-            strcmp(fresh.metrics.listen, cfg->metrics.listen) != 0 ||
-            /* config_defaults() zeroes the whole struct, padding included */
-            memcmp(&fresh.database, &cfg->database, sizeof fresh.database) != 0 || // NOLINT
-            memcmp(&fresh.droplist, &cfg->droplist, sizeof fresh.droplist) != 0)   // NOLINT
-            log_warning("config", "[database], [droplist], [metrics], endpoints, threads and the "
-                                  "CURVE settings change only at a restart");
+        char changed[512];
+        if (config_restart_changes(cfg, &fresh, changed, sizeof changed) > 0)
+            log_warning("config", "%s: these change only at a restart; the running values stay",
+                        changed);
         if (server_reload(server, engine, &fresh) != 0)
             log_error("config", "a worker did not take the new engine");
         log_set_level((level_t)fresh.server.log_level);

@@ -253,6 +253,32 @@ static void test_retention_shorter_than_window_refused(void **state)
                      0);
 }
 
+/* Which changed options wait for a restart, named; reloadable ones not. */
+static void test_restart_changes(void **state)
+{
+    s_fixture_t *fx = *state;
+    config_t running;
+    assert_int_equal(s_load(fx, ""), 0);
+    running = fx->cfg;
+    char buf[256];
+    assert_int_equal(config_restart_changes(&running, &fx->cfg, buf, sizeof buf), 0);
+    assert_string_equal(buf, "");
+    assert_int_equal(s_load(fx, "[engine]\nbigram_threshold = -9\n[server]\nlog_level = debug\n"
+                                "[hook]\nmode = monitor\n"),
+                     0);
+    assert_int_equal(config_restart_changes(&running, &fx->cfg, buf, sizeof buf), 0);
+    assert_int_equal(s_load(fx, "[server]\nthreads = 3\nlog_level = debug\n[database]\n"
+                                "host = db.example\n[droplist]\nmin_share = 0.9\n"
+                                "[metrics]\nlisten = 127.0.0.1:9155\n"),
+                     0);
+    assert_int_equal(config_restart_changes(&running, &fx->cfg, buf, sizeof buf), 4);
+    assert_string_equal(buf, "[server] threads, [database] host, [droplist] min_share, "
+                             "[metrics] listen");
+    /* a short buffer is cut, still terminated, and the count stays right */
+    assert_int_equal(config_restart_changes(&running, &fx->cfg, buf, 10), 4);
+    assert_string_equal(buf, "[server] ");
+}
+
 static void test_hook_choices(void **state)
 {
     s_fixture_t *fx = *state;
@@ -295,6 +321,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_long_values, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_retention_shorter_than_window_refused, s_setup,
                                         s_teardown),
+        cmocka_unit_test_setup_teardown(test_restart_changes, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_hook_choices, s_setup, s_teardown),
         cmocka_unit_test(test_missing_file_refused),
     };
