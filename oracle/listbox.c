@@ -74,8 +74,7 @@ void listbox_destroy(listbox_t **self_p)
     *self_p = NULL;
 }
 
-void listbox_set_publisher(listbox_t *self, listbox_publish_fn fn, void *arg,
-                           const char *endpoint)
+void listbox_set_publisher(listbox_t *self, listbox_publish_fn fn, void *arg, const char *endpoint)
 {
     pthread_mutex_lock(&self->lock);
     self->publish = fn;

@@ -40,8 +40,7 @@ void listbox_destroy(listbox_t **self_p);
 
 /* Messages go to fn(arg, ...) from now on; `endpoint` (copied) is where
  * hooks subscribe, told them in snapshot replies ("" = nowhere). */
-void listbox_set_publisher(listbox_t *self, listbox_publish_fn fn, void *arg,
-                           const char *endpoint);
+void listbox_set_publisher(listbox_t *self, listbox_publish_fn fn, void *arg, const char *endpoint);
 
 /* The current lists, or NULL. Valid for one request (the grace period). */
 const lists_t *listbox_get(listbox_t *self);

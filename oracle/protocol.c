@@ -345,7 +345,7 @@ static size_t s_snapshot(protocol_t *self)
     listbox_t *box = self->deps.lists;
     if (!self->snap_args)
         return s_single(self, "error snapshot takes GENERATION CURSOR", 38);
-    const lists_t *l = !box                        ? NULL
+    const lists_t *l = !box                         ? NULL
                        : self->snap_generation == 0 ? self->lists
                                                     : listbox_find(box, self->snap_generation);
     if (box && self->snap_generation && !l)
@@ -354,15 +354,14 @@ static size_t s_snapshot(protocol_t *self)
         return s_single(self, "error out of memory", 19);
     uint64_t next = 0;
     bool more = false;
-    self->chunk_len = l ? lists_chunk(l, self->snap_cursor, self->chunk, S_CHUNK_BYTES, &next, &more)
-                        : 0;
+    self->chunk_len =
+        l ? lists_chunk(l, self->snap_cursor, self->chunk, S_CHUNK_BYTES, &next, &more) : 0;
     const char *ep = box && listbox_endpoint(box)[0] ? listbox_endpoint(box) : "-";
-    int n = snprintf(self->snap_header, sizeof self->snap_header,
-                     "snapshot %llu %llu %llu %d %zu %lu %s",
-                     box ? (unsigned long long)listbox_epoch(box) : 0ULL,
-                     l ? (unsigned long long)lists_generation(l) : 0ULL, (unsigned long long)next,
-                     more ? 1 : 0, self->chunk_len,
-                     (unsigned long)lists_crc32(0, self->chunk, self->chunk_len), ep);
+    int n = snprintf(
+        self->snap_header, sizeof self->snap_header, "snapshot %llu %llu %llu %d %zu %lu %s",
+        box ? (unsigned long long)listbox_epoch(box) : 0ULL,
+        l ? (unsigned long long)lists_generation(l) : 0ULL, (unsigned long long)next, more ? 1 : 0,
+        self->chunk_len, (unsigned long)lists_crc32(0, self->chunk, self->chunk_len), ep);
     self->snap_header_len = n > 0 && (size_t)n < sizeof self->snap_header ? (size_t)n : 0;
     return self->nreplies = 2;
 }
