@@ -157,6 +157,7 @@ void config_defaults(config_t *cfg)
     strlcpy(cfg->database.name, "dns", sizeof cfg->database.name);
     strlcpy(cfg->server.control_endpoint, "ipc:///run/dnsoracle/control.sock",
             sizeof cfg->server.control_endpoint);
+    strlcpy(cfg->server.publish, "tcp://127.0.0.1:5556", sizeof cfg->server.publish);
     cfg->database.enabled = true;
     cfg->database.queue_size = 100000;
     cfg->database.flush_ms = 1000;
