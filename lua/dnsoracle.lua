@@ -11,12 +11,13 @@
 -- With query = local every name judged here is reported to the oracle with
 -- its type and client, so that it can weigh each domain's
 -- evidence and cut off a domain that acts as a channel; the cut comes back
--- with the lists every refresh_seconds. Settings come from the
+-- as a published change of the lists within a second. Settings come from the
 -- [hook] section of dnsoracle.conf ($DNSORACLE_CONF or
 -- /etc/dnsoracle/dnsoracle.conf), so one file configures the whole product.
 --
 -- Each recursor thread runs its own copy of this script (its own Lua state):
--- its own connection to the oracle, verdict cache and copy of the lists.
+-- its own connection to the oracle and verdict cache; the lists are one
+-- read-only copy per process, shared by the threads.
 -- The resolver never waits on the oracle for more than timeout_ms, and after
 -- a timeout not at all for breaker_seconds: names then pass (fail = open,
 -- the default) or are refused (fail = closed) until the oracle is back.
@@ -215,33 +216,49 @@ local function verdict(q, dq)
     return good, reason
 end
 
-local next_refresh = 0
-local function refresh()
-    -- entries and whether the lists changed, or nil and why not
-    local n, changed_or_why = h:refresh()
-    if n then
-        next_refresh = now + S.refresh_seconds
-        if changed_or_why then
-            -- A cached verdict may now be wrong (a name cached as good
-            -- under a domain just blocked): start the cache afresh.
-            cache_new, cache_old, cache_n = {}, {}, 0
-        end
-    else
-        -- Keep the lists we have; try again at the next maintenance call
-        -- after the breaker closes.
-        next_refresh = now + 1
-        if changed_or_why ~= "breaker" then
-            log(pdns.loglevels.Warning,
-                "cannot fetch the lists from " .. S.endpoint .. ": " .. changed_or_why ..
-                (S.curve == "yes" and changed_or_why == "timeout" and
-                 " (CURVE: is our public key in the oracle's curve_clients, and" ..
-                 " curve_server_key the oracle's key?)" or ""))
+-- The lists: one copy per recursor process, kept in step with the oracle's
+-- published changes by whichever thread calls h:sync() first (the module's
+-- lua/listsync.h). Each thread then forgets the cached verdicts a change
+-- touches: the domain and the names under it, or everything after a
+-- snapshot (start, restart of the oracle, a gap), never on every change.
+local function forget(changed)
+    if changed == true then
+        cache_new, cache_old, cache_n = {}, {}, 0
+        return
+    end
+    local set = {}
+    for _, d in ipairs(changed) do
+        set[d] = true
+    end
+    for _, c in ipairs({ cache_new, cache_old }) do
+        for q in pairs(c) do
+            local hit, at = set[q], q:find(".", 1, true)
+            while not hit and at do
+                hit = set[q:sub(at + 1)]
+                at = q:find(".", at + 1, true)
+            end
+            if hit then
+                c[q] = nil
+            end
         end
     end
 end
 
+local function sync(budget_ms)
+    local changed, line = h:sync(budget_ms)
+    if changed then
+        forget(changed)
+    end
+    if line then
+        log(pdns.loglevels.Warning, line ..
+            (S.curve == "yes" and line:find("does not answer", 1, true) and
+             " (CURVE: is our public key in the oracle's curve_clients, and" ..
+             " curve_server_key the oracle's key?)" or ""))
+    end
+end
+
 if h then
-    refresh()
+    sync(1000) -- the first snapshot, or its first chunks (the rest in maintenance)
     log(pdns.loglevels.Info, string.format(
         "loaded: config %s, oracle %s (CURVE %s), query %s, mode %s, action %s, timeout %d ms, fail %s",
         S.config_path, S.endpoint, S.curve, S.query, S.mode, S.action, S.timeout_ms, S.fail))
@@ -252,6 +269,7 @@ function preresolve(dq)
         return false
     end
     now = os.time()
+    sync(0) -- at most every 50 ms, never waits: changes apply on the next query
     local q = dq.qname:toStringNoDot()
     if q == "" then
         return false -- the root name (toStringNoDot gives "" for it)
@@ -285,8 +303,6 @@ function maintenance()
     end
     now = os.time()
     h:flush()
-    if now >= next_refresh then
-        refresh()
-    end
+    sync(100)
     publish()
 end

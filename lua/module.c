@@ -9,17 +9,22 @@
  *   h:ask(name)         -> good, reason     a round trip to dnsoracled; nil, why
  *   h:listed(name)      -> reason or nil    the local copy of the lists alone
  *   h:registrable(name) -> domain or nil    the registrable domain (PSL), lowercased
- *   h:refresh()         -> entries, changed fetch the lists from dnsoracled; nil, why
+ *   h:sync([budget_ms]) -> changed, log      keeps the lists in step (listsync.h),
+ *                                           waiting at most budget_ms (0); changed:
+ *                                           nil, true (forget every cached verdict)
+ *                                           or the domains changed; log: a line or nil
  *   h:flush()           -> names sent       send the queued reports to dnsoracled
  *   h:stats()           -> table of counters
  *
  * One handle per Lua state, i.e. per recursor thread: it owns its ZeroMQ
- * context and sockets, its engine and its copy of the lists, so threads share
- * nothing. Two ways to judge a name, chosen by [hook] query:
+ * context and sockets and its engine; the lists are one read-only copy per
+ * process (listsync.h: a million entries are too much memory to copy per
+ * thread), kept in step with the oracle's published changes. Two ways to judge a name, chosen by
+ * [hook] query:
  *
  * - local (default): the same verdict path as dnsoracled (judge.h), in-process
  *   (about 1 us a name), without the domain layer, which lives in the oracle,
- *   and with the lists fetched from dnsoracled every refresh_seconds. Every
+ *   and with the lists as the oracle publishes them. Every
  *   name judged that the domain layer counts, good or bad, is reported with
  *   its query type, client, evidence and bits (\0report, docs/protocol.md), in
  *   batches on a DEALER socket that never waits: the oracle stores the good
@@ -51,7 +56,7 @@
 #include "curve.h"
 #include "engine.h"
 #include "judge.h"
-#include "lists.h"
+#include "listsync.h"
 #include "name.h"
 
 #define S_META "dnsoracle_c.handle"
@@ -73,8 +78,8 @@ typedef struct {
     config_t cfg;
     char config_path[1024];
     engine_t *engine;
-    lists_t *lists;      /* local copy; NULL until the first refresh */
-    uint64_t lists_hash; /* of the text it was built from: did it change? */
+    listsync_t *sync;         /* the process's lists */
+    listsync_reader_t reader; /* the version this handle judges with */
     void *ctx;
     void *req;    /* asks and commands */
     void *dealer; /* reports, never waited for */
@@ -86,7 +91,7 @@ typedef struct {
     bool curve;
     curve_keys_t curve_mine, curve_server;
     /* counters */
-    uint64_t judged, asked, timeouts, breaker_skips, refreshes;
+    uint64_t judged, asked, timeouts, breaker_skips;
     uint64_t reported, report_dropped, report_batches, report_acked;
 } s_handle_t;
 
@@ -275,7 +280,7 @@ static int l_judge(lua_State *L)
     h->judged++;
     if (len <= S_MAX_NAME && name_parse(q, len, &name) == 0) {
         /* exactly as dnsoracled judges, less the domain layer (its own) */
-        judge_t j = {h->engine, h->lists, NULL};
+        judge_t j = {h->engine, listsync_lists(&h->reader), NULL};
         judge_query_t jq = {(unsigned)qtype, 0, 0};
         judge_name(&j, &name, &jq, &v, NULL);
         if (s_reportable(&v))
@@ -312,9 +317,10 @@ static int l_listed(lua_State *L)
     size_t len;
     const char *q = luaL_checklstring(L, 2, &len);
     name_t name;
-    if (!h->lists || len > S_MAX_NAME || name_parse(q, len, &name) != 0)
+    const lists_t *lists = listsync_lists(&h->reader);
+    if (!lists || len > S_MAX_NAME || name_parse(q, len, &name) != 0)
         return 0;
-    reason_t r = lists_check(h->lists, &name);
+    reason_t r = lists_check(lists, &name);
     if (r == REASON_OK)
         return 0;
     lua_pushstring(L, engine_reason_name(r));
@@ -349,48 +355,33 @@ static int l_ask(lua_State *L)
     return 2;
 }
 
-static int l_refresh(lua_State *L)
+/* sync([budget_ms]): the work is done by whichever thread comes first
+ * (listsync_poll); every handle then learns what its cache must forget. */
+static int l_sync(lua_State *L)
 {
     s_handle_t *h = s_check(L);
-    size_t cap = 1 << 20;
-    char *buf = malloc(cap); /* every 10 s or so: not worth keeping */
-    const char *cmd = "\0lists";
-    size_t len = 6;
-    if (!buf)
+    lua_Integer budget = luaL_optinteger(L, 2, 0);
+    listsync_news_t *news = malloc(sizeof *news);
+    if (!news)
         return luaL_error(L, "dnsoracle_c: out of memory");
-    /* It runs in the recursor thread (maintenance()), so it gets no more
-     * time than a query would: a dead oracle must not stall resolution. */
-    int rc = s_roundtrip(h, &cmd, &len, 1, buf, cap, (int)h->cfg.hook.timeout_ms);
-    lists_t *l = rc < 0 ? NULL : lists_new();
-    if (!l) {
-        free(buf);
-        return rc < 0 ? s_fail(L, rc) : luaL_error(L, "dnsoracle_c: out of memory");
+    int moved =
+        listsync_poll(h->sync, &h->reader, budget < 0 || budget > 10000 ? 0 : (int)budget, news);
+    if (!moved)
+        lua_pushnil(L);
+    else if (news->everything)
+        lua_pushboolean(L, 1);
+    else {
+        lua_createtable(L, (int)news->ndomains, 0);
+        for (size_t i = 0; i < news->ndomains; i++) {
+            lua_pushstring(L, news->domains[i]);
+            lua_rawseti(L, -2, (int)i + 1);
+        }
     }
-    size_t entries = 0;
-    for (char *line = buf, *nl; *line; line = nl + 1) {
-        nl = strchr(line, '\n');
-        if (!nl)
-            break;
-        *nl = 0;
-        char *sp = strchr(line, ' ');
-        if (!sp)
-            continue;
-        *sp = 0;
-        int kind = lists_kind_parse(line);
-        if (kind >= 0 && lists_add(l, (list_kind_t)kind, sp + 1) == 0)
-            entries++;
-    }
-    uint64_t hash = 1469598103934665603ULL; /* FNV-1a over the reply */
-    for (int i = 0; i < rc; i++)
-        hash = (hash ^ (uint8_t)buf[i]) * 1099511628211ULL;
-    free(buf);
-    bool changed = !h->lists || hash != h->lists_hash;
-    lists_destroy(&h->lists);
-    h->lists = l;
-    h->lists_hash = hash;
-    h->refreshes++;
-    lua_pushinteger(L, (lua_Integer)entries);
-    lua_pushboolean(L, changed);
+    if (news->log[0])
+        lua_pushstring(L, news->log);
+    else
+        lua_pushnil(L);
+    free(news);
     return 2;
 }
 
@@ -444,11 +435,16 @@ static int l_stats(lua_State *L)
     S_SET_NUM("report_batches", h->report_batches);
     S_SET_NUM("report_acked", h->report_acked);
     S_SET_NUM("report_pending", h->nreport);
-    S_SET_NUM("refreshes", h->refreshes);
-    S_SET_NUM("list_entries", h->lists ? lists_size(h->lists, LIST_DROP) +
-                                             lists_size(h->lists, LIST_BLOCK) +
-                                             lists_size(h->lists, LIST_ALLOW)
-                                       : 0);
+    const lists_t *lists = listsync_lists(&h->reader);
+    listsync_stats_t ls;
+    listsync_stats(h->sync, &ls);
+    S_SET_NUM("list_entries", lists ? lists_total(lists) : 0);
+    S_SET_NUM("list_generation", ls.generation);
+    S_SET_NUM("list_snapshots", ls.snapshots);
+    S_SET_NUM("list_snapshots_refused", ls.snapshot_refused);
+    S_SET_NUM("list_changes", ls.changes);
+    S_SET_NUM("list_gaps", ls.gaps);
+    S_SET_NUM("list_snapshot_seconds", ls.last_snapshot_seconds);
     lua_pushboolean(L, s_now() < h->down_until);
     lua_setfield(L, -2, "breaker_open");
     return 1;
@@ -466,7 +462,7 @@ static int l_gc(lua_State *L)
     if (h->ctx)
         zmq_ctx_term(h->ctx);
     engine_destroy(&h->engine);
-    lists_destroy(&h->lists);
+    listsync_close(&h->sync, &h->reader);
     explicit_bzero(&h->curve_mine, sizeof h->curve_mine);
     h->req = h->dealer = h->ctx = NULL;
     return 0;
@@ -535,7 +531,12 @@ static int l_open(lua_State *L)
         h->req = s_socket(h, ZMQ_REQ);
         h->dealer = s_socket(h, ZMQ_DEALER);
     }
-    if (!h->req || !h->dealer) {
+    if (h->req && h->dealer) {
+        curve_keys_t keys[2] = {h->curve_mine, h->curve_server};
+        h->sync = listsync_open(&h->cfg, h->curve ? keys : NULL);
+        explicit_bzero(keys, sizeof keys);
+    }
+    if (!h->req || !h->dealer || !h->sync) {
         lua_pushnil(L);
         lua_pushfstring(L, "cannot open %s: %s", h->cfg.hook.endpoint, zmq_strerror(errno));
         return 2;
@@ -553,7 +554,7 @@ int luaopen_dnsoracle_c(lua_State *L)
         {"ask", l_ask},
         {"listed", l_listed},
         {"registrable", l_registrable},
-        {"refresh", l_refresh},
+        {"sync", l_sync},
         {"flush", l_flush},
         {"settings", l_settings},
         {"stats", l_stats},

@@ -30,6 +30,8 @@
 #define S_PAGE 1000
 /* The biggest frame: import-add's IMPORTER_CHUNK domains of up to 253 bytes. */
 #define S_FRAME_MAX (4 << 20)
+/* A database read or write of an operator command, at most (store.h). */
+#define S_STORE_TIMEOUT_S 20
 
 struct control {
     config_t cfg;
@@ -87,15 +89,35 @@ static int s_check(void *user, const char *text, char *out, size_t cap)
     return s_domain(user, text, out, cap);
 }
 
-/* Rereads the lists and publishes them: the next request sees the change. */
+/* Rereads the lists and publishes the difference (listbox_reload): the
+ * next request sees the change. */
 static int s_publish(control_t *self)
 {
     lists_t *lists;
     int rc = droplist_load(self->store, &lists);
     if (rc == 0) {
-        listbox_put(self->lists, lists);
+        listbox_reload(self->lists, lists);
         stats_add(self->stats, STAT_LIST_REFRESHES, 1);
     }
+    return rc;
+}
+
+/* The change of block, allow or unlist `domain`, as the database now has
+ * it, applied to the lists in memory without rereading them (a million
+ * entries); before the first load, a reread. */
+static int s_publish_change(control_t *self, const char *cmd, const char *domain)
+{
+    bool block = !strcmp(cmd, "block"), allow = !strcmp(cmd, "allow");
+    list_change_t c[] = {
+        {block, LIST_BLOCK, domain},
+        {allow, LIST_ALLOW, domain},
+        {false, LIST_DROP, domain}, /* unlist and allow undrop; block keeps it */
+    };
+    int rc = listbox_change(self->lists, c, block ? 2 : 3);
+    if (rc == -ENOENT)
+        return s_publish(self);
+    if (rc == 0)
+        stats_add(self->stats, STAT_LIST_REFRESHES, 1);
     return rc;
 }
 
@@ -167,7 +189,7 @@ static bool s_cmd_change(control_t *self, char **argv, int argc)
         }
     }
     if (rc == 0)
-        rc = s_publish(self);
+        rc = s_publish_change(self, cmd, domain);
     if (rc != 0) {
         snprintf(out, S_REPLY_CAP, "database error: %s", store_error(self->store));
         return false;
@@ -416,6 +438,8 @@ control_t *control_new(void *zmq_ctx, const config_t *cfg, listbox_t *lists, dom
     self->domains = domains;
     self->stats = slot;
     self->store = store_new(cfg, "control");
+    if (self->store) /* under the client's 30 s deadline for operator commands */
+        store_set_io_timeout(self->store, S_STORE_TIMEOUT_S);
     self->psl = suffix_new(cfg->engine.psl_rules[0] ? cfg->engine.psl_rules : NULL);
     self->reply = malloc(S_REPLY_CAP);
     self->importer = self->store ? importer_new(self->store, s_check, self) : NULL;

@@ -25,7 +25,7 @@
 #include <stddef.h>
 
 #include "config.h"
-#include "lists.h"
+#include "listbox.h"
 #include "stats.h"
 
 typedef struct control control_t;

@@ -33,7 +33,8 @@
 #include "control.h"
 #include "cron.h"
 #include "engine.h"
-#include "lists.h"
+#include "listbox.h"
+#include "publish.h"
 #include "log.h"
 #include "metrics.h"
 #include "server.h"
@@ -67,7 +68,8 @@ static engine_t *s_load(const char *path, config_t *cfg, char *err, size_t errca
         snprintf(err, errcap, "%s", why);
         return NULL;
     }
-    if (server_check(cfg, why, sizeof why) != 0 || metrics_check(cfg, NULL, why, sizeof why) != 0) {
+    if (server_check(cfg, why, sizeof why) != 0 || metrics_check(cfg, NULL, why, sizeof why) != 0 ||
+        publish_check(cfg, why, sizeof why) != 0) {
         snprintf(err, errcap, "%s: %s", path, why);
         return NULL;
     }
@@ -178,6 +180,7 @@ int main(int argc, char **argv)
     cron_t *cron = NULL;
     control_t *control = NULL;
     metrics_t *metrics = NULL;
+    publish_t *publish = NULL;
     int status = 1;
     if (!stats) {
         log_error("server", "out of memory");
@@ -220,6 +223,10 @@ int main(int argc, char **argv)
         server_destroy(&server);
         goto done;
     }
+    if (lists && (publish = publish_new(server_context(server), &cfg, err, sizeof err)))
+        listbox_set_publisher(lists, publish_send, publish, publish_endpoint(publish));
+    else if (lists && err[0])
+        log_warning("server", "%s: the hooks fetch the lists every refresh_seconds instead", err);
     if (cfg.database.enabled && cfg.server.control_endpoint[0]) {
         control = control_new(server_context(server), &cfg, lists, domains,
                               stats_slot(stats, threads + SLOT_CONTROL), err, sizeof err);
@@ -252,6 +259,8 @@ int main(int argc, char **argv)
         if (sig < 0 && errno != EAGAIN && errno != EINTR)
             log_error("server", "sigtimedwait: %s", strerror(errno));
         stats_tick(stats);
+        if (publish)
+            listbox_tick(lists); /* the hooks' heartbeat: epoch and generation */
 #ifdef __GLIBC__
         /* A burst (a tunnel, a flood of junk) leaves freed memory in the
          * threads' malloc arenas; give it back to the system every 10 s so
@@ -272,10 +281,14 @@ int main(int argc, char **argv)
     cron_destroy(&cron);
     if (writer)
         writer_stop(writer, (int)cfg.database.flush_ms);
+    if (lists)
+        listbox_set_publisher(lists, NULL, NULL, "");
+    publish_destroy(&publish);
     server_destroy(&server);
     log_info("server", "stopped");
     status = 0;
 done:
+    publish_destroy(&publish);
     metrics_destroy(&metrics);
     control_destroy(&control);
     cron_destroy(&cron);

@@ -21,7 +21,7 @@
 
 #include "config.h"
 #include "domain.h"
-#include "lists.h"
+#include "listbox.h"
 #include "stats.h"
 #include "writer.h"
 

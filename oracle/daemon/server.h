@@ -23,7 +23,7 @@
 
 #include "config.h"
 #include "engine.h"
-#include "lists.h"
+#include "listbox.h"
 #include "domain.h"
 #include "stats.h"
 #include "writer.h"

@@ -7,14 +7,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "suffixset.h"
 
-struct lists {
+#define S_FOLD_MIN 4096 /* a delta this small is never folded */
+#define S_FOLD_SHARE 16 /* ... nor one under 1/16 of the base */
+
+/* The big immutable part, shared by every lists_t made from it. */
+typedef struct {
+    atomic_uint refs;
     suffixset_t *set[LIST_KINDS];
-    char *text; /* "kind domain\n" per entry, for lists_text() */
-    size_t text_len, text_cap;
+} s_base_t;
+
+struct lists {
+    s_base_t *base;
+    suffixset_t *added[LIST_KINDS];   /* entries not in base->set[k] */
+    suffixset_t *removed[LIST_KINDS]; /* entries of base->set[k] that are gone */
+    uint64_t generation;
 };
 
 static const char *const s_kind_names[LIST_KINDS] = {"drop", "block", "allow"};
@@ -29,68 +38,315 @@ int lists_kind_parse(const char *text)
     return -1;
 }
 
+static void s_base_release(s_base_t **base_p)
+{
+    s_base_t *base = *base_p;
+    *base_p = NULL;
+    if (!base || atomic_fetch_sub(&base->refs, 1) != 1)
+        return;
+    for (int k = 0; k < LIST_KINDS; k++)
+        suffixset_destroy(&base->set[k]);
+    free(base);
+}
+
+/* A lists_t with no base and no delta tables yet. */
+static lists_t *s_shell(void) { return calloc(1, sizeof(lists_t)); }
+
+/* Makes the delta tables that are missing. Returns 0 or -ENOMEM. */
+static int s_fill(lists_t *self)
+{
+    for (int k = 0; k < LIST_KINDS; k++)
+        if ((!self->added[k] && !(self->added[k] = suffixset_new())) ||
+            (!self->removed[k] && !(self->removed[k] = suffixset_new())))
+            return -ENOMEM;
+    return 0;
+}
+
 lists_t *lists_new(void)
 {
-    lists_t *self = calloc(1, sizeof *self);
-    if (!self)
-        return NULL;
+    lists_t *self = s_shell();
+    if (!self || !(self->base = calloc(1, sizeof *self->base)))
+        goto fail;
+    atomic_init(&self->base->refs, 1);
     for (int k = 0; k < LIST_KINDS; k++)
-        if (!(self->set[k] = suffixset_new())) {
-            lists_destroy(&self);
-            return NULL;
-        }
+        if (!(self->base->set[k] = suffixset_new()))
+            goto fail;
+    if (s_fill(self) != 0)
+        goto fail;
     return self;
+fail:
+    lists_destroy(&self);
+    return NULL;
 }
 
 void lists_destroy(lists_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
-    for (int k = 0; k < LIST_KINDS; k++)
-        suffixset_destroy(&(*self_p)->set[k]);
-    free((*self_p)->text);
-    free(*self_p);
+    lists_t *self = *self_p;
+    s_base_release(&self->base);
+    for (int k = 0; k < LIST_KINDS; k++) {
+        suffixset_destroy(&self->added[k]);
+        suffixset_destroy(&self->removed[k]);
+    }
+    free(self);
     *self_p = NULL;
 }
 
 int lists_add(lists_t *self, list_kind_t kind, const char *domain)
 {
-    size_t need = self->text_len + strlen(s_kind_names[kind]) + strlen(domain) + 3;
-    if (need > self->text_cap) {
-        size_t cap = need > 2 * self->text_cap ? need + 4096 : 2 * self->text_cap;
-        char *t = realloc(self->text, cap);
-        if (!t)
-            return -ENOMEM;
-        self->text = t;
-        self->text_cap = cap;
-    }
-    int rc = suffixset_add(self->set[kind], domain);
-    if (rc == 0)
-        self->text_len +=
-            (size_t)snprintf(self->text + self->text_len, self->text_cap - self->text_len,
-                             "%s %s\n", s_kind_names[kind], domain);
-    return rc;
+    return suffixset_add(self->base->set[kind], domain);
 }
 
-const char *lists_text(const lists_t *self, size_t *len)
+/* The entry `domain` parsed, and its hash: for the lookups below. */
+static bool s_parse(const char *domain, name_t *n, uint64_t *h)
 {
-    *len = self->text_len;
-    return self->text ? self->text : "";
+    if (name_parse(domain, strlen(domain), n) != 0 || n->nlabels == 0)
+        return false;
+    *h = suffixset_hash_init();
+    for (size_t l = n->nlabels; l-- > 0;)
+        *h = suffixset_hash_label(*h, n->lower + n->off[l], n->len[l]);
+    return true;
 }
 
-size_t lists_size(const lists_t *self, list_kind_t kind) { return suffixset_size(self->set[kind]); }
+static bool s_has(const lists_t *self, list_kind_t k, uint64_t h, const name_t *n, size_t first)
+{
+    if (suffixset_contains_hashed(self->added[k], h, n, first))
+        return true;
+    return suffixset_contains_hashed(self->base->set[k], h, n, first) &&
+           !suffixset_contains_hashed(self->removed[k], h, n, first);
+}
+
+/* Whether the text `d` (an entry of some set) is in `set`. */
+static bool s_in(const suffixset_t *set, const char *d)
+{
+    name_t n;
+    uint64_t h;
+    return s_parse(d, &n, &h) && suffixset_contains_hashed(set, h, &n, 0);
+}
+
+bool lists_has(const lists_t *self, list_kind_t kind, const char *domain)
+{
+    name_t n;
+    uint64_t h;
+    return s_parse(domain, &n, &h) && s_has(self, kind, h, &n, 0);
+}
+
+size_t lists_size(const lists_t *self, list_kind_t kind)
+{
+    return suffixset_size(self->base->set[kind]) + suffixset_size(self->added[kind]) -
+           suffixset_size(self->removed[kind]);
+}
+
+size_t lists_total(const lists_t *self)
+{
+    size_t n = 0;
+    for (int k = 0; k < LIST_KINDS; k++)
+        n += lists_size(self, (list_kind_t)k);
+    return n;
+}
+
+uint64_t lists_generation(const lists_t *self) { return self->generation; }
+
+void lists_set_generation(lists_t *self, uint64_t generation) { self->generation = generation; }
+
+static size_t s_delta(const lists_t *self)
+{
+    size_t n = 0;
+    for (int k = 0; k < LIST_KINDS; k++)
+        n += suffixset_size(self->added[k]) + suffixset_size(self->removed[k]);
+    return n;
+}
+
+/* One change on a lists_t whose delta tables are its own. */
+static int s_apply(lists_t *self, const list_change_t *c)
+{
+    name_t n;
+    uint64_t h;
+    list_kind_t k = c->kind;
+    if (!s_parse(c->domain, &n, &h))
+        return 0;
+    bool in_base = suffixset_contains_hashed(self->base->set[k], h, &n, 0);
+    if (c->add && in_base)
+        return suffixset_remove(self->removed[k], c->domain), 0;
+    if (c->add)
+        return suffixset_add(self->added[k], c->domain) == -ENOMEM ? -ENOMEM : 0;
+    suffixset_remove(self->added[k], c->domain);
+    if (in_base)
+        return suffixset_add(self->removed[k], c->domain) == -ENOMEM ? -ENOMEM : 0;
+    return 0;
+}
+
+/* Adds every entry of `from` (one kind), less those in `skip` (may be
+ * NULL), to `to`. Returns 0 or -ENOMEM. */
+static int s_copy_into(suffixset_t *to, const suffixset_t *from, const suffixset_t *skip)
+{
+    size_t cur = 0;
+    for (const char *d; (d = suffixset_next(from, &cur));) {
+        if (skip && suffixset_size(skip) && s_in(skip, d))
+            continue;
+        if (suffixset_add(to, d) == -ENOMEM)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+/* A new base holding every entry of `self`, with an empty delta. */
+static lists_t *s_fold(const lists_t *self)
+{
+    lists_t *out = lists_new();
+    for (int k = 0; out && k < LIST_KINDS; k++)
+        if (s_copy_into(out->base->set[k], self->base->set[k], self->removed[k]) != 0 ||
+            s_copy_into(out->base->set[k], self->added[k], NULL) != 0)
+            lists_destroy(&out);
+    return out;
+}
+
+/* A lists_t sharing self's base, with a copy of its delta. */
+static lists_t *s_clone(const lists_t *self)
+{
+    lists_t *out = s_shell();
+    if (!out)
+        return NULL;
+    out->base = self->base;
+    atomic_fetch_add(&out->base->refs, 1);
+    for (int k = 0; k < LIST_KINDS; k++)
+        if (!(out->added[k] = suffixset_copy(self->added[k])) ||
+            !(out->removed[k] = suffixset_copy(self->removed[k]))) {
+            lists_destroy(&out);
+            return NULL;
+        }
+    return out;
+}
+
+lists_t *lists_change(const lists_t *self, const list_change_t *changes, size_t n)
+{
+    lists_t *out = s_clone(self);
+    for (size_t i = 0; out && i < n; i++)
+        if (s_apply(out, &changes[i]) != 0)
+            lists_destroy(&out);
+    if (!out)
+        return NULL;
+    size_t base = 0, delta = s_delta(out);
+    for (int k = 0; k < LIST_KINDS; k++)
+        base += suffixset_size(out->base->set[k]);
+    if (delta > S_FOLD_MIN && delta > base / S_FOLD_SHARE) {
+        lists_t *folded = s_fold(out);
+        lists_destroy(&out);
+        out = folded;
+    }
+    if (out)
+        out->generation = self->generation;
+    return out;
+}
+
+typedef struct {
+    list_change_t *v;
+    size_t n, cap;
+} s_changes_t;
+
+static int s_push(s_changes_t *c, bool add, list_kind_t k, const char *d)
+{
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 256;
+        list_change_t *v = realloc(c->v, cap * sizeof *v);
+        if (!v)
+            return -ENOMEM;
+        c->v = v;
+        c->cap = cap;
+    }
+    c->v[c->n++] = (list_change_t){add, k, d};
+    return 0;
+}
+
+/* Every entry of `a` (kind k) missing from `b` becomes a change `add`. */
+static int s_missing(const lists_t *a, const lists_t *b, list_kind_t k, bool add, s_changes_t *c)
+{
+    const suffixset_t *sets[2] = {a->base->set[k], a->added[k]};
+    for (int s = 0; s < 2; s++) {
+        size_t cur = 0;
+        for (const char *d; (d = suffixset_next(sets[s], &cur));) {
+            if (s == 0 && suffixset_size(a->removed[k]) && s_in(a->removed[k], d))
+                continue; /* removed from a's base */
+            if (!lists_has(b, k, d) && s_push(c, add, k, d) != 0)
+                return -ENOMEM;
+        }
+    }
+    return 0;
+}
+
+int lists_diff(const lists_t *from, const lists_t *to, list_change_t **out, size_t *n)
+{
+    s_changes_t c = {NULL, 0, 0};
+    for (int k = 0; k < LIST_KINDS; k++)
+        if (s_missing(from, to, (list_kind_t)k, false, &c) != 0 ||
+            s_missing(to, from, (list_kind_t)k, true, &c) != 0) {
+            free(c.v);
+            return -ENOMEM;
+        }
+    *out = c.v;
+    *n = c.n;
+    return 0;
+}
+
+/* The chunk cursor: the table (kind k's base, then kind k's additions, for
+ * every kind in turn) in the high bits, the slot in that table below. */
+#define S_SLOT_BITS 48
+#define S_SLOT_MASK ((UINT64_C(1) << S_SLOT_BITS) - 1)
+
+size_t lists_chunk(const lists_t *self, uint64_t cursor, char *buf, size_t cap, uint64_t *next,
+                   bool *more)
+{
+    size_t len = 0;
+    unsigned table = (unsigned)(cursor >> S_SLOT_BITS);
+    size_t slot = (size_t)(cursor & S_SLOT_MASK);
+    for (; table < 2 * LIST_KINDS; table++, slot = 0) {
+        list_kind_t k = (list_kind_t)(table / 2);
+        const suffixset_t *set = table % 2 ? self->added[k] : self->base->set[k];
+        const char *d;
+        for (size_t at = slot; (d = suffixset_next(set, &slot)); at = slot) {
+            if (table % 2 == 0 && suffixset_size(self->removed[k]) && s_in(self->removed[k], d))
+                continue;
+            if (len + strlen(d) + 8 > cap) {
+                *next = ((uint64_t)table << S_SLOT_BITS) | at;
+                *more = true;
+                return len;
+            }
+            len += (size_t)snprintf(buf + len, cap - len, "%s %s\n", s_kind_names[k], d);
+        }
+    }
+    *next = (uint64_t)table << S_SLOT_BITS;
+    *more = false;
+    return len;
+}
+
+/* The match of kind k: the first label of the longest entry that is a
+ * suffix of `name`, or -1. */
+static int s_match(const lists_t *self, list_kind_t k, const name_t *name)
+{
+    if (!suffixset_size(self->added[k]) && !suffixset_size(self->removed[k]))
+        return suffixset_match(self->base->set[k], name, 0);
+    int best = -1;
+    uint64_t h = suffixset_hash_init();
+    for (size_t l = name->nlabels; l-- > 0;) {
+        h = suffixset_hash_label(h, name->lower + name->off[l], name->len[l]);
+        if (s_has(self, k, h, name, l))
+            best = (int)l;
+    }
+    return best;
+}
 
 reason_t lists_check(const lists_t *self, const name_t *name)
 {
-    int allow = suffixset_match(self->set[LIST_ALLOW], name, 0);
-    int block = suffixset_match(self->set[LIST_BLOCK], name, 0);
+    int allow = s_match(self, LIST_ALLOW, name);
+    int block = s_match(self, LIST_BLOCK, name);
     /* The match is the first label of the matching suffix: smaller is more
      * specific. */
     if (block >= 0 && (allow < 0 || block < allow))
         return REASON_BLOCKLIST;
     if (allow >= 0)
         return REASON_ALLOWLIST;
-    if (suffixset_match(self->set[LIST_DROP], name, 0) >= 0)
+    if (s_match(self, LIST_DROP, name) >= 0)
         return REASON_DROPLIST;
     return REASON_OK;
 }
@@ -110,80 +366,25 @@ void lists_apply(const lists_t *lists, const name_t *name, verdict_t *v)
     v->reason = engine_reason_name(v->reason_id);
 }
 
-/* ---- publishing -------------------------------------------------------- */
+static uint32_t s_crc_table[256];
+static pthread_once_t s_crc_once = PTHREAD_ONCE_INIT;
 
-/* Readers hold a lists_t for one request: microseconds, a few milliseconds
- * for a full batch. A replaced object is freed once it has been retired for
- * this long. */
-#define S_GRACE_SECONDS 30
-
-typedef struct s_retired {
-    lists_t *lists;
-    time_t since;
-    struct s_retired *next;
-} s_retired_t;
-
-struct listbox {
-    _Atomic(lists_t *) current;
-    pthread_mutex_t lock; /* writers only */
-    s_retired_t *retired;
-};
-
-listbox_t *listbox_new(void)
+static void s_crc_init(void)
 {
-    listbox_t *self = calloc(1, sizeof *self);
-    if (!self)
-        return NULL;
-    atomic_init(&self->current, NULL);
-    pthread_mutex_init(&self->lock, NULL);
-    return self;
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int b = 0; b < 8; b++)
+            c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        s_crc_table[i] = c;
+    }
 }
 
-void listbox_destroy(listbox_t **self_p)
+uint32_t lists_crc32(uint32_t crc, const void *data, size_t len)
 {
-    if (!self_p || !*self_p)
-        return;
-    listbox_t *self = *self_p;
-    lists_t *cur = atomic_load(&self->current);
-    lists_destroy(&cur);
-    while (self->retired) {
-        s_retired_t *r = self->retired;
-        self->retired = r->next;
-        lists_destroy(&r->lists);
-        free(r);
-    }
-    pthread_mutex_destroy(&self->lock);
-    free(self);
-    *self_p = NULL;
-}
-
-const lists_t *listbox_get(listbox_t *self)
-{
-    return atomic_load_explicit(&self->current, memory_order_acquire);
-}
-
-void listbox_put(listbox_t *self, lists_t *lists)
-{
-    time_t now = time(NULL);
-    pthread_mutex_lock(&self->lock);
-    lists_t *old = atomic_exchange_explicit(&self->current, lists, memory_order_acq_rel);
-    /* Free what has been retired long enough, then retire the old one. */
-    for (s_retired_t **p = &self->retired; *p;) {
-        if (now - (*p)->since >= S_GRACE_SECONDS) {
-            s_retired_t *r = *p;
-            *p = r->next;
-            lists_destroy(&r->lists);
-            free(r);
-        } else {
-            p = &(*p)->next;
-        }
-    }
-    if (old) {
-        s_retired_t *r = malloc(sizeof *r);
-        if (r) {
-            *r = (s_retired_t){old, now, self->retired};
-            self->retired = r;
-        } /* else: leak rather than free under a reader */
-    }
-    pthread_mutex_unlock(&self->lock);
+    pthread_once(&s_crc_once, s_crc_init);
+    const uint8_t *p = data;
+    crc = ~crc;
+    for (size_t i = 0; i < len; i++)
+        crc = s_crc_table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
+    return ~crc;
 }

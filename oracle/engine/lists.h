@@ -1,20 +1,28 @@
 /* oracle/engine/lists.h - the drop, block and allow lists, in memory.
  *
- * A lists_t is built from the database's `lists` table and never changed
- * after that, so every worker can read it without a lock. A new one replaces
- * it through a listbox: an atomic pointer that workers load once a request;
- * the old object is freed only after a grace period far longer than any
- * request, so no reader can still hold it.
+ * A lists_t is never changed once it is shared, so every reader (a worker
+ * of dnsoracled, a recursor thread of the hook) reads it without a lock. A
+ * change makes a new lists_t: an immutable base shared by reference with
+ * the old one, plus a small delta (entries added, base entries removed)
+ * copied and changed. A change therefore costs the size of the delta, not
+ * of the lists; once the delta outgrows max(4096, base / 16) it is folded
+ * into a new base (a copy of everything, so that cost is paid once per
+ * that many changes). A lookup probes the base and, when there is a delta,
+ * its two tables at each label.
  *
  * Precedence, for a name covered by several entries: the operator's allow
  * and block lists beat the automatic drop list, always; between allow and
  * block, the entry with more labels (the more specific) wins, so blocking
  * d123.cloudfront.net works although cloudfront.net is allowed.
+ *
+ * The listbox that publishes them lives in listbox.h.
  */
 #ifndef DNSORACLE_LISTS_H
 #define DNSORACLE_LISTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "verdict.h"
 #include "name.h"
@@ -23,21 +31,55 @@ typedef enum { LIST_DROP, LIST_BLOCK, LIST_ALLOW, LIST_KINDS } list_kind_t;
 
 typedef struct lists lists_t;
 
+/* One change: an entry added to, or removed from, one list. */
+typedef struct {
+    bool add;
+    list_kind_t kind;
+    const char *domain; /* lowercase presentation form; not owned */
+} list_change_t;
+
 /* Returns empty lists, or NULL when out of memory. */
 lists_t *lists_new(void);
 
-/* Frees them; accepts NULL and sets *self_p to NULL. */
+/* Frees them; accepts NULL and sets *self_p to NULL. The base is freed
+ * with the last lists_t that shares it. */
 void lists_destroy(lists_t **self_p);
 
-/* Adds a domain suffix to one list. Returns 0, -EINVAL, -ENOMEM. */
+/* Adds a domain suffix to one list while the lists are being built (made
+ * by lists_new, not yet shared or changed). Returns 0, -EINVAL, -ENOMEM. */
 int lists_add(lists_t *self, list_kind_t kind, const char *domain);
 
-/* Every entry as text, "kind domain\n" each, in the order added (the
- * \0lists command sends it to the Lua hook). Owned by the lists. */
-const char *lists_text(const lists_t *self, size_t *len);
+/* Returns new lists: `self` with the changes applied in order (a change
+ * that changes nothing is skipped), sharing self's base, or NULL when out
+ * of memory (a malformed domain is skipped). `self` is unchanged and stays
+ * valid; the caller owns the result. */
+lists_t *lists_change(const lists_t *self, const list_change_t *changes, size_t n);
+
+/* Whether `domain` is an entry of list `kind` (not: covered by one). */
+bool lists_has(const lists_t *self, list_kind_t kind, const char *domain);
+
+/* The changes that turn `from` into `to`, into a new array (*out, owned by
+ * the caller, free()) of *n changes whose domains point into `from` and
+ * `to` (valid while they are). Returns 0 or -ENOMEM. */
+int lists_diff(const lists_t *from, const lists_t *to, list_change_t **out, size_t *n);
 
 /* Entries in one list. */
 size_t lists_size(const lists_t *self, list_kind_t kind);
+
+/* Entries in every list. */
+size_t lists_total(const lists_t *self);
+
+/* The generation: 0 for new lists, set by whoever publishes them. */
+uint64_t lists_generation(const lists_t *self);
+void lists_set_generation(lists_t *self, uint64_t generation);
+
+/* Writes entries as "kind domain\n" lines into buf, from `cursor` (0: the
+ * first entry) until about `cap` bytes are used; sets *next to the cursor of
+ * the next chunk. Returns the bytes written (no NUL), and *more = whether
+ * entries are left. The order is fixed for one lists_t, so a walk chunk by
+ * chunk sees every entry exactly once. `cap` must exceed 300. */
+size_t lists_chunk(const lists_t *self, uint64_t cursor, char *buf, size_t cap, uint64_t *next,
+                   bool *more);
 
 /* What the lists say about `name`: REASON_BLOCKLIST or REASON_DROPLIST (the
  * name is bad), REASON_ALLOWLIST (good whatever the tests say), or REASON_OK
@@ -55,20 +97,8 @@ void lists_apply(const lists_t *lists, const name_t *name, verdict_t *v);
 const char *lists_kind_name(list_kind_t kind);
 int lists_kind_parse(const char *text);
 
-/* ---- publishing -------------------------------------------------------- */
-
-typedef struct listbox listbox_t;
-
-/* Returns an empty box (readers get NULL: no lists), or NULL on no memory. */
-listbox_t *listbox_new(void);
-
-/* Frees the box and every lists_t it holds; only when no reader remains. */
-void listbox_destroy(listbox_t **self_p);
-
-/* The current lists, or NULL. Valid for one request (the grace period). */
-const lists_t *listbox_get(listbox_t *self);
-
-/* Publishes `lists` (ownership passes to the box); any thread may call it. */
-void listbox_put(listbox_t *self, lists_t *lists);
+/* CRC-32 (IEEE 802.3, as zlib and MariaDB's CRC32()) of `len` bytes,
+ * continuing from `crc` (0 to start): snapshot chunks carry it. */
+uint32_t lists_crc32(uint32_t crc, const void *data, size_t len);
 
 #endif

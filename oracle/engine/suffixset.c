@@ -158,3 +158,78 @@ int suffixset_contains(const suffixset_t *self, const name_t *name, size_t first
     return s_find(self, s_fix(h), name->lower + name->off[first], s_suffix_length(name, first),
                   name->nlabels - first) != NULL;
 }
+
+/* Backward-shift deletion: the slots after a freed one that would no
+ * longer be found from their home slot move back, so probes never need
+ * tombstones. */
+int suffixset_remove(suffixset_t *self, const char *suffix)
+{
+    name_t n;
+    size_t len = strlen(suffix);
+    if (len == 0 || name_parse(suffix, len, &n) != 0 || n.nlabels == 0)
+        return 0;
+    uint64_t h = suffixset_hash_init();
+    for (size_t l = n.nlabels; l-- > 0;)
+        h = suffixset_hash_label(h, n.lower + n.off[l], n.len[l]);
+    const s_slot_t *found = s_find(self, s_fix(h), n.lower, n.length, n.nlabels);
+    if (!found)
+        return 0;
+    size_t mask = self->cap - 1, i = (size_t)(found - self->slots);
+    free(self->slots[i].text);
+    for (size_t j = (i + 1) & mask; self->slots[j].hash; j = (j + 1) & mask) {
+        size_t home = self->slots[j].hash & mask;
+        /* j's entry may move to i when i lies on its probe path */
+        if (((j - home) & mask) >= ((j - i) & mask)) {
+            self->slots[i] = self->slots[j];
+            i = j;
+        }
+    }
+    self->slots[i] = (s_slot_t){0};
+    self->count--;
+    return 1;
+}
+
+suffixset_t *suffixset_copy(const suffixset_t *self)
+{
+    suffixset_t *copy = calloc(1, sizeof *copy);
+    if (!copy)
+        return NULL;
+    copy->cap = self->cap;
+    copy->slots = calloc(copy->cap, sizeof *copy->slots);
+    if (!copy->slots) {
+        free(copy);
+        return NULL;
+    }
+    for (size_t i = 0; i < self->cap; i++) {
+        if (!self->slots[i].hash)
+            continue;
+        copy->slots[i] = self->slots[i];
+        copy->slots[i].text = strdup(self->slots[i].text);
+        copy->count++;
+        if (!copy->slots[i].text) {
+            suffixset_destroy(&copy);
+            return NULL;
+        }
+    }
+    return copy;
+}
+
+const char *suffixset_next(const suffixset_t *self, size_t *cursor)
+{
+    for (size_t i = *cursor; i < self->cap; i++)
+        if (self->slots[i].hash) {
+            *cursor = i + 1;
+            return self->slots[i].text;
+        }
+    *cursor = self->cap;
+    return NULL;
+}
+
+int suffixset_contains_hashed(const suffixset_t *self, uint64_t hash, const name_t *name,
+                              size_t first)
+{
+    if (self->count == 0 || first >= name->nlabels)
+        return 0;
+    return s_find(self, s_fix(hash), name->lower + name->off[first], s_suffix_length(name, first),
+                  name->nlabels - first) != NULL;
+}

@@ -41,6 +41,23 @@ int suffixset_match(const suffixset_t *self, const name_t *name, size_t min_labe
  * entry, else 0. */
 int suffixset_contains(const suffixset_t *self, const name_t *name, size_t first);
 
+/* Removes a suffix (presentation form). Returns 1 when it was there, else 0. */
+int suffixset_remove(suffixset_t *self, const char *suffix);
+
+/* Returns a copy of the set, or NULL when out of memory. */
+suffixset_t *suffixset_copy(const suffixset_t *self);
+
+/* Walks the entries in table order: returns the entry at or after slot
+ * *cursor (0 to start) and moves *cursor past it, or NULL at the end. The
+ * text belongs to the set. A cursor stays meaningful while the set is not
+ * changed, so a walk can be resumed later (the lists' snapshot chunks). */
+const char *suffixset_next(const suffixset_t *self, size_t *cursor);
+
+/* suffixset_contains() with the hash of that suffix already computed
+ * (suffixset_hash_label() from the last label to `first`). */
+int suffixset_contains_hashed(const suffixset_t *self, uint64_t hash, const name_t *name,
+                              size_t first);
+
 /* The hash of a suffix grows leftwards one label at a time; these let other
  * modules key their own tables the same way. */
 uint64_t suffixset_hash_init(void);

@@ -42,14 +42,16 @@ static void s_refresh(cron_t *self)
     if (droplist_load(self->store, &lists) == 0) {
         log_debug("cron", "lists: %zu drop, %zu block, %zu allow", lists_size(lists, LIST_DROP),
                   lists_size(lists, LIST_BLOCK), lists_size(lists, LIST_ALLOW));
-        listbox_put(self->lists, lists);
+        listbox_reload(self->lists, lists); /* publishes the difference */
         stats_add(self->stats, STAT_LIST_REFRESHES, 1);
     }
 }
 
-/* Domains the domain layer cut off go on the drop list; those the database
- * did not take wait (at most S_PENDING, the oldest dropped: they stay cut in
- * this oracle's memory anyway). Returns true when the lists changed. */
+/* Domains the domain layer cut off go on the drop list, in the database and
+ * in memory (one change each, no reread); those the database did not take
+ * wait (at most S_PENDING, the oldest dropped: they stay cut in this
+ * oracle's memory anyway). Returns true when the lists must be reread (no
+ * lists in memory yet). */
 static bool s_cuts(cron_t *self)
 {
     domain_evidence_t e;
@@ -59,17 +61,21 @@ static bool s_cuts(cron_t *self)
         self->pending[self->npending++] = e;
     }
     size_t done = 0;
+    bool reread = false;
     while (done < self->npending) {
         int rc = droplist_cut(self->store, &self->cfg, &self->pending[done]);
         if (rc != 0 && rc != -EINVAL)
             break; /* the database is away: next second */
-        if (rc == 0)
+        if (rc == 0) {
             log_info("cron", "drop list: %s added", self->pending[done].domain);
+            list_change_t c = {true, LIST_DROP, self->pending[done].domain};
+            reread |= listbox_change(self->lists, &c, 1) != 0;
+        }
         done++;
     }
     memmove(self->pending, self->pending + done, (self->npending - done) * sizeof e);
     self->npending -= done;
-    return done > 0;
+    return reread;
 }
 
 static void s_update(cron_t *self)
@@ -88,12 +94,14 @@ static void s_update(cron_t *self)
 
 /* Every periodic duty of the timer thread, with its period:
  *   every second          cuts: domains the domain layer cut off go on the
- *                         drop list, and the lists are republished at once;
+ *                         drop list, and into the lists at once (published
+ *                         to the hooks as a change);
  *   every update_seconds  the evidence exchange with the other oracles
  *                         (droplist_update), then the retention of stored
  *                         names, then the lists are reread;
  *   every refresh_seconds the lists are reread (operator changes made
- *                         through other instances). */
+ *                         through other instances, expiry); only the
+ *                         difference is applied and published. */
 static void s_tick(cron_t *self, double now, double *next_refresh, double *next_update)
 {
     if (s_cuts(self))

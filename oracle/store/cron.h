@@ -16,7 +16,7 @@
 
 #include "config.h"
 #include "domain.h"
-#include "lists.h"
+#include "listbox.h"
 #include "stats.h"
 
 typedef struct cron cron_t;

@@ -23,8 +23,9 @@ struct store {
     char who[32];
     char host[256], user[128], password[256], name[64], socket[PATH_MAX];
     unsigned port;
-    MYSQL *db;       /* NULL while disconnected */
-    double retry_at; /* monotonic seconds */
+    unsigned io_timeout_s; /* per read or write on the connection */
+    MYSQL *db;             /* NULL while disconnected */
+    double retry_at;       /* monotonic seconds */
     unsigned backoff_ms;
     double last_logged; /* of a failure, to rate-limit */
     unsigned long failures;
@@ -55,8 +56,14 @@ store_t *store_new(const config_t *cfg, const char *who)
     strlcpy(self->name, cfg->database.name, sizeof self->name);
     strlcpy(self->socket, cfg->database.socket, sizeof self->socket);
     self->port = cfg->database.port;
+    self->io_timeout_s = S_IO_TIMEOUT_S;
     self->backoff_ms = S_BACKOFF_MIN_MS;
     return self;
+}
+
+void store_set_io_timeout(store_t *self, unsigned seconds)
+{
+    self->io_timeout_s = seconds ? seconds : S_IO_TIMEOUT_S;
 }
 
 static void s_disconnect(store_t *self)
@@ -113,7 +120,7 @@ int store_ready(store_t *self)
         s_failed(self, "out of memory");
         return -ECONNREFUSED;
     }
-    unsigned connect_timeout = S_CONNECT_TIMEOUT_S, io_timeout = S_IO_TIMEOUT_S;
+    unsigned connect_timeout = S_CONNECT_TIMEOUT_S, io_timeout = self->io_timeout_s;
     mysql_options(db, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
     mysql_options(db, MYSQL_OPT_READ_TIMEOUT, &io_timeout);
     mysql_options(db, MYSQL_OPT_WRITE_TIMEOUT, &io_timeout);

@@ -23,6 +23,12 @@ typedef struct store store_t;
  * `who` names the owning thread in logs. NULL when out of memory. */
 store_t *store_new(const config_t *cfg, const char *who);
 
+/* The time one read or write on the connection may take (default 2 s, so
+ * that a hung database delays the writer, the timer and a stop by seconds
+ * at most); from the next connection on. The control thread allows more:
+ * an operator's count or list scans a million rows. */
+void store_set_io_timeout(store_t *self, unsigned seconds);
+
 /* Closes and frees; accepts NULL and sets *self_p to NULL. */
 void store_destroy(store_t **self_p);
 

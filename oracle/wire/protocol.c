@@ -15,8 +15,10 @@
 /* Explain buffers bigger than this (about 100 replies) are freed when the
  * next request begins, so that one big batch does not pin its memory. */
 #define S_KEEP_BYTES 65536
+/* A \0snapshot chunk: about 12,000 entries (docs/protocol.md) */
+#define S_CHUNK_BYTES (256 * 1024)
 
-typedef enum { S_VERDICTS, S_PING, S_LISTS, S_STATS, S_EXPLAIN, S_REPORT, S_UNKNOWN } s_kind_t;
+typedef enum { S_VERDICTS, S_PING, S_SNAPSHOT, S_STATS, S_EXPLAIN, S_REPORT, S_UNKNOWN } s_kind_t;
 
 static const char s_overflow[] = "false\toverflow\t";
 
@@ -48,6 +50,14 @@ struct protocol {
     double bits;
     size_t reported;
     char report_reply[32];
+
+    /* \0snapshot: the version asked for (0: the current) and where */
+    unsigned long long snap_generation, snap_cursor;
+    bool snap_args;
+    char *chunk; /* S_CHUNK_BYTES, made on the first \0snapshot */
+    size_t chunk_len;
+    char snap_header[384];
+    size_t snap_header_len;
 };
 
 protocol_t *protocol_new(const engine_t *engine, unsigned max_batch, const protocol_deps_t *deps)
@@ -77,6 +87,7 @@ void protocol_destroy(protocol_t **self_p)
     protocol_t *self = *self_p;
     s_free_explain(self);
     free(self->good);
+    free(self->chunk);
     free(self);
     *self_p = NULL;
 }
@@ -305,14 +316,66 @@ static void s_report_frame(protocol_t *self, size_t i, const char *data, size_t 
     s_after(self, &name, &v, r, &cut);
 }
 
+static size_t s_single(protocol_t *self, const char *reply, size_t len);
+
+/* \0snapshot's frame "GENERATION CURSOR" (decimal; 0 0: the current
+ * version from its start). Anything else is a bad request. */
+static void s_snapshot_args(protocol_t *self, const char *data, size_t size)
+{
+    char buf[64], *end = NULL;
+    self->snap_args = false;
+    if (size == 0 || size >= sizeof buf)
+        return;
+    memcpy(buf, data, size);
+    buf[size] = 0;
+    if (buf[0] < '0' || buf[0] > '9')
+        return;
+    self->snap_generation = strtoull(buf, &end, 10);
+    if (*end != ' ' || end[1] < '0' || end[1] > '9')
+        return;
+    self->snap_cursor = strtoull(end + 1, &end, 10);
+    self->snap_args = *end == 0;
+}
+
+/* The \0snapshot reply: a header frame "snapshot EPOCH GENERATION NEXT
+ * MORE BYTES CRC PUBLISH" and the chunk ("kind domain" lines), or one frame
+ * "gone" when that version is no longer held (start again with 0 0). */
+static size_t s_snapshot(protocol_t *self)
+{
+    listbox_t *box = self->deps.lists;
+    if (!self->snap_args)
+        return s_single(self, "error snapshot takes GENERATION CURSOR", 38);
+    const lists_t *l = !box                         ? NULL
+                       : self->snap_generation == 0 ? self->lists
+                                                    : listbox_find(box, self->snap_generation);
+    if (box && self->snap_generation && !l)
+        return s_single(self, "gone", 4);
+    if (!self->chunk && !(self->chunk = malloc(S_CHUNK_BYTES)))
+        return s_single(self, "error out of memory", 19);
+    uint64_t next = 0;
+    bool more = false;
+    self->chunk_len =
+        l ? lists_chunk(l, self->snap_cursor, self->chunk, S_CHUNK_BYTES, &next, &more) : 0;
+    const char *ep = box && listbox_endpoint(box)[0] ? listbox_endpoint(box) : "-";
+    int n = snprintf(
+        self->snap_header, sizeof self->snap_header, "snapshot %llu %llu %llu %d %zu %lu %s",
+        box ? (unsigned long long)listbox_epoch(box) : 0ULL,
+        l ? (unsigned long long)lists_generation(l) : 0ULL, (unsigned long long)next, more ? 1 : 0,
+        self->chunk_len, (unsigned long)lists_crc32(0, self->chunk, self->chunk_len), ep);
+    self->snap_header_len = n > 0 && (size_t)n < sizeof self->snap_header ? (size_t)n : 0;
+    return self->nreplies = 2;
+}
+
 /* The first frame of a command: NUL, then the command word. */
 static void s_command(protocol_t *self, const char *data, size_t size)
 {
     stats_add(self->deps.stats, STAT_COMMANDS, 1);
     if (size == 5 && memcmp(data + 1, "ping", 4) == 0) {
         self->kind = S_PING;
-    } else if (size == 6 && memcmp(data + 1, "lists", 5) == 0) {
-        self->kind = S_LISTS;
+    } else if (size == 9 && memcmp(data + 1, "snapshot", 8) == 0) {
+        self->kind = S_SNAPSHOT;
+        self->snap_generation = self->snap_cursor = 0;
+        self->snap_args = true;
     } else if (size == 6 && memcmp(data + 1, "stats", 5) == 0) {
         self->kind = S_STATS;
     } else if (size == 8 && memcmp(data + 1, "explain", 7) == 0) {
@@ -339,6 +402,8 @@ void protocol_frame(protocol_t *self, const void *data, size_t size)
         s_explain_frame(self, i - 1, bytes, size);
     else if (self->kind == S_REPORT)
         s_report_frame(self, i - 1, bytes, size);
+    else if (self->kind == S_SNAPSHOT && i == 1)
+        s_snapshot_args(self, bytes, size);
     /* the other commands take no more frames: ignored */
 }
 
@@ -366,13 +431,8 @@ size_t protocol_end(protocol_t *self)
         int n = snprintf(self->report_reply, sizeof self->report_reply, "ok %zu", self->reported);
         return s_single(self, self->report_reply, (size_t)n);
     }
-    case S_LISTS: {
-        /* The drop, block and allow lists for the Lua hook's local copy:
-         * "kind domain" lines (empty without a database). */
-        size_t len = 0;
-        const char *text = self->lists ? lists_text(self->lists, &len) : "";
-        return s_single(self, text, len);
-    }
+    case S_SNAPSHOT:
+        return s_snapshot(self);
     case S_STATS: {
         size_t len = 0;
         if (self->deps.stats_text)
@@ -390,6 +450,10 @@ const char *protocol_reply(const protocol_t *self, size_t i, size_t *len)
     if (self->reply) {
         *len = self->reply_len;
         return self->reply;
+    }
+    if (self->kind == S_SNAPSHOT) {
+        *len = i == 0 ? self->snap_header_len : self->chunk_len;
+        return i == 0 ? self->snap_header : self->chunk;
     }
     if (self->kind == S_EXPLAIN) {
         if (i >= self->stored) {

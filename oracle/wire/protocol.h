@@ -2,7 +2,7 @@
  *
  * docs/protocol.md is the spec: a request is one or more frames, each a query
  * name, answered by as many frames "true" or "false" in order; a first frame
- * starting with a NUL byte makes it a command (\0ping, \0stats, \0lists,
+ * starting with a NUL byte makes it a command (\0ping, \0stats, \0snapshot GENERATION CURSOR,
  * \0explain NAME..., \0report META NAME...: names the hooks judged). A
  * protocol_t is one worker's request state: the server
  * feeds it a request frame by frame (protocol_begin, protocol_frame for each
@@ -27,7 +27,7 @@
 #include "domain.h"
 #include "engine.h"
 #include "judge.h"
-#include "lists.h"
+#include "listbox.h"
 #include "name.h"
 #include "stats.h"
 

@@ -96,8 +96,8 @@ for _ in $(seq 1 $((50 * slow))); do [ -n "$(drop_rows)" ] && break; sleep 0.1; 
 check "the cut is on the drop list within a second (the timer)" "tun.test auto " "$(drop_rows)"
 check "the drop entry says why" yes "$(db_sql dns -e "SELECT reason FROM lists WHERE kind = 'drop'" |
     grep -q '^evidence: .* names, .* strong.*, clients unknown' && echo yes)"
-check "the lists command gives the hook the drop list" yes \
-    "$("$probe" "$endpoint" send c:lists | grep -qx 'drop tun.test' && echo yes)"
+check "the snapshot command gives the hook the drop list" yes \
+    "$("$probe" "$endpoint" send c:snapshot '0 0' | grep -qx 'drop tun.test' && echo yes)"
 check "update-now: nothing more to cut" "ok drop list updated: 0 domains cut off" "$(ctl update-now)"
 wait_rows "registrable = 'busy.test'" 301
 check "good names are still stored, for reporting" 301 "$(count "registrable = 'busy.test'")"

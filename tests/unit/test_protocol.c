@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "engine.h"
-#include "lists.h"
+#include "listbox.h"
 #include "log.h"
 #include "protocol.h"
 #include "stats.h"
@@ -313,11 +313,37 @@ static void test_report(void **state)
 static void test_lists_and_stats(void **state)
 {
     fixture_t *f = *state;
-    const char *frames[] = {"\0lists", "\0stats"};
-    const size_t lens[] = {6, 6};
-    assert_int_equal(s_request(f, &frames[0], &lens[0], 1), 1);
-    assert_string_equal(s_reply(f, 0), "drop busy.test\nblock blocked.test\n");
-    assert_int_equal(s_request(f, &frames[1], &lens[1], 1), 1);
+    const char *frames[] = {"\0snapshot", "0 0", "\0stats"};
+    const size_t lens[] = {9, 3, 6};
+    /* the snapshot from its start: a header (epoch, generation, next
+     * cursor, more, bytes, CRC-32, where changes are published), then the
+     * entries */
+    assert_int_equal(s_request(f, &frames[0], &lens[0], 2), 2);
+    char chunk[64];
+    snprintf(chunk, sizeof chunk, "%s", s_reply(f, 1));
+    assert_non_null(strstr(chunk, "drop busy.test\n"));
+    assert_non_null(strstr(chunk, "block blocked.test\n"));
+    assert_int_equal(strlen(chunk), 34);
+    unsigned long long epoch, gen, next;
+    int more;
+    size_t bytes;
+    unsigned long crc;
+    char ep[64];
+    assert_int_equal(sscanf(s_reply(f, 0), "snapshot %llu %llu %llu %d %zu %lu %63s", &epoch, &gen,
+                            &next, &more, &bytes, &crc, ep),
+                     7);
+    assert_int_equal(more, 0);
+    assert_int_equal(bytes, 34);
+    assert_int_equal(crc, lists_crc32(0, chunk, 34));
+    assert_string_equal(ep, "-");
+    /* a version no longer held, and a malformed request */
+    const char *gone[] = {"\0snapshot", "999 0"}, *bad[] = {"\0snapshot", "x"};
+    const size_t glen[] = {9, 5}, blen[] = {9, 1};
+    assert_int_equal(s_request(f, gone, glen, 2), 1);
+    assert_string_equal(s_reply(f, 0), "gone");
+    assert_int_equal(s_request(f, bad, blen, 2), 1);
+    assert_memory_equal(s_reply(f, 0), "error", 5);
+    assert_int_equal(s_request(f, &frames[2], &lens[2], 1), 1);
     const char *text = s_reply(f, 0);
     assert_memory_equal(text, "version ", 8);
     assert_non_null(strstr(text, "\noverflow_frames "));
@@ -332,9 +358,10 @@ static void test_without_lists_or_callbacks(void **state)
     assert_non_null(p);
     size_t len;
     protocol_begin(p);
-    protocol_frame(p, "\0lists", 6);
-    assert_int_equal(protocol_end(p), 1);
-    protocol_reply(p, 0, &len);
+    protocol_frame(p, "\0snapshot", 9);
+    protocol_frame(p, "0 0", 3);
+    assert_int_equal(protocol_end(p), 2);
+    protocol_reply(p, 1, &len);
     assert_int_equal(len, 0);
     protocol_begin(p);
     protocol_frame(p, "\0stats", 6);

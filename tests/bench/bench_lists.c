@@ -1,0 +1,127 @@
+/* tests/bench/bench_lists.c - the lists at a million entries.
+ *
+ *   dnsoracle_bench_lists [ENTRIES]      (default 1000000)
+ *
+ * Prints, for ENTRIES block entries "dN.bulk.test": the time to build them
+ * on the oracle, to serialize them into 256 KiB snapshot chunks (with their
+ * CRC-32) and to parse and apply those chunks as the hook does (one recursor
+ * process, whatever its threads: lua/listsync.h), the memory one copy
+ * takes (the process's resident size before and after), the cost of a
+ * single change (a new version sharing the base), and the cost of a lookup
+ * per name, listed or not, before and after changes. No network: the
+ * transfer itself is a loopback copy of the same bytes.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lists.h"
+
+static double s_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static long s_rss_kb(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    long pages = 0, rss = 0;
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
+            rss = 0;
+        fclose(f);
+    }
+    return rss * 4;
+}
+
+/* ns per lookup over `n` names "www.dK.bulk.test" (K spread) or unlisted */
+static double s_lookups(const lists_t *l, size_t entries, int listed, size_t n)
+{
+    char q[64];
+    volatile int hits = 0;
+    double t0 = s_now();
+    for (size_t i = 0; i < n; i++) {
+        size_t k = (i * 7919) % entries + 1;
+        int len = snprintf(q, sizeof q, listed ? "www.d%zu.bulk.test" : "www.d%zu.good.test", k);
+        name_t name;
+        if (name_parse(q, (size_t)len, &name) == 0)
+            hits += lists_check(l, &name) != REASON_OK;
+    }
+    return (s_now() - t0) / (double)n * 1e9;
+}
+
+int main(int argc, char **argv)
+{
+    size_t entries = argc > 1 ? strtoul(argv[1], NULL, 10) : 1000000;
+    char d[64];
+    long rss0 = s_rss_kb();
+    double t0 = s_now();
+    lists_t *l = lists_new();
+    for (size_t i = 1; l && i <= entries; i++) {
+        snprintf(d, sizeof d, "d%zu.bulk.test", i);
+        lists_add(l, LIST_BLOCK, d);
+    }
+    double build = s_now() - t0;
+    long rss1 = s_rss_kb();
+    char *chunk = malloc(256 * 1024);
+    lists_t *copy = lists_new();
+    if (!l || !chunk || !copy)
+        return 1;
+    /* snapshot: serialize (oracle) and check and apply (hook), chunk by chunk */
+    uint64_t cursor = 0;
+    bool more = true;
+    size_t chunks = 0, bytes = 0;
+    double ser = 0, apply = 0;
+    while (more) {
+        double a = s_now();
+        size_t len = lists_chunk(l, cursor, chunk, 256 * 1024, &cursor, &more);
+        uint32_t crc = lists_crc32(0, chunk, len);
+        double b = s_now();
+        if (lists_crc32(0, chunk, len) != crc)
+            return 1;
+        for (char *line = chunk, *end = chunk + len; line < end;) {
+            char *nl = memchr(line, '\n', (size_t)(end - line)), *sp = strchr(line, ' ');
+            *nl = *sp = 0;
+            lists_add(copy, (list_kind_t)lists_kind_parse(line), sp + 1);
+            line = nl + 1;
+        }
+        apply += s_now() - b;
+        ser += b - a;
+        chunks++;
+        bytes += len;
+    }
+    long rss2 = s_rss_kb();
+    printf("entries %zu: build %.2f s, one copy %.1f MB resident\n", lists_total(copy), build,
+           (double)(rss1 - rss0) / 1024);
+    printf("snapshot: %zu chunks, %.1f MB; serialize+CRC %.2f s (oracle), check+apply %.2f s "
+           "(hook, once per recursor process), copy %.1f MB\n",
+           chunks, (double)bytes / 1e6, ser, apply, (double)(rss2 - rss1) / 1024);
+    printf("lookup: %.0f ns listed, %.0f ns unlisted (name parse included)\n",
+           s_lookups(copy, entries, 1, 1000000), s_lookups(copy, entries, 0, 1000000));
+    /* single changes: each a new version sharing the base */
+    lists_t *cur = copy;
+    double c0 = s_now();
+    int changes = 1000;
+    for (int i = 0; i < changes; i++) {
+        snprintf(d, sizeof d, "x%d.new.test", i);
+        list_change_t c = {true, LIST_BLOCK, d};
+        lists_t *next = lists_change(cur, &c, 1);
+        if (!next)
+            return 1;
+        if (cur != copy)
+            lists_destroy(&cur);
+        cur = next;
+    }
+    printf("change: %.1f us each (%d single changes, delta %d), then lookup %.0f ns listed, "
+           "%.0f ns unlisted\n",
+           (s_now() - c0) / changes * 1e6, changes, changes, s_lookups(cur, entries, 1, 1000000),
+           s_lookups(cur, entries, 0, 1000000));
+    lists_destroy(&cur);
+    lists_destroy(&copy);
+    lists_destroy(&l);
+    free(chunk);
+    return 0;
+}
