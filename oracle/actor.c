@@ -28,6 +28,7 @@ struct actor {
     actor_fn *fn;
     void *arg;
     void *ctx;
+    void *own_ctx; /* made by actor_new() when given none */
 };
 
 static atomic_uint s_pipes; /* makes every pipe endpoint unique */
@@ -142,6 +143,11 @@ actor_t *actor_new(void *ctx, const char *name, actor_fn *fn, void *arg, int *st
     actor_t *self = calloc(1, sizeof *self);
     if (!self)
         goto fail;
+    if (!ctx) {
+        ctx = self->own_ctx = zmq_ctx_new();
+        if (!ctx || zmq_ctx_set(ctx, ZMQ_IO_THREADS, 0) != 0)
+            goto fail;
+    }
     self->ctx = ctx;
     self->fn = fn;
     self->arg = arg;
@@ -263,6 +269,8 @@ void actor_destroy(actor_t **self_p)
     actor_join(self);
     if (self->pipe)
         zmq_close(self->pipe);
+    if (self->own_ctx)
+        zmq_ctx_term(self->own_ctx);
     free(self);
     *self_p = NULL;
 }

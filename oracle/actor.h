@@ -44,7 +44,9 @@ typedef struct {
 typedef void(actor_fn)(void *pipe, void *arg);
 
 /* Starts `fn` in a thread of ZeroMQ context `ctx` and waits until it is
- * ready (the body's setup must be bounded). Returns the actor, or NULL with
+ * ready (the body's setup must be bounded). With ctx NULL the actor makes
+ * a context of its own for the pipe alone (inproc, no I/O thread), for a
+ * thread that uses no other socket (the writer, the timer). Returns the actor, or NULL with
  * *status (may be NULL) set to the negative status the thread gave, or
  * -ENOMEM / -EAGAIN when the pipe or the thread could not be made. `name`
  * is for logs (copied). */
@@ -91,7 +93,8 @@ int actor_stop(actor_t *self, int drain_ms, int timeout_ms);
 void actor_join(actor_t *self);
 
 /* Stops (drain 0) unless stopped, joins, closes the pipe and frees; accepts
- * NULL, sets *self_p to NULL. Call it before the context is terminated. */
+ * NULL, sets *self_p to NULL. Call it before the context is terminated
+ * (its own context, if any, is terminated here). */
 void actor_destroy(actor_t **self_p);
 
 /* The name given to actor_new(). */

@@ -1,13 +1,14 @@
 /* oracle/lists.c - the drop, block and allow lists, in memory. */
 #include "lists.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "suffixset.h"
 
@@ -112,29 +113,46 @@ void lists_apply(const lists_t *lists, const name_t *name, verdict_t *v)
 
 /* ---- publishing -------------------------------------------------------- */
 
-/* Readers hold a lists_t for one request: microseconds, a few milliseconds
- * for a full batch. A replaced object is freed once it has been retired for
- * this long. */
-#define S_GRACE_SECONDS 30
-
+/* Every reader (a worker) has a slot saying which generation it uses: 0
+ * while it reads nothing, else the generation it read when it began. A
+ * replaced object is retired with the generation that replaced it, and
+ * freed once every slot is 0 or at least that generation: every reader has
+ * moved past it. Readers only store and load (no lock, no wait); the
+ * publishers take the lock. A reader's store of its slot comes before its
+ * load of the pointer (both sequentially consistent), and a publisher's
+ * exchange of the pointer before its scan of the slots, so a reader the
+ * scan saw idle can only load the new pointer. */
 typedef struct s_retired {
     lists_t *lists;
-    time_t since;
+    uint64_t until; /* freed when no reader uses a generation below this */
     struct s_retired *next;
 } s_retired_t;
 
 struct listbox {
     _Atomic(lists_t *) current;
-    pthread_mutex_t lock; /* writers only */
+    _Atomic uint64_t generation; /* of current, from 1 */
+    unsigned nreaders;
+    _Atomic uint64_t *using; /* per reader: the generation in use, 0: none */
+    pthread_mutex_t lock;    /* publishers and listbox_sizes() */
     s_retired_t *retired;
+    size_t nretired;
 };
 
-listbox_t *listbox_new(void)
+listbox_t *listbox_new(unsigned readers)
 {
     listbox_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
+    self->using = calloc(readers ? readers : 1, sizeof *self->using);
+    if (!self->using) {
+        free(self);
+        return NULL;
+    }
+    self->nreaders = readers;
+    for (unsigned r = 0; r < readers; r++)
+        atomic_init(&self->using[r], 0);
     atomic_init(&self->current, NULL);
+    atomic_init(&self->generation, 1);
     pthread_mutex_init(&self->lock, NULL);
     return self;
 }
@@ -153,37 +171,78 @@ void listbox_destroy(listbox_t **self_p)
         free(r);
     }
     pthread_mutex_destroy(&self->lock);
+    free(self->using);
     free(self);
     *self_p = NULL;
 }
 
-const lists_t *listbox_get(listbox_t *self)
+const lists_t *listbox_enter(listbox_t *self, unsigned reader)
 {
-    return atomic_load_explicit(&self->current, memory_order_acquire);
+    assert(reader < self->nreaders);
+    atomic_store(&self->using[reader], atomic_load(&self->generation));
+    return atomic_load(&self->current);
 }
 
-void listbox_put(listbox_t *self, lists_t *lists)
+void listbox_leave(listbox_t *self, unsigned reader)
 {
-    time_t now = time(NULL);
-    pthread_mutex_lock(&self->lock);
-    lists_t *old = atomic_exchange_explicit(&self->current, lists, memory_order_acq_rel);
-    /* Free what has been retired long enough, then retire the old one. */
+    assert(reader < self->nreaders);
+    atomic_store_explicit(&self->using[reader], 0, memory_order_release);
+}
+
+/* Frees what every reader has moved past; with the lock held. */
+static void s_collect(listbox_t *self)
+{
+    uint64_t oldest = UINT64_MAX;
+    for (unsigned r = 0; r < self->nreaders; r++) {
+        uint64_t g = atomic_load(&self->using[r]);
+        if (g && g < oldest)
+            oldest = g;
+    }
     for (s_retired_t **p = &self->retired; *p;) {
-        if (now - (*p)->since >= S_GRACE_SECONDS) {
+        if ((*p)->until <= oldest) {
             s_retired_t *r = *p;
             *p = r->next;
             lists_destroy(&r->lists);
             free(r);
+            self->nretired--;
         } else {
             p = &(*p)->next;
         }
     }
+}
+
+void listbox_put(listbox_t *self, lists_t *lists)
+{
+    pthread_mutex_lock(&self->lock);
+    lists_t *old = atomic_exchange(&self->current, lists);
+    uint64_t gen = atomic_fetch_add(&self->generation, 1) + 1;
     if (old) {
         s_retired_t *r = malloc(sizeof *r);
         if (r) {
-            *r = (s_retired_t){old, now, self->retired};
+            *r = (s_retired_t){old, gen, self->retired};
             self->retired = r;
+            self->nretired++;
         } /* else: leak rather than free under a reader */
     }
+    s_collect(self);
     pthread_mutex_unlock(&self->lock);
+}
+
+void listbox_sizes(listbox_t *self, size_t sizes[LIST_KINDS])
+{
+    /* the current object is freed only by a publisher, under the lock */
+    pthread_mutex_lock(&self->lock);
+    const lists_t *l = atomic_load(&self->current);
+    for (int k = 0; k < LIST_KINDS; k++)
+        sizes[k] = l ? lists_size(l, (list_kind_t)k) : 0;
+    pthread_mutex_unlock(&self->lock);
+}
+
+size_t listbox_retired(listbox_t *self)
+{
+    pthread_mutex_lock(&self->lock);
+    s_collect(self);
+    size_t n = self->nretired;
+    pthread_mutex_unlock(&self->lock);
+    return n;
 }

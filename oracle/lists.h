@@ -2,9 +2,11 @@
  *
  * A lists_t is built from the database's `lists` table and never changed
  * after that, so every worker can read it without a lock. A new one replaces
- * it through a listbox: an atomic pointer that workers load once a request;
- * the old object is freed only after a grace period far longer than any
- * request, so no reader can still hold it.
+ * it through a listbox: an atomic pointer that each reader (a worker, with
+ * its own slot) loads once a request between listbox_enter() and
+ * listbox_leave(); the box counts generations, and an old object is freed
+ * once every reader has left the generations that could see it, however
+ * long a reader stalls (never after a fixed delay).
  *
  * Precedence, for a name covered by several entries: the operator's allow
  * and block lists beat the automatic drop list, always; between allow and
@@ -59,16 +61,31 @@ int lists_kind_parse(const char *text);
 
 typedef struct listbox listbox_t;
 
-/* Returns an empty box (readers get NULL: no lists), or NULL on no memory. */
-listbox_t *listbox_new(void);
+/* Returns an empty box (readers get NULL: no lists) for `readers` reader
+ * slots (0 .. readers-1), or NULL on no memory. */
+listbox_t *listbox_new(unsigned readers);
 
-/* Frees the box and every lists_t it holds; only when no reader remains. */
+/* Frees the box and every lists_t it holds; only when no reader remains.
+ * Accepts NULL, sets *self_p to NULL. */
 void listbox_destroy(listbox_t **self_p);
 
-/* The current lists, or NULL. Valid for one request (the grace period). */
-const lists_t *listbox_get(listbox_t *self);
+/* Reader `reader` (one thread per slot) begins to read: returns the current
+ * lists, or NULL, valid until its listbox_leave(). Never blocks. */
+const lists_t *listbox_enter(listbox_t *self, unsigned reader);
 
-/* Publishes `lists` (ownership passes to the box); any thread may call it. */
+/* Reader `reader` is done with what listbox_enter() gave it. */
+void listbox_leave(listbox_t *self, unsigned reader);
+
+/* Publishes `lists` (ownership passes to the box); any thread may call it.
+ * Frees the replaced objects no reader can still hold. */
 void listbox_put(listbox_t *self, lists_t *lists);
+
+/* Entries in each list of the current lists (0 without lists), for any
+ * thread that is not a reader (the statistics, the control thread). */
+void listbox_sizes(listbox_t *self, size_t sizes[LIST_KINDS]);
+
+/* Replaced objects still waiting for a reader to move on (after freeing
+ * those none waits for): what a stalled reader holds. */
+size_t listbox_retired(listbox_t *self);
 
 #endif

@@ -26,7 +26,7 @@ struct protocol {
     protocol_deps_t deps;
 
     /* The request in progress */
-    const lists_t *lists; /* loaded once a request (lists.h: the grace period) */
+    const lists_t *lists; /* entered once a request, left by protocol_done() */
     s_kind_t kind;
     size_t frames; /* request frames taken, the command frame included */
     size_t stored; /* replies kept, for the first frames: good[] or text */
@@ -75,6 +75,7 @@ void protocol_destroy(protocol_t **self_p)
     if (!self_p || !*self_p)
         return;
     protocol_t *self = *self_p;
+    protocol_done(self);
     s_free_explain(self);
     free(self->good);
     free(self);
@@ -89,7 +90,7 @@ void protocol_set_engine(protocol_t *self, const engine_t *engine, unsigned max_
 
 void protocol_begin(protocol_t *self)
 {
-    self->lists = self->deps.lists ? listbox_get(self->deps.lists) : NULL;
+    self->lists = self->deps.lists ? listbox_enter(self->deps.lists, self->deps.reader) : NULL;
     self->kind = S_VERDICTS;
     self->frames = self->stored = self->nreplies = self->text_len = 0;
     self->reply = NULL;
@@ -340,6 +341,24 @@ void protocol_frame(protocol_t *self, const void *data, size_t size)
     else if (self->kind == S_REPORT)
         s_report_frame(self, i - 1, bytes, size);
     /* the other commands take no more frames: ignored */
+}
+
+void protocol_overflow(protocol_t *self, size_t frames)
+{
+    if (frames == 0 || self->frames == 0)
+        return;
+    /* past max_batch, as s_verdict_frame and s_explain_frame count them;
+     * a command without names ignores them as it ignores any frame */
+    if (self->kind == S_VERDICTS || self->kind == S_EXPLAIN)
+        stats_add(self->deps.stats, STAT_OVERFLOW_FRAMES, frames);
+    self->frames += frames;
+}
+
+void protocol_done(protocol_t *self)
+{
+    if (self->lists)
+        listbox_leave(self->deps.lists, self->deps.reader);
+    self->lists = NULL;
 }
 
 static size_t s_single(protocol_t *self, const char *reply, size_t len)

@@ -89,6 +89,14 @@ check "bad reload: old configuration kept" true "$("$probe" "$endpoint" send "$h
 stats=$("$probe" "$endpoint" send c:stats)
 check "reloads counted" "1 1" "$(stat reloads) $(stat reload_failures)"
 check "overflow counted" 1 "$(stat overflow_frames)"
+# Frames past max_batch are answered by the protocol, as the request's kind
+# answers them, not by a bare false each: a command gets its one reply, and
+# \0explain its explain form.
+out=$("$probe" "$endpoint" send c:ping a.example.com b.example.com c.example.com | tr '\n' ' ')
+check "past max_batch: ping still gets one reply" "pong " "$out"
+out=$("$probe" "$endpoint" send c:explain a.example.com b.example.com c.example.com)
+check "past max_batch: explain keeps its form" "3 2" \
+    "$(echo "$out" | wc -l) $(echo "$out" | grep -c "^false"$'\t'"overflow")"
 grep -q "reload refused, keeping the running configuration: $conf:2: max_hex" "$tmp/daemon.log"
 check "bad reload logged with file:line" 0 "$?"
 grep -q "verdict: false 88d8de31bbea" "$tmp/daemon.log"
