@@ -72,6 +72,7 @@ static const s_option_t s_options[] = {
     OPT("server", endpoints, T_STRING, server.endpoints, 0, 0),
     OPT("server", threads, T_UINT, server.threads, 0, 256),
     OPT("server", max_batch, T_UINT, server.max_batch, 1, 65536),
+    OPT("server", max_connections, T_UINT, server.max_connections, 1, 1000000),
     OPTC("server", log_level, server.log_level, s_levels),
     OPT("server", log_false_per_second, T_UINT, server.log_false_per_second, 0, 1000000),
     OPT("server", control_endpoint, T_STRING, server.control_endpoint, 0, 0),
@@ -148,6 +149,7 @@ void config_defaults(config_t *cfg)
     strlcpy(cfg->server.endpoints, "tcp://127.0.0.1:5555", sizeof cfg->server.endpoints);
     cfg->server.threads = 0;
     cfg->server.max_batch = 1024;
+    cfg->server.max_connections = 1024;
     cfg->server.log_level = LEVEL_INFO;
     cfg->server.log_false_per_second = 20;
     strlcpy(cfg->database.host, "localhost", sizeof cfg->database.host);

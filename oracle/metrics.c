@@ -116,8 +116,8 @@ static void s_counter(void *arg, const stats_counter_t *c)
         return;
     }
     char name[96];
-    snprintf(name, sizeof name, "dnsoracle_%s_total", c->key);
-    s_head(o->f, name, "counter", c->help);
+    snprintf(name, sizeof name, "dnsoracle_%s%s", c->key, c->gauge ? "" : "_total");
+    s_head(o->f, name, c->gauge ? "gauge" : "counter", c->help);
     fprintf(o->f, "%s %llu\n", name, (unsigned long long)c->value);
 }
 

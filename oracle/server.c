@@ -461,8 +461,8 @@ static void s_forward_reply(s_proxy_t *px)
         stats_latency(px->thread->stats, s_now_ns() - st.t0);
 }
 
-/* A command from the main thread: "batch" (SIGHUP: max_batch for new
- * connections) is done here; returns the drain time in ms for "stop" (kept
+/* A command from the main thread: "limits" (SIGHUP: max_batch for new
+ * connections, and max_connections) is done here; returns the drain time in ms for "stop" (kept
  * in *stop, answered when the proxy is done), -1 after "batch" or a ping,
  * -2 when the pipe failed. */
 static int s_proxy_command(s_proxy_t *px, void *pipe, actor_cmd_t *stop)
@@ -477,9 +477,13 @@ static int s_proxy_command(s_proxy_t *px, void *pipe, actor_cmd_t *stop)
         *stop = cmd;
         return value < 0 ? 0 : value;
     }
-    if (strcmp(cmd.name, "batch") == 0 && cmd.len == sizeof value && value > 0) {
-        if (px->front)
-            front_set_max_batch(px->front, (unsigned)value);
+    unsigned limits[2]; /* max_batch, max_connections */
+    if (strcmp(cmd.name, "limits") == 0 && cmd.len == sizeof limits) {
+        memcpy(limits, cmd.data, sizeof limits);
+        if (px->front) {
+            front_set_max_batch(px->front, limits[0]);
+            front_set_max_connections(px->front, limits[1]);
+        }
         actor_reply(pipe, &cmd, 0, NULL, 0);
     } else {
         actor_reply(pipe, &cmd, -EINVAL, NULL, 0);
@@ -697,8 +701,8 @@ static int s_bind_plain(server_t *self, const config_t *cfg, unsigned *bound, ch
         bool tcp = strncmp(e, "tcp://", 6) == 0;
         if (tcp && !self->stream_front) {
             zmtp_limits_t lim = {S_MAX_FRAME, S_MAX_NAME + 1, cfg->server.max_batch, S_MAX_FRAMES};
-            self->stream_front =
-                front_new(self->ctx, &lim, stats_slot(self->stats, self->nworkers));
+            self->stream_front = front_new(self->ctx, &lim, cfg->server.max_connections,
+                                           stats_slot(self->stats, self->nworkers));
             if (!self->stream_front) {
                 snprintf(err, errcap, "cannot create the socket: %s", zmq_strerror(errno));
                 return -ENOMEM;
@@ -840,9 +844,10 @@ int server_reload(server_t *self, engine_t *engine, const config_t *cfg)
     self->retired = retired;
     self->retired[self->nretired++] = self->engine;
     self->engine = engine;
-    int batch = (int)cfg->server.max_batch, rc = 0;
+    unsigned limits[2] = {cfg->server.max_batch, cfg->server.max_connections};
+    int rc = 0;
     if (self->stream_front &&
-        actor_ask(self->proxy.actor, "batch", &batch, sizeof batch, S_REPLY_TIMEOUT) != 0)
+        actor_ask(self->proxy.actor, "limits", limits, sizeof limits, S_REPLY_TIMEOUT) != 0)
         rc = -ETIMEDOUT;
     /* A worker answers once it no longer uses its old engine; one that does
      * not answer in time keeps its old engine alive (its late answer is

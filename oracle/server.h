@@ -66,7 +66,7 @@ void *server_context(server_t *self);
 
 /* Hands every worker `engine` (ownership passes to the server) and frees
  * each old engine once every worker has confirmed it moved past it. Also
- * applies the new max_batch. Returns 0, or -ETIMEDOUT if a thread did not
+ * applies the new max_batch and max_connections. Returns 0, or -ETIMEDOUT if a thread did not
  * answer in time (its old engine is then kept, and freed at a later reload
  * that it confirms or at server_destroy()), or -ENOMEM (`engine` freed). */
 int server_reload(server_t *self, engine_t *engine, const config_t *cfg);
