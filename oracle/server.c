@@ -836,6 +836,7 @@ static void s_collect(server_t *self)
 
 int server_reload(server_t *self, engine_t *engine, const config_t *cfg)
 {
+    // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of engine pointers
     engine_t **retired = realloc(self->retired, (self->nretired + 1) * sizeof *retired);
     if (!retired) {
         engine_destroy(&engine);
