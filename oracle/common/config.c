@@ -83,6 +83,7 @@ static const s_option_t s_options[] = {
     OPT("server", endpoints, T_STRING, server.endpoints, 0, 0, "tcp://127.0.0.1:5555", X),
     OPT("server", threads, T_UINT, server.threads, 0, 256, "0", X),
     OPT("server", max_batch, T_UINT, server.max_batch, 1, 65536, "1024", R),
+    OPT("server", max_connections, T_UINT, server.max_connections, 1, 1000000, "1024", R),
     OPTC("server", log_level, server.log_level, s_levels, "info", R),
     OPT("server", log_false_per_second, T_UINT, server.log_false_per_second, 0, 1000000, "20", R),
     OPT("server", control_endpoint, T_STRING, server.control_endpoint, 0, 0,

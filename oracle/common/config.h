@@ -30,6 +30,7 @@ typedef struct {
         char endpoints[1024];            /* ZeroMQ endpoints to bind, spaces or commas between */
         unsigned threads;                /* worker threads; 0 = one per core */
         unsigned max_batch;              /* names judged per request; more are answered false */
+        unsigned max_connections;        /* open tcp:// connections at most; more are closed */
         unsigned log_level;              /* level_t */
         unsigned log_false_per_second;   /* false verdicts logged per second, at most */
         char control_endpoint[PATH_MAX]; /* operator commands ("" = none) */

@@ -31,6 +31,7 @@ const uint64_t stats_latency_bound_ns[STATS_LATENCY_BOUNDS] = {
 /* The stats text's key and a line of help for every stat_t. */
 static const struct {
     const char *key, *help;
+    bool gauge;
 } s_names[STAT_COUNT] = {
     [STAT_REQUESTS] = {"requests", "ZeroMQ requests answered"},
     [STAT_EMPTY_FRAMES] = {"empty_frames", "Name frames of zero bytes"},
@@ -59,6 +60,9 @@ static const struct {
     [STAT_REPORTED] = {"names_reported", "Names the hooks reported and the domain layer took"},
     [STAT_BAD_REPORTS] = {"bad_reports", "Report frames that were not a name or its fields"},
     [STAT_DOMAIN_CUTS] = {"domains_cut", "Domains the domain layer cut off"},
+    [STAT_CONNECTIONS_REFUSED] = {"connections_refused",
+                                  "Plaintext TCP connections closed at once: max_connections"},
+    [STAT_CONNECTIONS_OPEN] = {"tcp_connections", "Plaintext TCP connections open", true},
 };
 
 typedef struct {
@@ -147,6 +151,11 @@ stats_slot_t *stats_slot(stats_t *self, unsigned i) { return &self->slots[i]; }
 
 void stats_add(stats_slot_t *slot, stat_t which, uint64_t n) { s_bump(&slot->count[which], n); }
 
+void stats_set(stats_slot_t *slot, stat_t which, uint64_t value)
+{
+    atomic_store_explicit(&slot->count[which], value, memory_order_relaxed);
+}
+
 void stats_verdict(stats_slot_t *slot, reason_t reason, bool good)
 {
     s_bump(&slot->reason[reason][good], 1);
@@ -191,8 +200,10 @@ void stats_each(stats_t *self, stats_each_fn fn, void *arg)
         }
     }
     for (int i = STAT_EMPTY_FRAMES; i < STAT_COUNT; i++) {
-        c = (stats_counter_t){
-            .key = s_names[i].key, .help = s_names[i].help, .value = S_SUM(self, count[i])};
+        c = (stats_counter_t){.key = s_names[i].key,
+                              .help = s_names[i].help,
+                              .gauge = s_names[i].gauge,
+                              .value = S_SUM(self, count[i])};
         fn(arg, &c);
     }
 }

@@ -47,6 +47,8 @@ typedef enum {
     STAT_REPORTED,                /* names the hooks reported (\0report) */
     STAT_BAD_REPORTS,             /* report frames that were not a name or its fields */
     STAT_DOMAIN_CUTS,             /* domains the domain layer cut off */
+    STAT_CONNECTIONS_REFUSED,     /* plaintext TCP connections past max_connections */
+    STAT_CONNECTIONS_OPEN,        /* a gauge: plaintext TCP connections open now */
     STAT_COUNT
 } stat_t;
 
@@ -63,6 +65,8 @@ void stats_destroy(stats_t **self_p);
 stats_slot_t *stats_slot(stats_t *self, unsigned i);
 
 void stats_add(stats_slot_t *slot, stat_t which, uint64_t n);
+/* Sets a gauge (STAT_CONNECTIONS_OPEN): one slot writes it, readers add up. */
+void stats_set(stats_slot_t *slot, stat_t which, uint64_t value);
 void stats_verdict(stats_slot_t *slot, reason_t reason, bool good);
 void stats_latency(stats_slot_t *slot, uint64_t ns);
 
@@ -76,6 +80,7 @@ typedef struct {
     const char *reason; /* a verdict: engine_reason_name() of its reason */
     reason_t reason_id; /* a verdict: that reason */
     bool good;          /* a verdict: true or false */
+    bool gauge;         /* a value now (stats_set), not a count since start */
     uint64_t value;
 } stats_counter_t;
 

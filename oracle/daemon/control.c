@@ -3,7 +3,6 @@
 
 #include <bsd/string.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,6 +15,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "actor.h"
 #include "droplist.h"
 #include "importer.h"
 #include "log.h"
@@ -43,11 +43,9 @@ struct control {
     importer_t *importer; /* feeds: import-begin ... import-commit */
     suffix_t *psl;        /* to refuse a public suffix (com, co.uk) as a domain */
     void *rep;            /* the control socket: made here, used by the thread */
-    void *stop;           /* main thread's end of a PAIR that ends the thread */
-    char stop_ep[64];
-    pthread_t thread;
-    bool started;
-    char *reply; /* S_REPLY_CAP bytes */
+    actor_t *actor;       /* the thread */
+    bool bound;           /* the endpoint is ours (an ipc file to remove) */
+    char *reply;          /* S_REPLY_CAP bytes */
 };
 
 /* Whether a live process listens on the Unix socket at `path`: ZeroMQ's
@@ -324,16 +322,15 @@ static bool s_cmd_import(control_t *self, char **argv, int argc, const char *dat
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     size_t used = strlen(out);
-    const lists_t *l = listbox_get(self->lists);
+    size_t n[LIST_KINDS];
+    listbox_sizes(self->lists, n);
     if (rc != 0)
         snprintf(out + used, S_REPLY_CAP - used,
                  "; the lists could not be reread (%s): the timer retries",
                  store_error(self->store));
     else
-        snprintf(
-            out + used, S_REPLY_CAP - used, "; lists republished in %.2f s (%zu entries)", secs,
-            l ? lists_size(l, LIST_DROP) + lists_size(l, LIST_BLOCK) + lists_size(l, LIST_ALLOW)
-              : 0);
+        snprintf(out + used, S_REPLY_CAP - used, "; lists republished in %.2f s (%zu entries)",
+                 secs, n[LIST_DROP] + n[LIST_BLOCK] + n[LIST_ALLOW]);
     log_info("control", "%s", out);
     return true;
 }
@@ -361,67 +358,72 @@ static bool s_run_command(control_t *self, char **argv, int argc, const char *da
     return false;
 }
 
-static void *s_run(void *arg)
+/* Reads one request from the control socket, runs it and answers. */
+static void s_serve(control_t *self)
+{
+    /* Up to S_MAX_ARGS frames, each seen as text of up to 1 KiB; the
+     * third is also kept whole (import-add's domains). The rest is read
+     * and ignored, so a bad request still gets its one reply. */
+    char args[S_MAX_ARGS][1024], *argv[S_MAX_ARGS];
+    zmq_msg_t data;
+    zmq_msg_init(&data);
+    int argc = 0, more = 1;
+    while (more) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, self->rep, 0) < 0) {
+            zmq_msg_close(&m);
+            break;
+        }
+        if (argc < S_MAX_ARGS) {
+            size_t n =
+                zmq_msg_size(&m) < sizeof args[0] - 1 ? zmq_msg_size(&m) : sizeof args[0] - 1;
+            memcpy(args[argc], zmq_msg_data(&m), n);
+            args[argc][n] = 0;
+            argv[argc] = args[argc];
+            if (argc == 2)
+                zmq_msg_move(&data, &m);
+            argc++;
+        }
+        zmq_msg_close(&m);
+        size_t len = sizeof more;
+        zmq_getsockopt(self->rep, ZMQ_RCVMORE, &more, &len);
+    }
+    stats_add(self->stats, STAT_COMMANDS, 1);
+    bool ok =
+        s_run_command(self, argv, argc, argc > 2 ? zmq_msg_data(&data) : NULL, zmq_msg_size(&data));
+    zmq_msg_close(&data);
+    if (!ok)
+        stats_add(self->stats, STAT_BAD_COMMANDS, 1);
+    zmq_send(self->rep, ok ? "ok" : "error", ok ? 2 : 5, ZMQ_SNDMORE);
+    zmq_send(self->rep, self->reply, strlen(self->reply), 0);
+}
+
+static void s_run(void *pipe, void *arg)
 {
     control_t *self = arg;
-    void *stop = zmq_socket(self->ctx, ZMQ_PAIR);
-    if (!stop || zmq_connect(stop, self->stop_ep) != 0) {
-        log_error("control", "cannot start: operator commands disabled");
-        if (stop)
-            zmq_close(stop);
-        return NULL;
-    }
-    zmq_send(stop, "ready", 5, 0);
-    zmq_pollitem_t items[2] = {{stop, 0, ZMQ_POLLIN, 0}, {self->rep, 0, ZMQ_POLLIN, 0}};
+    if (actor_ready(pipe, 0) != 0)
+        return;
+    zmq_pollitem_t items[2] = {{pipe, 0, ZMQ_POLLIN, 0}, {self->rep, 0, ZMQ_POLLIN, 0}};
     for (;;) {
         if (zmq_poll(items, 2, -1) < 0) {
             if (errno == EINTR)
                 continue;
             break;
         }
-        if (items[0].revents & ZMQ_POLLIN)
-            break;
-        if (!(items[1].revents & ZMQ_POLLIN))
-            continue;
-        /* Up to S_MAX_ARGS frames, each seen as text of up to 1 KiB; the
-         * third is also kept whole (import-add's domains). The rest is read
-         * and ignored, so a bad request still gets its one reply. */
-        char args[S_MAX_ARGS][1024], *argv[S_MAX_ARGS];
-        zmq_msg_t data;
-        zmq_msg_init(&data);
-        int argc = 0, more = 1;
-        while (more) {
-            zmq_msg_t m;
-            zmq_msg_init(&m);
-            if (zmq_msg_recv(&m, self->rep, 0) < 0) {
-                zmq_msg_close(&m);
+        if (items[0].revents & ZMQ_POLLIN) {
+            actor_cmd_t cmd;
+            int rc = actor_recv(pipe, &cmd);
+            if (rc < 0)
+                break;
+            if (rc == 0) { /* "stop", the only command besides ping */
+                actor_reply(pipe, &cmd, 0, NULL, 0);
                 break;
             }
-            if (argc < S_MAX_ARGS) {
-                size_t n =
-                    zmq_msg_size(&m) < sizeof args[0] - 1 ? zmq_msg_size(&m) : sizeof args[0] - 1;
-                memcpy(args[argc], zmq_msg_data(&m), n);
-                args[argc][n] = 0;
-                argv[argc] = args[argc];
-                if (argc == 2)
-                    zmq_msg_move(&data, &m);
-                argc++;
-            }
-            zmq_msg_close(&m);
-            size_t len = sizeof more;
-            zmq_getsockopt(self->rep, ZMQ_RCVMORE, &more, &len);
         }
-        stats_add(self->stats, STAT_COMMANDS, 1);
-        bool ok = s_run_command(self, argv, argc, argc > 2 ? zmq_msg_data(&data) : NULL,
-                                zmq_msg_size(&data));
-        zmq_msg_close(&data);
-        if (!ok)
-            stats_add(self->stats, STAT_BAD_COMMANDS, 1);
-        zmq_send(self->rep, ok ? "ok" : "error", ok ? 2 : 5, ZMQ_SNDMORE);
-        zmq_send(self->rep, self->reply, strlen(self->reply), 0);
+        if (items[1].revents & ZMQ_POLLIN)
+            s_serve(self);
     }
-    zmq_close(stop);
-    return NULL;
 }
 
 control_t *control_new(void *zmq_ctx, const config_t *cfg, listbox_t *lists, domain_t *domains,
@@ -444,9 +446,7 @@ control_t *control_new(void *zmq_ctx, const config_t *cfg, listbox_t *lists, dom
     self->reply = malloc(S_REPLY_CAP);
     self->importer = self->store ? importer_new(self->store, s_check, self) : NULL;
     self->rep = zmq_socket(zmq_ctx, ZMQ_REP);
-    self->stop = zmq_socket(zmq_ctx, ZMQ_PAIR);
-    snprintf(self->stop_ep, sizeof self->stop_ep, "inproc://dnsoracle-control-stop");
-    if (!self->store || !self->importer || !self->reply || !self->rep || !self->stop) {
+    if (!self->store || !self->importer || !self->reply || !self->rep) {
         snprintf(err, errcap, "out of memory");
         goto fail;
     }
@@ -456,7 +456,6 @@ control_t *control_new(void *zmq_ctx, const config_t *cfg, listbox_t *lists, dom
      * anything bigger drops the peer. */
     int64_t max_frame = S_FRAME_MAX;
     zmq_setsockopt(self->rep, ZMQ_MAXMSGSIZE, &max_frame, sizeof max_frame);
-    zmq_setsockopt(self->stop, ZMQ_LINGER, &zero, sizeof zero);
     const char *ep = cfg->server.control_endpoint;
     if (strncmp(ep, "ipc://", 6) == 0 && s_ipc_in_use(ep + 6)) {
         snprintf(err, errcap,
@@ -474,17 +473,11 @@ control_t *control_new(void *zmq_ctx, const config_t *cfg, listbox_t *lists, dom
         snprintf(err, errcap, "cannot restrict %s: %s", ep + 6, strerror(errno));
         goto fail;
     }
-    if (zmq_bind(self->stop, self->stop_ep) != 0 ||
-        pthread_create(&self->thread, NULL, s_run, self) != 0) {
-        snprintf(err, errcap, "cannot start the control thread");
-        goto fail;
-    }
-    self->started = true;
-    char ready[8];
-    int timeout = 5000;
-    zmq_setsockopt(self->stop, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
-    if (zmq_recv(self->stop, ready, sizeof ready, 0) < 0) {
-        snprintf(err, errcap, "the control thread did not start");
+    self->bound = true;
+    int status;
+    self->actor = actor_new(zmq_ctx, "control", s_run, self, &status);
+    if (!self->actor) {
+        snprintf(err, errcap, "cannot start the control thread: %s", strerror(-status));
         goto fail;
     }
     return self;
@@ -498,15 +491,10 @@ void control_destroy(control_t **self_p)
     if (!self_p || !*self_p)
         return;
     control_t *self = *self_p;
-    if (self->started) {
-        zmq_send(self->stop, "stop", 4, 0);
-        pthread_join(self->thread, NULL);
-    }
+    actor_destroy(&self->actor);
     if (self->rep)
         zmq_close(self->rep);
-    if (self->stop)
-        zmq_close(self->stop);
-    if (strncmp(self->cfg.server.control_endpoint, "ipc://", 6) == 0 && self->started)
+    if (strncmp(self->cfg.server.control_endpoint, "ipc://", 6) == 0 && self->bound)
         unlink(self->cfg.server.control_endpoint + 6);
     importer_destroy(&self->importer);
     store_destroy(&self->store);

@@ -10,7 +10,8 @@
  *   - stats_tick(): the 10-second window behind requests/s and percentiles;
  *   - STATUS= for systemd (every second);
  *   - WATCHDOG=1 when the unit asks for it (every second: the watchdog
- *     interval is at least 2 s).
+ *     interval is at least 2 s), and only when the proxy, every worker and
+ *     the CURVE handler answered a ping within S_ALIVE_MS (server_alive).
  * The /metrics endpoint (metrics.h) runs in libmicrohttpd's own thread; it
  * is started after the ZeroMQ service and stopped first.
  * SIGHUP reloads the configuration, model and lists (a bad configuration is
@@ -46,6 +47,7 @@
 enum { SLOT_WRITER = 1, SLOT_CRON, SLOT_AUTH, SLOT_CONTROL, SLOT_MAIN, SLOT_EXTRA };
 
 #define S_DRAIN_MS 1500 /* SIGTERM to exit within 2 s, with room to spare */
+#define S_ALIVE_MS 500  /* the threads' time to answer the watchdog's ping */
 
 static void s_usage(FILE *out)
 {
@@ -195,7 +197,7 @@ int main(int argc, char **argv)
         /* The database is never needed to start: the writer and the timer
          * connect (and reconnect) on their own; the oracle answers anyway. */
         store_library_init();
-        lists = listbox_new();
+        lists = listbox_new(threads, LISTBOX_KEEP_SECONDS); /* a reader slot per worker */
         writer = writer_new(&cfg, stats_slot(stats, threads + SLOT_WRITER));
         cron =
             lists ? cron_new(&cfg, lists, domains, stats_slot(stats, threads + SLOT_CRON)) : NULL;
@@ -270,7 +272,10 @@ int main(int argc, char **argv)
 #endif
         char line[256];
         stats_status(stats, line, sizeof line);
-        sd_notifyf(0, "STATUS=%s%s", line, watchdog ? "\nWATCHDOG=1" : "");
+        /* WATCHDOG=1 only when every thread on the request path answered
+         * (a wedged worker pool must get the service restarted) */
+        bool alive = watchdog && server_alive(server, S_ALIVE_MS) == 0;
+        sd_notifyf(0, "STATUS=%s%s", line, alive ? "\nWATCHDOG=1" : "");
     }
     /* Stop taking work, answer what was taken, then flush what is owed to
      * the database, then take everything down. */

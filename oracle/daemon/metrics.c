@@ -116,8 +116,8 @@ static void s_counter(void *arg, const stats_counter_t *c)
         return;
     }
     char name[96];
-    snprintf(name, sizeof name, "dnsoracle_%s_total", c->key);
-    s_head(o->f, name, "counter", c->help);
+    snprintf(name, sizeof name, "dnsoracle_%s%s", c->key, c->gauge ? "" : "_total");
+    s_head(o->f, name, c->gauge ? "gauge" : "counter", c->help);
     fprintf(o->f, "%s %llu\n", name, (unsigned long long)c->value);
 }
 
@@ -151,11 +151,13 @@ static void s_state(FILE *f, const metrics_deps_t *d)
             d->writer && strcmp(now, "unavailable") != 0);
     s_gauge(f, "dnsoracle_queue_backlog", "Good names waiting to be written",
             d->writer ? (double)writer_backlog(d->writer) : 0);
-    const lists_t *l = d->lists ? listbox_get(d->lists) : NULL;
+    size_t sizes[LIST_KINDS] = {0};
+    if (d->lists)
+        listbox_sizes(d->lists, sizes);
     s_head(f, "dnsoracle_list_entries", "gauge", "Entries of the lists in memory, by kind");
     for (int k = 0; k < LIST_KINDS; k++)
         fprintf(f, "dnsoracle_list_entries{kind=\"%s\"} %zu\n", lists_kind_name((list_kind_t)k),
-                l ? lists_size(l, (list_kind_t)k) : 0);
+                sizes[k]);
     s_gauge(f, "dnsoracle_domains", "Domains the domain layer holds",
             d->domains ? (double)domain_count(d->domains) : 0);
     s_gauge(f, "dnsoracle_domain_memory_bound_bytes", "The most memory the domain layer can use",

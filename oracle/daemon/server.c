@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "actor.h"
 #include "auth.h"
 #include "curve.h"
 #include "front.h"
@@ -28,21 +29,25 @@
 #define S_MAX_IN_FLIGHT 512   /* requests with the workers before clients wait */
 #define S_CHUNK_REQUESTS 2048 /* requests one 8 KiB chunk can hold (4 bytes each) */
 #define S_BACK_HWM (4 * (S_MAX_IN_FLIGHT + S_CHUNK_REQUESTS)) /* proxy <-> workers */
-#define S_REPLY_TIMEOUT 5000 /* ms the main thread waits for a thread's answer */
-#define S_GRACE_MS 100       /* ms requests are still taken after "stop" */
-#define S_FLUSH_MS 500       /* ms replies may take to leave at close */
+#define S_REPLY_TIMEOUT ACTOR_TIMEOUT_MS /* ms the main thread waits for a thread's answer */
+#define S_GRACE_MS 100                   /* ms requests are still taken after "stop" */
+#define S_FLUSH_MS 500                   /* ms replies may take to leave at close */
 
 typedef struct {
     server_t *server;
-    unsigned index;
-    pthread_t thread;
-    bool started;
-    void *ctl;       /* main thread's end of the PAIR */
-    char ctl_ep[64]; /* inproc endpoint of the PAIR */
+    unsigned index; /* a worker's, also its reader slot in the listbox */
+    actor_t *actor;
     stats_slot_t *stats;
-    engine_t *engine; /* the worker's own pointer; changed only by messages */
+    engine_t *engine; /* the worker's at start; then the last one it confirmed */
     unsigned max_batch;
+    uint32_t asked; /* the number of the command the main thread waits for */
 } s_thread_t;
+
+/* What "reload" hands a worker. */
+typedef struct {
+    engine_t *engine;
+    unsigned max_batch;
+} s_reload_t;
 
 struct server {
     void *ctx;
@@ -57,7 +62,9 @@ struct server {
     unsigned nworkers;
     s_thread_t proxy;
     s_thread_t *workers;
-    engine_t *engine; /* the engine every worker has now */
+    engine_t *engine;   /* the engine handed to the workers last */
+    engine_t **retired; /* engines replaced, freed once no worker has confirmed them */
+    size_t nretired;
     stats_t *stats;
     listbox_t *lists;
     domain_t *domains;
@@ -77,34 +84,14 @@ static void s_set_int(void *sock, int option, int value)
     (void)zmq_setsockopt(sock, option, &value, sizeof value);
 }
 
-/* Sends a short string frame; returns 0 or -1. */
-static int s_send_str(void *sock, const char *s, int flags)
+/* zmq_msg_send, closing the message when it could not be sent (a failed
+ * send leaves it the caller's). Returns 0 or -1. */
+static int s_msg_send(zmq_msg_t *m, void *sock, int flags)
 {
-    return zmq_send(sock, s, strlen(s), flags) < 0 ? -1 : 0;
-}
-
-/* Receives a short string frame into buf (NUL-terminated); -1 on error. */
-static int s_recv_str(void *sock, char *buf, size_t cap)
-{
-    int n = zmq_recv(sock, buf, cap - 1, 0);
-    if (n < 0)
-        return -1;
-    buf[(size_t)n < cap - 1 ? (size_t)n : cap - 1] = 0;
-    return 0;
-}
-
-/* Opens the thread's end of its control PAIR and says "ready". */
-static void *s_thread_ctl(s_thread_t *t)
-{
-    void *ctl = zmq_socket(t->server->ctx, ZMQ_PAIR);
-    if (ctl) {
-        s_set_int(ctl, ZMQ_LINGER, 0);
-        if (zmq_connect(ctl, t->ctl_ep) != 0) {
-            zmq_close(ctl);
-            ctl = NULL;
-        }
-    }
-    return ctl;
+    if (zmq_msg_send(m, sock, flags) >= 0)
+        return 0;
+    zmq_msg_close(m);
+    return -1;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -147,35 +134,44 @@ static int s_rcvmore(void *sock)
     return more;
 }
 
-/* Serves one request: every frame goes through the worker's protocol_t
- * (protocol.h), then its reply frames go back. */
+/* Serves one request: the proxy's header frame first (S_HEADER: frames the
+ * STREAM front counted past max_batch and did not forward), then every
+ * frame through the worker's protocol_t (protocol.h), then its reply frames
+ * go back. A reply the socket refuses leaves the REP socket wanting the rest
+ * of it, so the remaining frames are still sent (and fail the same way). */
 static void s_serve_request(void *rep, protocol_t *proto)
 {
-    zmq_msg_t frame;
-    zmq_msg_init(&frame);
-    if (zmq_msg_recv(&frame, rep, 0) < 0) {
-        zmq_msg_close(&frame);
+    uint32_t overflow = 0;
+    int n = zmq_recv(rep, &overflow, sizeof overflow, 0);
+    if (n < 0)
+        return;
+    if (n != (int)sizeof overflow || !s_rcvmore(rep)) {
+        /* not from our proxy: it always sends a header and a frame */
+        s_drain_parts(rep);
+        overflow = 0;
+        zmq_send(rep, "", 0, 0);
         return;
     }
+    zmq_msg_t frame;
+    zmq_msg_init(&frame);
     protocol_begin(proto);
     for (;;) {
+        if (zmq_msg_recv(&frame, rep, 0) < 0)
+            break;
         protocol_frame(proto, zmq_msg_data(&frame), zmq_msg_size(&frame));
-        int more = s_rcvmore(rep);
-        zmq_msg_close(&frame);
-        if (!more)
+        if (!s_rcvmore(rep))
             break;
-        zmq_msg_init(&frame);
-        if (zmq_msg_recv(&frame, rep, 0) < 0) {
-            zmq_msg_close(&frame);
-            break;
-        }
     }
-    size_t n = protocol_end(proto);
-    for (size_t i = 0; i < n; i++) {
+    zmq_msg_close(&frame);
+    protocol_overflow(proto, overflow);
+    size_t nreplies = protocol_end(proto);
+    for (size_t i = 0; i < nreplies; i++) {
         size_t len;
         const char *reply = protocol_reply(proto, i, &len);
-        zmq_send(rep, reply, len, i + 1 < n ? ZMQ_SNDMORE : 0);
+        if (zmq_send(rep, reply, len, i + 1 < nreplies ? ZMQ_SNDMORE : 0) < 0)
+            log_debug("server", "a reply frame could not be sent: %s", zmq_strerror(errno));
     }
+    protocol_done(proto);
 }
 
 /* The protocol's ways out to the rest of the daemon (protocol_deps_t). */
@@ -189,33 +185,61 @@ static size_t s_stats_text(void *arg, char *buf, size_t cap)
 {
     server_t *sv = arg;
     char extra[512] = "";
-    const lists_t *l = sv->lists ? listbox_get(sv->lists) : NULL;
+    size_t n[LIST_KINDS] = {0};
+    if (sv->lists)
+        listbox_sizes(sv->lists, n);
     snprintf(extra, sizeof extra,
              "database %s\nqueue_backlog %zu\ndroplist_entries %zu\nblocklist_entries "
              "%zu\nallowlist_entries %zu\n",
              sv->writer ? writer_state(sv->writer) : "disabled",
-             sv->writer ? writer_backlog(sv->writer) : 0, l ? lists_size(l, LIST_DROP) : 0,
-             l ? lists_size(l, LIST_BLOCK) : 0, l ? lists_size(l, LIST_ALLOW) : 0);
+             sv->writer ? writer_backlog(sv->writer) : 0, n[LIST_DROP], n[LIST_BLOCK],
+             n[LIST_ALLOW]);
     return stats_format(sv->stats, sv->nworkers, extra, buf, cap);
 }
 
-static void *s_worker(void *arg)
+/* A worker's command: "reload" takes a new engine and max_batch (the
+ * answer confirms that the old engine is no longer used); "stop" ends the
+ * loop. Returns false to stop. */
+static bool s_worker_command(s_thread_t *w, void *pipe, protocol_t *proto)
+{
+    actor_cmd_t cmd;
+    int rc = actor_recv(pipe, &cmd);
+    if (rc != 0)
+        return rc > 0; /* a ping, answered; or the pipe failed */
+    if (strcmp(cmd.name, "reload") == 0) {
+        s_reload_t r;
+        if (cmd.len != sizeof r) {
+            actor_reply(pipe, &cmd, -EINVAL, NULL, 0);
+            return true;
+        }
+        memcpy(&r, cmd.data, sizeof r);
+        w->max_batch = r.max_batch;
+        protocol_set_engine(proto, r.engine, r.max_batch);
+        actor_reply(pipe, &cmd, 0, NULL, 0);
+        return true;
+    }
+    actor_reply(pipe, &cmd, strcmp(cmd.name, "stop") == 0 ? 0 : -ENOTSUP, NULL, 0);
+    return strcmp(cmd.name, "stop") != 0;
+}
+
+static void s_worker(void *pipe, void *arg)
 {
     s_thread_t *w = arg;
     server_t *server = w->server;
-    void *ctl = s_thread_ctl(w);
     void *rep = zmq_socket(server->ctx, ZMQ_REP);
     protocol_deps_t deps = {server->lists, w->stats, server->writer ? s_keep : NULL,
                             s_stats_text,  server,   server->domains,
-                            NULL};
+                            NULL,          w->index};
     protocol_t *proto = protocol_new(w->engine, w->max_batch, &deps);
-    if (!ctl || !rep || !proto)
+    int status = !rep || !proto ? -ENOMEM : 0;
+    if (status == 0) {
+        s_set_int(rep, ZMQ_LINGER, 0);
+        if (zmq_connect(rep, S_BACKEND) != 0)
+            status = -errno;
+    }
+    if (actor_ready(pipe, status) != 0 || status != 0)
         goto done;
-    s_set_int(rep, ZMQ_LINGER, 0);
-    if (zmq_connect(rep, S_BACKEND) != 0)
-        goto done;
-    s_send_str(ctl, "ready", 0);
-    zmq_pollitem_t items[2] = {{ctl, 0, ZMQ_POLLIN, 0}, {rep, 0, ZMQ_POLLIN, 0}};
+    zmq_pollitem_t items[2] = {{pipe, 0, ZMQ_POLLIN, 0}, {rep, 0, ZMQ_POLLIN, 0}};
     for (;;) {
         if (zmq_poll(items, 2, -1) < 0) {
             if (errno == EINTR)
@@ -224,33 +248,13 @@ static void *s_worker(void *arg)
         }
         if (items[1].revents & ZMQ_POLLIN)
             s_serve_request(rep, proto);
-        if (items[0].revents & ZMQ_POLLIN) {
-            char cmd[16];
-            if (s_recv_str(ctl, cmd, sizeof cmd) != 0)
-                break;
-            if (strcmp(cmd, "reload") == 0) {
-                engine_t *e = NULL;
-                unsigned batch = 0;
-                // NOLINTNEXTLINE(bugprone-sizeof-expression): the pointer itself is sent
-                zmq_recv(ctl, &e, sizeof e, 0);
-                zmq_recv(ctl, &batch, sizeof batch, 0);
-                w->engine = e; // NOLINT(clang-analyzer-core.uninitialized.Assign): set by zmq_recv
-                w->max_batch = batch;
-                protocol_set_engine(proto, e, batch);
-                s_send_str(ctl, "ok", 0);
-            } else if (strcmp(cmd, "stop") == 0) {
-                s_send_str(ctl, "ok", 0);
-                break;
-            }
-        }
+        if ((items[0].revents & ZMQ_POLLIN) && !s_worker_command(w, pipe, proto))
+            break;
     }
 done:
     if (rep)
         zmq_close(rep);
-    if (ctl)
-        zmq_close(ctl);
     protocol_destroy(&proto);
-    return NULL;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -260,25 +264,31 @@ done:
 enum { S_VIA_ROUTER, S_VIA_CURVE, S_VIA_STREAM, S_VIAS };
 
 /* The stamp the proxy puts after the id of every request it forwards, and
- * the REP socket hands back with the reply: when it arrived, which socket
- * it came from, and (S_VIA_STREAM) how many frames past max_batch the reply
- * must end with. */
+ * the REP socket hands back with the reply: when it arrived and which socket
+ * it came from. */
 typedef struct {
     uint64_t t0;
-    uint32_t overflow;
     uint8_t via;
 } s_stamp_t;
 
 static int s_send_stamp(void *back, s_stamp_t st)
 {
-    uint8_t b[13];
+    uint8_t b[9];
     memcpy(b, &st.t0, 8);
-    memcpy(b + 8, &st.overflow, 4);
-    b[12] = st.via;
+    b[8] = st.via;
     return zmq_send(back, b, sizeof b, ZMQ_SNDMORE) < 0 ? -1 : 0;
 }
 
-/* Moves one request ROUTER -> DEALER as [id][stamp][envelope...][""][frames...].
+/* The header frame that starts the body of every request the workers get:
+ * the frames the STREAM front counted past max_batch and did not forward
+ * (0 from a ROUTER, which forwards every frame); protocol.c answers them. */
+static int s_send_header(void *back, uint32_t overflow)
+{
+    return zmq_send(back, &overflow, sizeof overflow, ZMQ_SNDMORE) < 0 ? -1 : 0;
+}
+
+/* Moves one request ROUTER -> DEALER as
+ * [id][stamp][envelope...][""][header][frames...].
  * The envelope is what a client puts before the empty delimiter: nothing
  * for a plain REQ socket, a request id with ZMQ_REQ_CORRELATE. Returns 1 if
  * a request was forwarded, 0 if it was malformed (no delimiter, or nothing
@@ -313,10 +323,13 @@ static int s_forward_request(s_thread_t *p, void *front, uint8_t via, void *back
         stats_add(p->stats, STAT_MALFORMED, 1);
         return 0;
     }
-    zmq_msg_send(&id, back, ZMQ_SNDMORE);
-    s_send_stamp(back, (s_stamp_t){s_now_ns(), 0, via});
-    for (int i = 0; i < nenv; i++)
-        zmq_msg_send(&env[i], back, ZMQ_SNDMORE); /* ends with the delimiter */
+    /* The backend's queue is sized for every request in flight, so a send
+     * fails only when the context ends; what is left is then closed. */
+    int failed = s_msg_send(&id, back, ZMQ_SNDMORE);
+    failed |= s_send_stamp(back, (s_stamp_t){s_now_ns(), via});
+    for (int i = 0; i < nenv; i++) /* ends with the delimiter */
+        failed |= failed ? (zmq_msg_close(&env[i]), -1) : s_msg_send(&env[i], back, ZMQ_SNDMORE);
+    failed |= failed ? -1 : s_send_header(back, 0);
     for (;;) {
         zmq_msg_init(&m);
         if (zmq_msg_recv(&m, front, 0) < 0) {
@@ -324,11 +337,11 @@ static int s_forward_request(s_thread_t *p, void *front, uint8_t via, void *back
             break;
         }
         int more = s_rcvmore(front);
-        zmq_msg_send(&m, back, more ? ZMQ_SNDMORE : 0);
+        failed |= failed ? (zmq_msg_close(&m), -1) : s_msg_send(&m, back, more ? ZMQ_SNDMORE : 0);
         if (!more)
             break;
     }
-    return 1;
+    return failed ? 0 : 1;
 }
 
 /* The proxy thread's own state. */
@@ -352,16 +365,19 @@ static void s_front_request(void *arg, const uint8_t *id, const zmtp_request_t *
         stats_add(stats, STAT_MALFORMED, 1);
         return;
     }
-    if (r->overflow)
-        stats_add(stats, STAT_OVERFLOW_FRAMES, r->overflow);
-    zmq_send(px->back, id, FRONT_ID, ZMQ_SNDMORE);
-    s_send_stamp(px->back, (s_stamp_t){s_now_ns(), r->overflow, S_VIA_STREAM});
+    /* the frames past max_batch are counted and answered by the worker */
+    if (zmq_send(px->back, id, FRONT_ID, ZMQ_SNDMORE) < 0 ||
+        s_send_stamp(px->back, (s_stamp_t){s_now_ns(), S_VIA_STREAM}) != 0)
+        return;
     for (unsigned i = 0; i < r->nenvelope; i++)
-        zmq_send(px->back, r->envelope[i].data, r->envelope[i].len, ZMQ_SNDMORE);
-    zmq_send(px->back, "", 0, ZMQ_SNDMORE);
+        if (zmq_send(px->back, r->envelope[i].data, r->envelope[i].len, ZMQ_SNDMORE) < 0)
+            return;
+    if (zmq_send(px->back, "", 0, ZMQ_SNDMORE) < 0 || s_send_header(px->back, r->overflow) != 0)
+        return;
     for (unsigned i = 0; i < r->nframes; i++)
-        zmq_send(px->back, r->frames[i].data, r->frames[i].len,
-                 i + 1 < r->nframes ? ZMQ_SNDMORE : 0);
+        if (zmq_send(px->back, r->frames[i].data, r->frames[i].len,
+                     i + 1 < r->nframes ? ZMQ_SNDMORE : 0) < 0)
+            return;
     px->in_flight++; /* (not malformed: at least one frame, as max_batch >= 1) */
 }
 
@@ -385,8 +401,7 @@ static int s_reply_frame(s_proxy_t *px, size_t *len, const void *data, size_t si
 }
 
 /* Moves one reply DEALER -> the socket its request came from, taking the
- * stamp out; for the STREAM front the frames are written in ZMTP, with a
- * `false` for each frame past max_batch. */
+ * stamp out; for the STREAM front the frames are written in ZMTP. */
 static void s_forward_reply(s_proxy_t *px)
 {
     zmq_msg_t id, stamp, m;
@@ -398,20 +413,19 @@ static void s_forward_reply(s_proxy_t *px)
         zmq_msg_close(&stamp);
         return;
     }
-    s_stamp_t st = {0, 0, S_VIA_ROUTER};
-    if (zmq_msg_size(&stamp) == 13) {
+    s_stamp_t st = {0, S_VIA_ROUTER};
+    if (zmq_msg_size(&stamp) == 9) {
         const uint8_t *b = zmq_msg_data(&stamp);
         memcpy(&st.t0, b, 8);
-        memcpy(&st.overflow, b + 8, 4);
-        st.via = b[12] < S_VIAS ? b[12] : S_VIA_ROUTER;
+        st.via = b[8] < S_VIAS ? b[8] : S_VIA_ROUTER;
     }
     zmq_msg_close(&stamp);
     bool stream = st.via == S_VIA_STREAM && px->front;
     void *to = stream ? NULL : px->routers[st.via == S_VIA_CURVE];
     size_t len = 0;
     bool oom = false;
-    if (!stream)
-        zmq_msg_send(&id, to, ZMQ_SNDMORE);
+    /* a ROUTER drops what it cannot route; a send fails only at the end */
+    bool failed = !stream && s_msg_send(&id, to, ZMQ_SNDMORE) != 0;
     for (;;) {
         zmq_msg_init(&m);
         if (zmq_msg_recv(&m, back, 0) < 0) {
@@ -420,19 +434,19 @@ static void s_forward_reply(s_proxy_t *px)
         }
         int more = s_rcvmore(back);
         if (!stream) {
-            zmq_msg_send(&m, to, more ? ZMQ_SNDMORE : 0);
+            if (failed)
+                zmq_msg_close(&m);
+            else
+                failed = s_msg_send(&m, to, more ? ZMQ_SNDMORE : 0) != 0;
         } else {
             if (!oom)
-                oom = s_reply_frame(px, &len, zmq_msg_data(&m), zmq_msg_size(&m),
-                                    more || st.overflow) != 0;
+                oom = s_reply_frame(px, &len, zmq_msg_data(&m), zmq_msg_size(&m), more) != 0;
             zmq_msg_close(&m);
         }
         if (!more)
             break;
     }
     if (stream) {
-        for (uint32_t i = 0; i < st.overflow && !oom; i++)
-            oom = s_reply_frame(px, &len, "false", 5, i + 1 < st.overflow) != 0;
         if (!oom && zmq_msg_size(&id) == FRONT_ID)
             front_send(px->front, zmq_msg_data(&id), px->reply, len);
         zmq_msg_close(&id);
@@ -447,34 +461,48 @@ static void s_forward_reply(s_proxy_t *px)
         stats_latency(px->thread->stats, s_now_ns() - st.t0);
 }
 
-/* A command from the main thread: "batch" (SIGHUP: max_batch for new
- * connections) is done here; returns the drain time in ms for "stop", -1
- * after "batch", -2 when the control socket failed. */
-static int s_proxy_command(s_proxy_t *px, void *ctl)
+/* A command from the main thread: "limits" (SIGHUP: max_batch for new
+ * connections, and max_connections) is done here; returns the drain time in ms for "stop" (kept
+ * in *stop, answered when the proxy is done), -1 after "batch" or a ping,
+ * -2 when the pipe failed. */
+static int s_proxy_command(s_proxy_t *px, void *pipe, actor_cmd_t *stop)
 {
-    char cmd[16];
-    int value = 0;
-    if (s_recv_str(ctl, cmd, sizeof cmd) != 0)
-        return -2;
-    zmq_recv(ctl, &value, sizeof value, 0);
-    if (strcmp(cmd, "batch") != 0)
+    actor_cmd_t cmd;
+    int rc = actor_recv(pipe, &cmd), value = 0;
+    if (rc != 0)
+        return rc > 0 ? -1 : -2;
+    if (cmd.len == sizeof value)
+        memcpy(&value, cmd.data, sizeof value);
+    if (strcmp(cmd.name, "stop") == 0) {
+        *stop = cmd;
         return value < 0 ? 0 : value;
-    if (px->front)
-        front_set_max_batch(px->front, (unsigned)value);
-    s_send_str(ctl, "ok", 0);
+    }
+    unsigned limits[2]; /* max_batch, max_connections */
+    if (strcmp(cmd.name, "limits") == 0 && cmd.len == sizeof limits) {
+        memcpy(limits, cmd.data, sizeof limits);
+        if (px->front) {
+            front_set_max_batch(px->front, limits[0]);
+            front_set_max_connections(px->front, limits[1]);
+        }
+        actor_reply(pipe, &cmd, 0, NULL, 0);
+    } else {
+        actor_reply(pipe, &cmd, -EINVAL, NULL, 0);
+    }
     return -1;
 }
 
-static void *s_proxy(void *arg)
+static void s_proxy(void *ctl, void *arg)
 {
     s_thread_t *p = arg;
     server_t *server = p->server;
     s_proxy_t px = {p,    NULL, {server->frontend, server->curve_front}, server->stream_front, 0,
                     NULL, 0};
-    void *ctl = s_thread_ctl(p);
+    actor_cmd_t stop = {0};
     px.back = zmq_socket(server->ctx, ZMQ_DEALER);
-    if (!ctl || !px.back)
-        goto done;
+    if (!px.back) {
+        actor_ready(ctl, -ENOMEM);
+        return;
+    }
     s_set_int(px.back, ZMQ_LINGER, 0);
     /* At most S_MAX_IN_FLIGHT requests are with the workers when the
      * clients' sockets are read, and one read may bring a whole chunk of
@@ -482,9 +510,9 @@ static void *s_proxy(void *arg)
      * must hold all of them, or a REP socket drops a reply. */
     s_set_int(px.back, ZMQ_SNDHWM, S_BACK_HWM);
     s_set_int(px.back, ZMQ_RCVHWM, S_BACK_HWM);
-    if (zmq_bind(px.back, S_BACKEND) != 0)
+    int status = zmq_bind(px.back, S_BACKEND) == 0 ? 0 : -errno;
+    if (actor_ready(ctl, status) != 0 || status != 0)
         goto done;
-    s_send_str(ctl, "ready", 0);
 
     /* ctl, back, then the sockets clients reach, with where they are */
     zmq_pollitem_t items[2 + S_VIAS] = {{ctl, 0, ZMQ_POLLIN, 0}, {px.back, 0, ZMQ_POLLIN, 0}};
@@ -540,7 +568,8 @@ static void *s_proxy(void *arg)
             else
                 px.in_flight += s_forward_request(p, items[i].socket, via[i], px.back) == 1;
         }
-        int drain = !stopping && (items[0].revents & ZMQ_POLLIN) ? s_proxy_command(&px, ctl) : -1;
+        int drain =
+            !stopping && (items[0].revents & ZMQ_POLLIN) ? s_proxy_command(&px, ctl, &stop) : -1;
         if (drain == -2)
             break;
         if (drain >= 0) { /* "stop" */
@@ -562,39 +591,25 @@ static void *s_proxy(void *arg)
         }
     server->frontend = server->curve_front = NULL;
     front_destroy(&server->stream_front, S_FLUSH_MS);
-    s_send_str(ctl, "ok", 0);
+    if (stopping)
+        actor_reply(ctl, &stop, 0, NULL, 0);
 done:
     free(px.reply);
-    if (px.back)
-        zmq_close(px.back);
-    if (ctl)
-        zmq_close(ctl);
-    return NULL;
+    zmq_close(px.back);
 }
 
 /* ------------------------------------------------------------------------ */
 /* The main thread's side                                                   */
 
-static int s_start(server_t *self, s_thread_t *t, unsigned index, void *(*fn)(void *))
+static int s_start(server_t *self, s_thread_t *t, unsigned index, actor_fn *fn)
 {
+    char name[32];
+    int status;
     t->server = self;
     t->index = index;
-    snprintf(t->ctl_ep, sizeof t->ctl_ep, "inproc://dnsoracle-ctl-%u", index);
-    t->ctl = zmq_socket(self->ctx, ZMQ_PAIR);
-    if (!t->ctl)
-        return -ENOMEM;
-    s_set_int(t->ctl, ZMQ_LINGER, 0);
-    s_set_int(t->ctl, ZMQ_RCVTIMEO, S_REPLY_TIMEOUT);
-    s_set_int(t->ctl, ZMQ_SNDTIMEO, S_REPLY_TIMEOUT);
-    if (zmq_bind(t->ctl, t->ctl_ep) != 0)
-        return -errno;
-    if (pthread_create(&t->thread, NULL, fn, t) != 0)
-        return -EAGAIN;
-    t->started = true;
-    char msg[16];
-    if (s_recv_str(t->ctl, msg, sizeof msg) != 0 || strcmp(msg, "ready") != 0)
-        return -EIO;
-    return 0;
+    snprintf(name, sizeof name, fn == s_proxy ? "proxy" : "worker %u", index);
+    t->actor = actor_new(self->ctx, name, fn, t, &status);
+    return t->actor ? 0 : status;
 }
 
 /* Binds every endpoint of the list `eps` on sock, counting them in *bound. */
@@ -686,8 +701,8 @@ static int s_bind_plain(server_t *self, const config_t *cfg, unsigned *bound, ch
         bool tcp = strncmp(e, "tcp://", 6) == 0;
         if (tcp && !self->stream_front) {
             zmtp_limits_t lim = {S_MAX_FRAME, S_MAX_NAME + 1, cfg->server.max_batch, S_MAX_FRAMES};
-            self->stream_front =
-                front_new(self->ctx, &lim, stats_slot(self->stats, self->nworkers));
+            self->stream_front = front_new(self->ctx, &lim, cfg->server.max_connections,
+                                           stats_slot(self->stats, self->nworkers));
             if (!self->stream_front) {
                 snprintf(err, errcap, "cannot create the socket: %s", zmq_strerror(errno));
                 return -ENOMEM;
@@ -783,7 +798,7 @@ server_t *server_new(const config_t *cfg, engine_t *engine, const server_deps_t 
         goto fail;
     }
     self->proxy.stats = stats_slot(self->stats, self->nworkers);
-    if (s_start(self, &self->proxy, 0, s_proxy) != 0) {
+    if (s_start(self, &self->proxy, self->nworkers, s_proxy) != 0) {
         snprintf(err, errcap, "cannot start the proxy thread");
         goto fail;
     }
@@ -792,7 +807,7 @@ server_t *server_new(const config_t *cfg, engine_t *engine, const server_deps_t 
         w->engine = engine;
         w->max_batch = cfg->server.max_batch;
         w->stats = stats_slot(self->stats, i);
-        if (s_start(self, w, i + 1, s_worker) != 0) {
+        if (s_start(self, w, i, s_worker) != 0) {
             snprintf(err, errcap, "cannot start worker thread %u", i);
             goto fail;
         }
@@ -803,36 +818,81 @@ fail:
     return NULL;
 }
 
-/* Sends a command to a thread and waits for its "ok". */
-static int s_ask(s_thread_t *t, const char *cmd, const void *a, size_t alen, const void *b,
-                 size_t blen)
+/* Frees the replaced engines that no worker has still confirmed. */
+static void s_collect(server_t *self)
 {
-    char reply[16];
-    if (s_send_str(t->ctl, cmd, a ? ZMQ_SNDMORE : 0) != 0)
-        return -ETIMEDOUT;
-    if (a && zmq_send(t->ctl, a, alen, b ? ZMQ_SNDMORE : 0) < 0)
-        return -ETIMEDOUT;
-    if (b && zmq_send(t->ctl, b, blen, 0) < 0)
-        return -ETIMEDOUT;
-    if (s_recv_str(t->ctl, reply, sizeof reply) != 0 || strcmp(reply, "ok") != 0)
-        return -ETIMEDOUT;
-    return 0;
+    size_t kept = 0;
+    for (size_t r = 0; r < self->nretired; r++) {
+        bool used = false;
+        for (unsigned i = 0; i < self->nworkers && !used; i++)
+            used = self->workers[i].engine == self->retired[r];
+        if (used)
+            self->retired[kept++] = self->retired[r];
+        else
+            engine_destroy(&self->retired[r]);
+    }
+    self->nretired = kept;
 }
 
 int server_reload(server_t *self, engine_t *engine, const config_t *cfg)
 {
-    unsigned batch = cfg->server.max_batch;
-    int rc = 0;
-    if (self->stream_front && s_ask(&self->proxy, "batch", &batch, sizeof batch, NULL, 0) != 0)
-        rc = -ETIMEDOUT;
-    for (unsigned i = 0; i < self->nworkers; i++)
-        if (s_ask(&self->workers[i], "reload", &engine,
-                  sizeof engine, // NOLINT: the pointer is sent
-                  &batch, sizeof batch) != 0)
-            rc = -ETIMEDOUT;
-    if (rc == 0)
-        engine_destroy(&self->engine);
+    // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of engine pointers
+    engine_t **retired = realloc(self->retired, (self->nretired + 1) * sizeof *retired);
+    if (!retired) {
+        engine_destroy(&engine);
+        return -ENOMEM;
+    }
+    self->retired = retired;
+    self->retired[self->nretired++] = self->engine;
     self->engine = engine;
+    unsigned limits[2] = {cfg->server.max_batch, cfg->server.max_connections};
+    int rc = 0;
+    if (self->stream_front &&
+        actor_ask(self->proxy.actor, "limits", limits, sizeof limits, S_REPLY_TIMEOUT) != 0)
+        rc = -ETIMEDOUT;
+    /* A worker answers once it no longer uses its old engine; one that does
+     * not answer in time keeps its old engine alive (its late answer is
+     * dropped: only the answer to this command's number confirms it). */
+    s_reload_t r = {engine, cfg->server.max_batch};
+    for (unsigned i = 0; i < self->nworkers; i++)
+        self->workers[i].asked = actor_send(self->workers[i].actor, "reload", &r, sizeof r);
+    for (unsigned i = 0; i < self->nworkers; i++) {
+        s_thread_t *w = &self->workers[i];
+        if (actor_wait(w->actor, w->asked, S_REPLY_TIMEOUT, NULL, 0, NULL) == 0)
+            self->workers[i].engine = engine;
+        else
+            rc = -ETIMEDOUT;
+    }
+    s_collect(self);
+    return rc;
+}
+
+int server_alive(server_t *self, int timeout_ms)
+{
+    if (self->stopped)
+        return -ESHUTDOWN;
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    /* every thread is asked at once, then the answers are collected
+     * against one deadline */
+    unsigned n = self->nworkers + 1;
+    for (unsigned i = 0; i < n; i++) {
+        s_thread_t *th = i < self->nworkers ? &self->workers[i] : &self->proxy;
+        th->asked = actor_send(th->actor, "ping", NULL, 0);
+    }
+    int rc = 0;
+    for (unsigned i = 0; i < n; i++) {
+        s_thread_t *th = i < self->nworkers ? &self->workers[i] : &self->proxy;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        long spent = (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
+        if (actor_wait(th->actor, th->asked, timeout_ms - (int)spent, NULL, 0, NULL) != 0) {
+            log_warning("server", "%s did not answer within %d ms", actor_name(th->actor),
+                        timeout_ms);
+            rc = -ETIMEDOUT;
+        }
+    }
+    if (rc == 0 && self->auth)
+        rc = auth_alive(self->auth, timeout_ms);
     return rc;
 }
 
@@ -841,29 +901,29 @@ void server_stop(server_t *self, int drain_ms)
     if (self->stopped)
         return;
     self->stopped = true;
-    if (self->proxy.started) {
-        /* the proxy may need the whole drain time before it answers */
-        s_set_int(self->proxy.ctl, ZMQ_RCVTIMEO, drain_ms + S_REPLY_TIMEOUT);
-        if (s_ask(&self->proxy, "stop", &drain_ms, sizeof drain_ms, NULL, 0) != 0)
-            log_error("server", "the proxy thread did not stop");
+    /* The proxy may take the whole drain time before it answers. If it does
+     * not answer even then, it still holds the client sockets (the CURVE one
+     * too): the context is shut down, which ends its poll, and it is joined
+     * before the CURVE handler goes, so that no CURVE handshake can run
+     * without its handler. */
+    if (self->proxy.actor && actor_stop(self->proxy.actor, drain_ms, S_REPLY_TIMEOUT) != 0) {
+        log_error("server", "the proxy thread did not stop within %d ms", drain_ms);
+        zmq_ctx_shutdown(self->ctx);
     }
+    if (self->proxy.actor)
+        actor_join(self->proxy.actor);
     /* the CURVE socket is closed: its handshakes are over */
     auth_destroy(&self->auth);
     for (unsigned i = 0; i < self->nworkers; i++)
         // NOLINTNEXTLINE(clang-analyzer-core.NullDereference): nworkers > 0 means workers is set
-        if (self->workers[i].started && s_ask(&self->workers[i], "stop", NULL, 0, NULL, 0) != 0)
+        if (self->workers[i].actor && actor_stop(self->workers[i].actor, 0, S_REPLY_TIMEOUT) != 0)
             log_error("server", "worker %u did not stop", i);
     /* Every thread has left its loop (or is stuck in a poll that the
      * context shutdown below ends): join them all. */
     zmq_ctx_shutdown(self->ctx);
-    if (self->proxy.started)
-        pthread_join(self->proxy.thread, NULL);
     for (unsigned i = 0; i < self->nworkers; i++)
-        if (self->workers[i].started)
-            pthread_join(self->workers[i].thread, NULL);
-    self->proxy.started = false;
-    for (unsigned i = 0; i < self->nworkers; i++)
-        self->workers[i].started = false;
+        if (self->workers[i].actor)
+            actor_join(self->workers[i].actor);
 }
 
 void server_destroy(server_t **self_p)
@@ -873,11 +933,9 @@ void server_destroy(server_t **self_p)
     server_t *self = *self_p;
     if (self->ctx)
         server_stop(self, 0);
-    if (self->proxy.ctl)
-        zmq_close(self->proxy.ctl);
+    actor_destroy(&self->proxy.actor);
     for (unsigned i = 0; self->workers && i < self->nworkers; i++)
-        if (self->workers[i].ctl)
-            zmq_close(self->workers[i].ctl);
+        actor_destroy(&self->workers[i].actor);
     if (self->frontend)
         zmq_close(self->frontend);
     front_destroy(&self->stream_front, 0);
@@ -886,6 +944,9 @@ void server_destroy(server_t **self_p)
     if (self->ctx)
         zmq_ctx_term(self->ctx);
     free(self->workers);
+    for (size_t r = 0; r < self->nretired; r++)
+        engine_destroy(&self->retired[r]);
+    free(self->retired);
     engine_destroy(&self->engine);
     free(self);
     *self_p = NULL;

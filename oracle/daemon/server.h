@@ -11,10 +11,11 @@
  * inside the daemon, and it counts what is in flight so that a stop can
  * finish it.
  *
- * The main thread talks to each thread over its own inproc PAIR socket:
- * every thread says "ready" once its sockets are set up; "reload" hands a
- * worker a new engine between two requests (nothing is dropped), and "stop"
- * ends it. Only the ZeroMQ context is shared.
+ * Every thread is an actor (actor.h): it says "ready" once its sockets are
+ * set up; "reload" hands a worker a new engine between two requests
+ * (nothing is dropped), "ping" asks whether it is alive (the watchdog), and
+ * "stop" ends it; commands are numbered, so a late answer is never taken
+ * for a newer command's. Only the ZeroMQ context is shared.
  */
 #ifndef DNSORACLE_SERVER_H
 #define DNSORACLE_SERVER_H
@@ -63,11 +64,18 @@ server_t *server_new(const config_t *cfg, engine_t *engine, const server_deps_t 
  * the one thing threads share. */
 void *server_context(server_t *self);
 
-/* Hands every worker `engine` (ownership passes to the server) and frees the
- * old engine once all of them have switched. Also applies the new max_batch.
- * Returns 0, or -ETIMEDOUT if a worker did not answer (then the old engine is
- * leaked rather than freed under it). */
+/* Hands every worker `engine` (ownership passes to the server) and frees
+ * each old engine once every worker has confirmed it moved past it. Also
+ * applies the new max_batch and max_connections. Returns 0, or -ETIMEDOUT if a thread did not
+ * answer in time (its old engine is then kept, and freed at a later reload
+ * that it confirms or at server_destroy()), or -ENOMEM (`engine` freed). */
 int server_reload(server_t *self, engine_t *engine, const config_t *cfg);
+
+/* Asks the proxy, every worker and the CURVE handler whether they are alive
+ * and waits at most timeout_ms for all of them. Returns 0 when every one
+ * answered, -ETIMEDOUT (logged, naming the thread) or -ESHUTDOWN after a
+ * stop. The main thread's watchdog pings systemd only after a 0. */
+int server_alive(server_t *self, int timeout_ms);
 
 /* Stops taking requests, answers every request already received (waiting at
  * most `drain_ms`), then stops and joins every thread. Idempotent. */

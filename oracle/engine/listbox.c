@@ -4,6 +4,7 @@
 #include <bsd/string.h>
 #include <errno.h>
 #include <pthread.h>
+#include <assert.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -12,26 +13,40 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Readers hold a lists_t for one request: microseconds, a few milliseconds
- * for a full batch; a hook fetches a million entries' snapshot in a few
- * seconds. A replaced object is freed once it has been retired this long. */
-#define S_GRACE_SECONDS 30
 /* A change message holds at most this much text (a subscriber's queue is
  * bounded in messages: publish.c), and a batch of more changes than
  * S_RESET_CHANGES is published as a reset: a snapshot is cheaper. */
 #define S_MESSAGE_BYTES 16384
 #define S_RESET_CHANGES 4096
 
+/* Freeing by reader generation. Every reader (a worker) has a slot saying
+ * which version number it may use: 0 while it reads nothing, else the
+ * number `visible` had when it began. Each version becomes current at one
+ * number (`from`) and is retired at the next (`until`); it is freed once no
+ * slot holds a number below `until` (every reader has moved past it) and it
+ * has been retired `keep_seconds` (so that a snapshot fetched chunk by chunk
+ * can still find it). Readers only store and load (no lock, no wait); the
+ * publishers take the lock. A reader stores its slot before it loads the
+ * pointer (both sequentially consistent), and a publisher exchanges the
+ * pointer before it makes the new number visible and scans the slots, so a
+ * reader that read the new number can only load the new pointer, and one
+ * that read the old number protects the old version. */
 typedef struct s_retired {
     lists_t *lists;
-    time_t since;
+    uint64_t from, until;
+    double since; /* monotonic seconds */
     struct s_retired *next;
 } s_retired_t;
 
 struct listbox {
     _Atomic(lists_t *) current;
+    _Atomic uint64_t visible; /* the number of current, from 1 */
+    unsigned nreaders;
+    _Atomic uint64_t *using; /* per reader: the number in use, 0: none */
+    unsigned keep_seconds;
     pthread_mutex_t lock; /* writers, the retired list and the publisher */
     s_retired_t *retired;
+    size_t nretired;
     uint64_t epoch;
     uint64_t generation; /* of the last message */
     listbox_publish_fn publish;
@@ -40,11 +55,28 @@ struct listbox {
     char message[S_MESSAGE_BYTES + 512];
 };
 
-listbox_t *listbox_new(void)
+static double s_monotonic(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+listbox_t *listbox_new(unsigned readers, unsigned keep_seconds)
 {
     listbox_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
+    self->using = calloc(readers ? readers : 1, sizeof *self->using);
+    if (!self->using) {
+        free(self);
+        return NULL;
+    }
+    self->nreaders = readers;
+    for (unsigned r = 0; r < readers; r++)
+        atomic_init(&self->using[r], 0);
+    self->keep_seconds = keep_seconds;
+    atomic_init(&self->visible, 1);
     atomic_init(&self->current, NULL);
     pthread_mutex_init(&self->lock, NULL);
     /* Distinct for every start of the oracle: the wall clock in
@@ -70,6 +102,7 @@ void listbox_destroy(listbox_t **self_p)
         free(r);
     }
     pthread_mutex_destroy(&self->lock);
+    free(self->using);
     free(self);
     *self_p = NULL;
 }
@@ -83,21 +116,37 @@ void listbox_set_publisher(listbox_t *self, listbox_publish_fn fn, void *arg, co
     pthread_mutex_unlock(&self->lock);
 }
 
-const lists_t *listbox_get(listbox_t *self)
+const lists_t *listbox_enter(listbox_t *self, unsigned reader)
 {
-    return atomic_load_explicit(&self->current, memory_order_acquire);
+    assert(reader < self->nreaders);
+    atomic_store(&self->using[reader], atomic_load(&self->visible));
+    return atomic_load(&self->current);
 }
 
-const lists_t *listbox_find(listbox_t *self, uint64_t generation)
+void listbox_leave(listbox_t *self, unsigned reader)
 {
+    assert(reader < self->nreaders);
+    atomic_store_explicit(&self->using[reader], 0, memory_order_release);
+}
+
+const lists_t *listbox_find(listbox_t *self, unsigned reader, uint64_t generation)
+{
+    assert(reader < self->nreaders);
     const lists_t *found = NULL;
     pthread_mutex_lock(&self->lock);
-    const lists_t *cur = atomic_load_explicit(&self->current, memory_order_acquire);
+    const lists_t *cur = atomic_load(&self->current);
     if (cur && lists_generation(cur) == generation)
         found = cur;
-    for (const s_retired_t *r = self->retired; r && !found; r = r->next)
-        if (lists_generation(r->lists) == generation)
+    for (const s_retired_t *r = self->retired; r && !found; r = r->next) {
+        if (lists_generation(r->lists) == generation) {
             found = r->lists;
+            /* the reader now holds an older version: its slot says so,
+             * under the lock that every scan of the slots takes */
+            uint64_t held = atomic_load(&self->using[reader]);
+            if (!held || r->from < held)
+                atomic_store(&self->using[reader], r -> from);
+        }
+    }
     pthread_mutex_unlock(&self->lock);
     return found;
 }
@@ -106,30 +155,66 @@ uint64_t listbox_epoch(const listbox_t *self) { return self->epoch; }
 
 const char *listbox_endpoint(const listbox_t *self) { return self->endpoint; }
 
-/* Makes `lists` current; frees what has been retired long enough and
- * retires the old one. Under the lock. */
-static void s_swap(listbox_t *self, lists_t *lists)
+/* Frees what every reader has moved past and was kept long enough. Under
+ * the lock. */
+static void s_collect(listbox_t *self)
 {
-    time_t now = time(NULL);
-    lists_set_generation(lists, self->generation);
-    lists_t *old = atomic_exchange_explicit(&self->current, lists, memory_order_acq_rel);
+    uint64_t oldest = UINT64_MAX;
+    for (unsigned r = 0; r < self->nreaders; r++) {
+        uint64_t g = atomic_load(&self->using[r]);
+        if (g && g < oldest)
+            oldest = g;
+    }
+    double now = s_monotonic();
     for (s_retired_t **p = &self->retired; *p;) {
-        if (now - (*p)->since >= S_GRACE_SECONDS) {
+        if ((*p)->until <= oldest && now - (*p)->since >= self->keep_seconds) {
             s_retired_t *r = *p;
             *p = r->next;
             lists_destroy(&r->lists);
             free(r);
+            self->nretired--;
         } else {
             p = &(*p)->next;
         }
     }
+}
+
+/* Makes `lists` current, retires the old one and frees what it can. Under
+ * the lock. */
+static void s_swap(listbox_t *self, lists_t *lists)
+{
+    lists_set_generation(lists, self->generation);
+    lists_t *old = atomic_exchange(&self->current, lists);
+    uint64_t from = atomic_load(&self->visible), until = from + 1;
+    atomic_store(&self->visible, until);
     if (old) {
         s_retired_t *r = malloc(sizeof *r);
         if (r) {
-            *r = (s_retired_t){old, now, self->retired};
+            *r = (s_retired_t){old, from, until, s_monotonic(), self->retired};
             self->retired = r;
+            self->nretired++;
         } /* else: leak rather than free under a reader */
     }
+    s_collect(self);
+}
+
+void listbox_sizes(listbox_t *self, size_t sizes[LIST_KINDS])
+{
+    /* the current version is freed only by a publisher, under the lock */
+    pthread_mutex_lock(&self->lock);
+    const lists_t *l = atomic_load(&self->current);
+    for (int k = 0; k < LIST_KINDS; k++)
+        sizes[k] = l ? lists_size(l, (list_kind_t)k) : 0;
+    pthread_mutex_unlock(&self->lock);
+}
+
+size_t listbox_retired(listbox_t *self)
+{
+    pthread_mutex_lock(&self->lock);
+    s_collect(self);
+    size_t n = self->nretired;
+    pthread_mutex_unlock(&self->lock);
+    return n;
 }
 
 /* Sends one message "lists EPOCH GEN TAIL" + body. Under the lock. */

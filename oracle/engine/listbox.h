@@ -15,9 +15,12 @@
  *   lists EPOCH GEN reset\n    too many changes at once: fetch a snapshot
  *   lists EPOCH GEN 0\n        the heartbeat (listbox_tick), every second
  *
- * (docs/protocol.md). A replaced version is freed once it has been retired
- * for a grace period far longer than any request, so no reader, nor a
- * snapshot being fetched chunk by chunk (listbox_find), still holds it.
+ * (docs/protocol.md). Each reader (a worker thread) has a slot: it reads
+ * between listbox_enter() and listbox_leave(), and a replaced version is
+ * freed once every reader has left the versions that could see it, however
+ * long a reader stalls (never after a fixed delay alone), and once it has
+ * been retired keep_seconds, so that a hook fetching a snapshot chunk by
+ * chunk over several requests still finds it (listbox_find).
  */
 #ifndef DNSORACLE_LISTBOX_H
 #define DNSORACLE_LISTBOX_H
@@ -29,11 +32,17 @@
 
 typedef struct listbox listbox_t;
 
+/* How long dnsoracled keeps a replaced version findable: a hook fetches a
+ * million entries' snapshot in a few seconds. */
+#define LISTBOX_KEEP_SECONDS 30
+
 /* Receives one message (`len` bytes at `text`, valid during the call). */
 typedef void (*listbox_publish_fn)(void *arg, const char *text, size_t len);
 
-/* Returns an empty box (readers get NULL: no lists), or NULL on no memory. */
-listbox_t *listbox_new(void);
+/* Returns an empty box (readers get NULL: no lists) with `readers` reader
+ * slots (0 .. readers-1) that keeps replaced versions findable for
+ * `keep_seconds`, or NULL on no memory. */
+listbox_t *listbox_new(unsigned readers, unsigned keep_seconds);
 
 /* Frees the box and every lists_t it holds; only when no reader remains. */
 void listbox_destroy(listbox_t **self_p);
@@ -42,13 +51,25 @@ void listbox_destroy(listbox_t **self_p);
  * hooks subscribe, told them in snapshot replies ("" = nowhere). */
 void listbox_set_publisher(listbox_t *self, listbox_publish_fn fn, void *arg, const char *endpoint);
 
-/* The current lists, or NULL. Valid for one request (the grace period). */
-const lists_t *listbox_get(listbox_t *self);
+/* Reader `reader` (one thread per slot) begins to read: returns the current
+ * lists, or NULL, valid until its listbox_leave(). Never blocks. */
+const lists_t *listbox_enter(listbox_t *self, unsigned reader);
 
-/* The version of generation `generation` while it is still held (current
- * or retired less than the grace period ago), else NULL. Valid for one
- * request. */
-const lists_t *listbox_find(listbox_t *self, uint64_t generation);
+/* Reader `reader` is done with what listbox_enter() and listbox_find() gave. */
+void listbox_leave(listbox_t *self, unsigned reader);
+
+/* For reader `reader`, between its listbox_enter() and listbox_leave(): the
+ * version of generation `generation` while it is still held (current, or
+ * retired and kept), else NULL. Takes the lock. */
+const lists_t *listbox_find(listbox_t *self, unsigned reader, uint64_t generation);
+
+/* Entries in each list of the current lists (0 without lists), for any
+ * thread that is not a reader (the statistics, the control thread). */
+void listbox_sizes(listbox_t *self, size_t sizes[LIST_KINDS]);
+
+/* Replaced versions still held (after freeing those it can): what stalled
+ * readers and the keep time hold. */
+size_t listbox_retired(listbox_t *self);
 
 /* This box's epoch, and where hooks subscribe ("" = nowhere). */
 uint64_t listbox_epoch(const listbox_t *self);

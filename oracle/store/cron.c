@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "actor.h"
 #include "droplist.h"
 #include "log.h"
 #include "store.h"
@@ -23,7 +24,7 @@ struct cron {
     size_t npending;
     stats_slot_t *stats;
     store_t *store;
-    pthread_t thread;
+    actor_t *actor;
     pthread_mutex_t lock;
     pthread_cond_t wake;
     bool stop;
@@ -117,13 +118,15 @@ static void s_tick(cron_t *self, double now, double *next_refresh, double *next_
     }
 }
 
-static void *s_run(void *arg)
+static void s_run(void *pipe, void *arg)
 {
     cron_t *self = arg;
     double start = s_now();
     /* Lists at once; the first update after one period (a restart must not
      * recount right away what another instance just counted). */
     double next_refresh = start, next_update = start + self->cfg.droplist.update_seconds;
+    if (actor_ready(pipe, 0) != 0)
+        return;
     pthread_mutex_lock(&self->lock);
     while (!self->stop) {
         pthread_mutex_unlock(&self->lock);
@@ -132,12 +135,26 @@ static void *s_run(void *arg)
         if (self->stop)
             break;
         struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
+        clock_gettime(CLOCK_MONOTONIC, &until); /* the condvar's clock */
         until.tv_sec += 1;
         pthread_cond_timedwait(&self->wake, &self->lock, &until);
     }
     pthread_mutex_unlock(&self->lock);
-    return NULL;
+    /* cron_destroy() sent its command before it set `stop`: answer it */
+    actor_cmd_t cmd;
+    int rc;
+    while ((rc = actor_recv(pipe, &cmd)) == 1)
+        ;
+    if (rc == 0)
+        actor_reply(pipe, &cmd, 0, NULL, 0);
+}
+
+static void s_free(cron_t *self)
+{
+    store_destroy(&self->store);
+    pthread_mutex_destroy(&self->lock);
+    pthread_cond_destroy(&self->wake);
+    free(self);
 }
 
 cron_t *cron_new(const config_t *cfg, listbox_t *lists, domain_t *domains, stats_slot_t *slot)
@@ -151,13 +168,16 @@ cron_t *cron_new(const config_t *cfg, listbox_t *lists, domain_t *domains, stats
     droplist_instance(cfg, self->instance, sizeof self->instance);
     self->stats = slot;
     self->store = store_new(cfg, "cron");
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_mutex_init(&self->lock, NULL);
-    pthread_cond_init(&self->wake, NULL);
-    if (!self->store || pthread_create(&self->thread, NULL, s_run, self) != 0) {
-        store_destroy(&self->store);
-        pthread_mutex_destroy(&self->lock);
-        pthread_cond_destroy(&self->wake);
-        free(self);
+    pthread_cond_init(&self->wake, &attr);
+    pthread_condattr_destroy(&attr);
+    if (self->store)
+        self->actor = actor_new(NULL, "cron", s_run, self, NULL);
+    if (!self->actor) {
+        s_free(self);
         return NULL;
     }
     return self;
@@ -168,14 +188,17 @@ void cron_destroy(cron_t **self_p)
     if (!self_p || !*self_p)
         return;
     cron_t *self = *self_p;
+    uint32_t seq = actor_send(self->actor, "stop", NULL, 0);
     pthread_mutex_lock(&self->lock);
     self->stop = true;
     pthread_cond_signal(&self->wake);
     pthread_mutex_unlock(&self->lock);
-    pthread_join(self->thread, NULL);
-    store_destroy(&self->store);
-    pthread_mutex_destroy(&self->lock);
-    pthread_cond_destroy(&self->wake);
-    free(self);
+    /* a duty under way (a slow database) finishes first */
+    if (actor_wait(self->actor, seq, ACTOR_TIMEOUT_MS, NULL, 0, NULL) != 0)
+        log_warning("cron", "the timer did not stop within %d ms (a database call?): waiting",
+                    ACTOR_TIMEOUT_MS);
+    actor_join(self->actor);
+    actor_destroy(&self->actor);
+    s_free(self);
     *self_p = NULL;
 }

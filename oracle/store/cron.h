@@ -9,7 +9,9 @@
  * A database that is down makes a duty fail and come round again at its
  * next period; the thread never dies of it. (The once-a-second duties that
  * need no database, statistics and the systemd watchdog, stay in the main
- * thread: a slow database must never delay them.)
+ * thread: a slow database must never delay them.) The thread is an actor
+ * (actor.h) for its start and its stop; it sleeps on a condition variable
+ * on CLOCK_MONOTONIC, so a clock step neither stalls nor hurries it.
  */
 #ifndef DNSORACLE_CRON_H
 #define DNSORACLE_CRON_H

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "actor.h"
 #include "log.h"
 #include "store.h"
 
@@ -35,9 +36,9 @@ typedef struct s_block {
 } s_block_t;
 
 struct writer {
-    pthread_t thread;
-    bool started;
-    store_t *store;
+    actor_t *actor; /* NULL once stopped */
+    const writer_store_t *ops;
+    void *store;
     stats_slot_t *stats;
     atomic_int state; /* S_IDLE, S_OK or S_AWAY: the last write's outcome */
 
@@ -159,11 +160,11 @@ static size_t s_build(writer_t *self, const s_entry_t *batch, size_t n, char *sq
         sql[w++] = rows ? ',' : ' ';
         sql[w++] = '(';
         sql[w++] = '\'';
-        w += (size_t)store_escape(self->store, sql + w, e->text, e->length);
+        w += (size_t)self->ops->escape(self->store, sql + w, e->text, e->length);
         memcpy(sql + w, "','", 3);
         w += 3;
-        w += (size_t)store_escape(self->store, sql + w, e->text + e->registrable,
-                                  (size_t)(e->length - e->registrable));
+        w += (size_t)self->ops->escape(self->store, sql + w, e->text + e->registrable,
+                                       (size_t)(e->length - e->registrable));
         static const char times[] = "',UTC_TIMESTAMP(),UTC_TIMESTAMP())";
         memcpy(sql + w, times, sizeof times - 1);
         w += sizeof times - 1;
@@ -175,7 +176,7 @@ static size_t s_build(writer_t *self, const s_entry_t *batch, size_t n, char *sq
     return rows ? w : 0;
 }
 
-static void *s_run(void *arg)
+static void s_run(void *pipe, void *arg)
 {
     writer_t *self = arg;
     s_entry_t *batch = malloc(S_BATCH * sizeof *batch);
@@ -183,15 +184,13 @@ static void *s_run(void *arg)
     char *sql = malloc(sqlcap);
     size_t n = 0; /* names in `batch`, taken but not yet written */
     bool flushing = false;
-    if (!batch || !sql) {
-        log_error("writer", "out of memory: good names will not be stored");
+    if (actor_ready(pipe, batch && sql ? 0 : -ENOMEM) != 0 || !batch || !sql)
         goto done;
-    }
     for (;;) {
         pthread_mutex_lock(&self->lock);
         if (n == 0 && self->count < S_BATCH && !self->stopping) {
             struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
+            clock_gettime(CLOCK_MONOTONIC, &until); /* the condvar's clock */
             until.tv_sec += S_FLUSH_EVERY_MS / 1000;
             pthread_cond_timedwait(&self->wake, &self->lock, &until);
         }
@@ -217,14 +216,14 @@ static void *s_run(void *arg)
             break;
         if (stopping && !flushing) {
             flushing = true;
-            store_retry_now(self->store); /* the last chance: do not wait */
+            self->ops->retry_now(self->store); /* the last chance: do not wait */
         }
         if (n == 0)
             continue;
-        int rc = store_ready(self->store);
+        int rc = self->ops->ready(self->store);
         if (rc == 0) {
             size_t len = s_build(self, batch, n, sql, sqlcap);
-            rc = len ? store_exec(self->store, sql, len) : 0;
+            rc = len ? self->ops->exec(self->store, sql, len) : 0;
         }
         atomic_store(&self->state, rc == 0 || rc == -EINVAL ? S_OK : S_AWAY);
         if (rc == 0 || rc == -EINVAL) {
@@ -244,41 +243,85 @@ static void *s_run(void *arg)
                     "stopped with %zu good names not stored (database unavailable or "
                     "flush deadline)",
                     n + writer_backlog(self));
+    /* writer_stop() sent its command before it set `stopping`: answer it */
+    actor_cmd_t cmd;
+    int rc;
+    while ((rc = actor_recv(pipe, &cmd)) == 1)
+        ;
+    if (rc == 0)
+        actor_reply(pipe, &cmd, 0, NULL, 0);
 done:
     free(batch);
     free(sql);
-    return NULL;
 }
 
+static void *s_open(const config_t *cfg, const char *who) { return store_new(cfg, who); }
+
+static void s_close(void *store)
+{
+    store_t *s = store;
+    store_destroy(&s);
+}
+
+static int s_ready(void *store) { return store_ready(store); }
+
+static void s_retry_now(void *store) { store_retry_now(store); }
+
+static int s_exec(void *store, const char *sql, size_t len) { return store_exec(store, sql, len); }
+
+static long s_escape(void *store, char *to, const char *from, size_t len)
+{
+    return store_escape(store, to, from, len);
+}
+
+static const writer_store_t s_store = {s_open, s_close, s_ready, s_retry_now, s_exec, s_escape};
+
 writer_t *writer_new(const config_t *cfg, stats_slot_t *slot)
+{
+    return writer_new_with(cfg, slot, &s_store);
+}
+
+writer_t *writer_new_with(const config_t *cfg, stats_slot_t *slot, const writer_store_t *ops)
 {
     writer_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
     self->stats = slot;
+    self->ops = ops;
     self->cap = cfg->database.queue_size;
-    self->store = store_new(cfg, "writer");
+    self->store = ops->open(cfg, "writer");
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_mutex_init(&self->lock, NULL);
-    pthread_cond_init(&self->wake, NULL);
-    if (!self->store || pthread_create(&self->thread, NULL, s_run, self) != 0) {
+    pthread_cond_init(&self->wake, &attr);
+    pthread_condattr_destroy(&attr);
+    if (self->store)
+        self->actor = actor_new(NULL, "writer", s_run, self, NULL);
+    if (!self->actor) {
         writer_destroy(&self);
         return NULL;
     }
-    self->started = true;
     return self;
 }
 
 void writer_stop(writer_t *self, int deadline_ms)
 {
-    if (!self->started)
+    if (!self->actor)
         return;
+    /* the command first, so that it waits in the pipe when the thread,
+     * seeing `stopping`, leaves its loop */
+    uint32_t seq = actor_send(self->actor, "stop", &deadline_ms, sizeof deadline_ms);
     pthread_mutex_lock(&self->lock);
     self->stopping = true;
     self->deadline = s_now() + deadline_ms / 1000.0;
     pthread_cond_signal(&self->wake);
     pthread_mutex_unlock(&self->lock);
-    pthread_join(self->thread, NULL);
-    self->started = false;
+    if (actor_wait(self->actor, seq, deadline_ms + ACTOR_TIMEOUT_MS, NULL, 0, NULL) != 0)
+        log_warning("writer", "the writer did not stop within %d ms (a database call?): waiting",
+                    deadline_ms + ACTOR_TIMEOUT_MS);
+    actor_join(self->actor);
+    actor_destroy(&self->actor);
 }
 
 void writer_destroy(writer_t **self_p)
@@ -287,7 +330,8 @@ void writer_destroy(writer_t **self_p)
         return;
     writer_t *self = *self_p;
     writer_stop(self, 0);
-    store_destroy(&self->store);
+    if (self->store)
+        self->ops->close(self->store);
     pthread_mutex_destroy(&self->lock);
     pthread_cond_destroy(&self->wake);
     while (self->first) {

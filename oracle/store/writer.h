@@ -8,7 +8,9 @@
  * database is away the queue keeps filling, and the backlog is written when
  * it returns; a full queue refuses names, counts them and says so in the
  * log once a minute. writer_stop() flushes what is queued, within a
- * deadline.
+ * deadline. The thread is an actor (actor.h) for its start and its stop;
+ * names reach it through the queue, under a mutex, with a condition
+ * variable on CLOCK_MONOTONIC (a clock step neither stalls nor hurries it).
  */
 #ifndef DNSORACLE_WRITER_H
 #define DNSORACLE_WRITER_H
@@ -26,6 +28,21 @@ typedef struct writer writer_t;
  * so a database that is down does not delay the start). Counters go to
  * `slot`. Returns NULL when out of memory or the thread cannot start. */
 writer_t *writer_new(const config_t *cfg, stats_slot_t *slot);
+
+/* What the writer does with the database, as store.h's functions of the
+ * same names do (`store` is what open returned). writer_new() uses store.h;
+ * tests give a fake. */
+typedef struct {
+    void *(*open)(const config_t *cfg, const char *who);
+    void (*close)(void *store);
+    int (*ready)(void *store);
+    void (*retry_now)(void *store);
+    int (*exec)(void *store, const char *sql, size_t len);
+    long (*escape)(void *store, char *to, const char *from, size_t len);
+} writer_store_t;
+
+/* writer_new() with another database (`ops` must outlive the writer). */
+writer_t *writer_new_with(const config_t *cfg, stats_slot_t *slot, const writer_store_t *ops);
 
 /* Queues a good name whose registrable domain starts at label `registrable`
  * (names without one are not stored). Any thread. Returns false when the

@@ -3,7 +3,6 @@
 
 #include <bsd/string.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -12,23 +11,20 @@
 #include <time.h>
 #include <zmq.h>
 
+#include "actor.h"
 #include "curve.h"
 #include "log.h"
 
 #define S_ZAP "inproc://zeromq.zap.01" /* fixed by RFC 27 */
 #define S_MONITOR "inproc://dnsoracle-curve-monitor"
-#define S_CTL "inproc://dnsoracle-auth-ctl"
-#define S_TIMEOUT_MS 5000 /* the main thread's wait for the handler's answer */
-#define S_LOG_EVERY 10    /* s between two log lines on refusals of one kind */
-#define S_ZAP_FRAMES 7    /* version, id, domain, address, identity, mechanism, key */
+#define S_LOG_EVERY 10 /* s between two log lines on refusals of one kind */
+#define S_ZAP_FRAMES 7 /* version, id, domain, address, identity, mechanism, key */
 
 enum { K_PLAINTEXT, K_KEY, K_FAILED, K_KINDS };
 
 struct auth {
     void *ctx;
-    void *ctl; /* main thread's end of the PAIR */
-    pthread_t thread;
-    bool started;
+    actor_t *actor;
     char dir[4096];
     stats_slot_t *stats;
     log_limit_t limits[K_KINDS]; /* the thread's own */
@@ -96,7 +92,8 @@ static void s_zap(auth_t *self, void *zap)
     }
     /* version, request id, status, text, user id (the key's file), metadata */
     zmq_send(zap, "1.0", 3, ZMQ_SNDMORE);
-    zmq_msg_send(&f[1], zap, ZMQ_SNDMORE);
+    if (zmq_msg_send(&f[1], zap, ZMQ_SNDMORE) < 0)
+        zmq_msg_close(&f[1]); /* a failed send leaves it ours */
     zmq_send(zap, status, strlen(status), ZMQ_SNDMORE);
     zmq_send(zap, text, strlen(text), ZMQ_SNDMORE);
     zmq_send(zap, who, strlen(who), ZMQ_SNDMORE);
@@ -156,27 +153,23 @@ static void s_event(auth_t *self, void *monitor)
     }
 }
 
-static void *s_run(void *arg)
+static void s_run(void *pipe, void *arg)
 {
     auth_t *self = arg;
     int zero = 0;
-    void *ctl = zmq_socket(self->ctx, ZMQ_PAIR);
     void *zap = zmq_socket(self->ctx, ZMQ_REP);
     void *monitor = zmq_socket(self->ctx, ZMQ_PAIR);
-    if (!ctl || !zap || !monitor)
-        goto done;
-    zmq_setsockopt(ctl, ZMQ_LINGER, &zero, sizeof zero);
-    zmq_setsockopt(zap, ZMQ_LINGER, &zero, sizeof zero);
-    zmq_setsockopt(monitor, ZMQ_LINGER, &zero, sizeof zero);
-    if (zmq_connect(ctl, S_CTL) != 0)
-        goto done;
-    if (zmq_bind(zap, S_ZAP) != 0 || zmq_connect(monitor, S_MONITOR) != 0) {
-        zmq_send(ctl, "fail", 4, 0);
-        goto done;
+    int status = zap && monitor ? 0 : -ENOMEM;
+    if (status == 0) {
+        zmq_setsockopt(zap, ZMQ_LINGER, &zero, sizeof zero);
+        zmq_setsockopt(monitor, ZMQ_LINGER, &zero, sizeof zero);
+        if (zmq_bind(zap, S_ZAP) != 0 || zmq_connect(monitor, S_MONITOR) != 0)
+            status = -errno;
     }
-    zmq_send(ctl, "ready", 5, 0);
+    if (actor_ready(pipe, status) != 0 || status != 0)
+        goto done;
     zmq_pollitem_t items[3] = {
-        {ctl, 0, ZMQ_POLLIN, 0}, {zap, 0, ZMQ_POLLIN, 0}, {monitor, 0, ZMQ_POLLIN, 0}};
+        {pipe, 0, ZMQ_POLLIN, 0}, {zap, 0, ZMQ_POLLIN, 0}, {monitor, 0, ZMQ_POLLIN, 0}};
     for (;;) {
         if (zmq_poll(items, 3, -1) < 0) {
             if (errno == EINTR)
@@ -188,10 +181,14 @@ static void *s_run(void *arg)
         if (items[2].revents & ZMQ_POLLIN)
             s_event(self, monitor);
         if (items[0].revents & ZMQ_POLLIN) {
-            char cmd[8];
-            zmq_recv(ctl, cmd, sizeof cmd, 0); /* "stop", the only command */
-            zmq_send(ctl, "ok", 2, 0);
-            break;
+            actor_cmd_t cmd;
+            int rc = actor_recv(pipe, &cmd);
+            if (rc < 0)
+                break;
+            if (rc == 0) { /* "stop", the only command besides ping */
+                actor_reply(pipe, &cmd, 0, NULL, 0);
+                break;
+            }
         }
     }
 done:
@@ -199,17 +196,12 @@ done:
         zmq_close(monitor);
     if (zap)
         zmq_close(zap);
-    if (ctl)
-        zmq_close(ctl);
-    return NULL;
 }
 
 auth_t *auth_new(void *ctx, void *curve, const char *clients_dir, stats_slot_t *stats, char *err,
                  size_t errcap)
 {
     auth_t *self = calloc(1, sizeof *self);
-    char reply[8] = "";
-    int zero = 0, timeout = S_TIMEOUT_MS;
     if (!self) {
         snprintf(err, errcap, "out of memory");
         return NULL;
@@ -219,27 +211,15 @@ auth_t *auth_new(void *ctx, void *curve, const char *clients_dir, stats_slot_t *
     strlcpy(self->dir, clients_dir, sizeof self->dir);
     int events = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
                  ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
-    self->ctl = zmq_socket(ctx, ZMQ_PAIR);
-    if (!self->ctl || zmq_setsockopt(self->ctl, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
-        zmq_setsockopt(self->ctl, ZMQ_RCVTIMEO, &timeout, sizeof timeout) != 0 ||
-        zmq_setsockopt(self->ctl, ZMQ_SNDTIMEO, &timeout, sizeof timeout) != 0 ||
-        zmq_bind(self->ctl, S_CTL) != 0 || zmq_socket_monitor(curve, S_MONITOR, events) != 0) {
+    if (zmq_socket_monitor(curve, S_MONITOR, events) != 0) {
         snprintf(err, errcap, "the CURVE handler's sockets: %s", zmq_strerror(errno));
         goto fail;
     }
-    if (pthread_create(&self->thread, NULL, s_run, self) != 0) {
-        snprintf(err, errcap, "cannot start the CURVE handler thread");
-        goto fail;
-    }
-    self->started = true;
-    if (zmq_recv(self->ctl, reply, sizeof reply - 1, 0) != 5 || strcmp(reply, "ready") != 0) {
-        if (strcmp(reply, "fail") == 0) { /* the thread has ended */
-            pthread_join(self->thread, NULL);
-            self->started = false;
-        }
-        snprintf(err, errcap,
-                 "the CURVE handler did not start (is another one bound in this "
-                 "process?)");
+    int status;
+    self->actor = actor_new(ctx, "CURVE handler", s_run, self, &status);
+    if (!self->actor) {
+        snprintf(err, errcap, "the CURVE handler did not start: %s%s", strerror(-status),
+                 status == -EADDRINUSE ? " (is another one bound in this process?)" : "");
         goto fail;
     }
     return self;
@@ -248,22 +228,19 @@ fail:
     return NULL;
 }
 
+int auth_alive(auth_t *self, int timeout_ms)
+{
+    return actor_ask(self->actor, "ping", NULL, 0, timeout_ms) == 0 ? 0 : -ETIMEDOUT;
+}
+
 void auth_destroy(auth_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
     auth_t *self = *self_p;
-    if (self->started) {
-        /* no answer when the context is already shut down: the thread then
-         * leaves its poll by itself */
-        if (zmq_send(self->ctl, "stop", 4, 0) == 4) {
-            char reply[8];
-            zmq_recv(self->ctl, reply, sizeof reply, 0);
-        }
-        pthread_join(self->thread, NULL);
-    }
-    if (self->ctl)
-        zmq_close(self->ctl);
+    /* no answer when the context is already shut down: the thread then
+     * leaves its poll by itself, and is joined */
+    actor_destroy(&self->actor);
     free(self);
     *self_p = NULL;
 }

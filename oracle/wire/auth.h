@@ -30,6 +30,10 @@ typedef struct auth auth_t;
 auth_t *auth_new(void *ctx, void *curve, const char *clients_dir, stats_slot_t *stats, char *err,
                  size_t errcap);
 
+/* Asks the handler whether it is alive: 0 when it answered within
+ * timeout_ms, else -ETIMEDOUT. */
+int auth_alive(auth_t *self, int timeout_ms);
+
 /* Stops and joins the thread and frees everything; accepts NULL, sets
  * *self_p to NULL. Call it after the CURVE socket is closed, before the
  * context is terminated. */

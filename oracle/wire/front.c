@@ -36,8 +36,10 @@ struct front {
     zmtp_limits_t limits;
     stats_slot_t *stats;
     s_conn_t *buckets[S_BUCKETS];
-    size_t nconns;
-    s_conn_t *pending; /* connections with bytes or a close still to send */
+    size_t nconns;          /* entries, closed ones included */
+    size_t nopen;           /* connections open (with a zmtp state) */
+    size_t max_connections; /* open at most; more are closed at once */
+    s_conn_t *pending;      /* connections with bytes or a close still to send */
     time_t last_purge;
     log_limit_t log_limit;
 };
@@ -59,12 +61,14 @@ static s_conn_t **s_slot(front_t *self, const uint8_t *id)
     return p;
 }
 
-front_t *front_new(void *ctx, const zmtp_limits_t *limits, stats_slot_t *stats)
+front_t *front_new(void *ctx, const zmtp_limits_t *limits, unsigned max_connections,
+                   stats_slot_t *stats)
 {
     front_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
     self->limits = *limits;
+    self->max_connections = max_connections;
     self->stats = stats;
     self->socket = zmq_socket(ctx, ZMQ_STREAM);
     if (!self->socket) {
@@ -89,6 +93,23 @@ void *front_socket(front_t *self) { return self->socket; }
 
 void front_set_max_batch(front_t *self, unsigned max_batch) { self->limits.max_batch = max_batch; }
 
+void front_set_max_connections(front_t *self, unsigned max_connections)
+{
+    self->max_connections = max_connections;
+}
+
+size_t front_connections(const front_t *self) { return self->nopen; }
+
+/* The open connections changed: the gauge follows. */
+static void s_opened(front_t *self, bool open)
+{
+    if (open)
+        self->nopen++;
+    else
+        self->nopen--;
+    stats_set(self->stats, STAT_CONNECTIONS_OPEN, self->nopen);
+}
+
 /* Sends [id][bytes]; -1 when the connection's queue is full or it is gone. */
 static int s_send(front_t *self, const uint8_t *id, const void *bytes, size_t len)
 {
@@ -111,6 +132,8 @@ static void s_pend(front_t *self, s_conn_t *c)
 
 static void s_close(front_t *self, s_conn_t *c)
 {
+    if (c->zmtp)
+        s_opened(self, false);
     zmtp_destroy(&c->zmtp);
     c->closed_at = s_now();
     free(c->out); /* what it did not read is not sent */
@@ -131,6 +154,8 @@ static void s_free(front_t *self, s_conn_t **p)
                 *q = c->next_pending;
                 break;
             }
+    if (c->zmtp)
+        s_opened(self, false);
     zmtp_destroy(&c->zmtp);
     free(c->out);
     free(c);
@@ -235,9 +260,21 @@ void front_read(front_t *self, front_request_fn *fn, void *arg)
             memcpy(c->id, key, FRONT_ID);
             *p = c;
             self->nconns++;
-            c->zmtp = zmtp_new(&self->limits);
-            if (!c->zmtp || s_send(self, key, zmtp_greeting(), ZMTP_GREETING) != 0)
+            /* Past max_connections it is closed at once, and remembered
+             * closed like any other, so that the end of it that the socket
+             * reports is not taken for a new connection. */
+            if (self->nopen >= self->max_connections) {
+                stats_add(self->stats, STAT_CONNECTIONS_REFUSED, 1);
+                log_limited(&self->log_limit, S_LOG_EVERY, LEVEL_WARNING, "server",
+                            "refused a connection: %zu open (max_connections)", self->nopen);
                 s_close(self, c);
+            } else if ((c->zmtp = zmtp_new(&self->limits)) != NULL) {
+                s_opened(self, true);
+                if (s_send(self, key, zmtp_greeting(), ZMTP_GREETING) != 0)
+                    s_close(self, c);
+            } else {
+                s_close(self, c);
+            }
         }
     } else if (c && c->zmtp) {
         s_feed_t f = {self, c, fn, arg};

@@ -28,9 +28,13 @@ typedef struct front front_t;
 /* A complete request from connection `id`. */
 typedef void(front_request_fn)(void *arg, const uint8_t *id, const zmtp_request_t *request);
 
-/* Makes the STREAM socket in ctx (not bound yet), counting into `stats`
- * (the proxy thread's slot). NULL when out of memory. */
-front_t *front_new(void *ctx, const zmtp_limits_t *limits, stats_slot_t *stats);
+/* Makes the STREAM socket in ctx (not bound yet), for at most
+ * `max_connections` connections open at once (one more is closed as soon as
+ * it comes, and counted: connections_refused), counting into `stats` (the
+ * proxy thread's slot; tcp_connections is the number open). NULL when out
+ * of memory. */
+front_t *front_new(void *ctx, const zmtp_limits_t *limits, unsigned max_connections,
+                   stats_slot_t *stats);
 
 /* Binds a tcp:// endpoint; 0 or a negative errno code. */
 int front_bind(front_t *self, const char *endpoint);
@@ -40,6 +44,13 @@ void *front_socket(front_t *self);
 
 /* max_batch for the connections made from now on (SIGHUP). */
 void front_set_max_batch(front_t *self, unsigned max_batch);
+
+/* The bound on open connections from now on (SIGHUP): those already open
+ * stay. */
+void front_set_max_connections(front_t *self, unsigned max_connections);
+
+/* Connections open now. */
+size_t front_connections(const front_t *self);
 
 /* Reads what one socket message brings (a new connection, bytes, a closed
  * connection) and calls `fn` for every request it completes. */

@@ -28,7 +28,7 @@ struct protocol {
     protocol_deps_t deps;
 
     /* The request in progress */
-    const lists_t *lists; /* loaded once a request (lists.h: the grace period) */
+    const lists_t *lists; /* entered once a request, left by protocol_done() */
     s_kind_t kind;
     size_t frames; /* request frames taken, the command frame included */
     size_t stored; /* replies kept, for the first frames: good[] or text */
@@ -85,6 +85,7 @@ void protocol_destroy(protocol_t **self_p)
     if (!self_p || !*self_p)
         return;
     protocol_t *self = *self_p;
+    protocol_done(self);
     s_free_explain(self);
     free(self->good);
     free(self->chunk);
@@ -100,7 +101,7 @@ void protocol_set_engine(protocol_t *self, const engine_t *engine, unsigned max_
 
 void protocol_begin(protocol_t *self)
 {
-    self->lists = self->deps.lists ? listbox_get(self->deps.lists) : NULL;
+    self->lists = self->deps.lists ? listbox_enter(self->deps.lists, self->deps.reader) : NULL;
     self->kind = S_VERDICTS;
     self->frames = self->stored = self->nreplies = self->text_len = 0;
     self->reply = NULL;
@@ -345,9 +346,10 @@ static size_t s_snapshot(protocol_t *self)
     listbox_t *box = self->deps.lists;
     if (!self->snap_args)
         return s_single(self, "error snapshot takes GENERATION CURSOR", 38);
-    const lists_t *l = !box                         ? NULL
-                       : self->snap_generation == 0 ? self->lists
-                                                    : listbox_find(box, self->snap_generation);
+    const lists_t *l = !box ? NULL
+                       : self->snap_generation == 0
+                           ? self->lists
+                           : listbox_find(box, self->deps.reader, self->snap_generation);
     if (box && self->snap_generation && !l)
         return s_single(self, "gone", 4);
     if (!self->chunk && !(self->chunk = malloc(S_CHUNK_BYTES)))
@@ -405,6 +407,24 @@ void protocol_frame(protocol_t *self, const void *data, size_t size)
     else if (self->kind == S_SNAPSHOT && i == 1)
         s_snapshot_args(self, bytes, size);
     /* the other commands take no more frames: ignored */
+}
+
+void protocol_overflow(protocol_t *self, size_t frames)
+{
+    if (frames == 0 || self->frames == 0)
+        return;
+    /* past max_batch, as s_verdict_frame and s_explain_frame count them;
+     * a command without names ignores them as it ignores any frame */
+    if (self->kind == S_VERDICTS || self->kind == S_EXPLAIN)
+        stats_add(self->deps.stats, STAT_OVERFLOW_FRAMES, frames);
+    self->frames += frames;
+}
+
+void protocol_done(protocol_t *self)
+{
+    if (self->deps.lists) /* with or without lists: the slot was taken */
+        listbox_leave(self->deps.lists, self->deps.reader);
+    self->lists = NULL;
 }
 
 static size_t s_single(protocol_t *self, const char *reply, size_t len)

@@ -47,6 +47,7 @@ typedef struct {
     void *arg;           /* passed to keep and stats_text */
     domain_t *domains;   /* the domain layer; NULL: none */
     double (*now)(void); /* its clock; NULL: seconds since the epoch */
+    unsigned reader;     /* this worker's reader slot in `lists` (listbox_enter) */
 } protocol_deps_t;
 
 /* Returns a request state that judges with `engine` (not owned) and judges
@@ -60,13 +61,20 @@ void protocol_destroy(protocol_t **self_p);
  * reload). The old engine is no longer used once this returns. */
 void protocol_set_engine(protocol_t *self, const engine_t *engine, unsigned max_batch);
 
-/* Starts a request; forgets the previous one and its replies. Loads the
- * lists once, for the whole request. */
+/* Starts a request; forgets the previous one and its replies. Enters the
+ * lists once, for the whole request (until protocol_done()). */
 void protocol_begin(protocol_t *self);
 
 /* Takes the request's next frame: `size` bytes at `data`, read during the
  * call only. A verdict frame is judged (and counted, logged, kept) here. */
 void protocol_frame(protocol_t *self, const void *data, size_t size);
+
+/* Tells that the transport took `frames` more frames of this request past
+ * max_batch without passing them (the STREAM front bounds what it holds):
+ * they are counted and answered as frames past max_batch are (verdicts
+ * false, explain "false<TAB>overflow<TAB>", ignored by the other commands).
+ * Call it after the last protocol_frame(). */
+void protocol_overflow(protocol_t *self, size_t frames);
 
 /* Ends the request and returns the number of reply frames: as many as
  * request frames for verdicts, one for most commands, one per name for
@@ -77,5 +85,9 @@ size_t protocol_end(protocol_t *self);
  * and sets *len. The bytes belong to the protocol_t (or are static) and
  * stay valid until the next protocol_begin() or protocol_destroy(). */
 const char *protocol_reply(const protocol_t *self, size_t i, size_t *len);
+
+/* The replies are sent: lets go of the lists (listbox_leave), so that a
+ * worker waiting for its next request holds no generation. */
+void protocol_done(protocol_t *self);
 
 #endif

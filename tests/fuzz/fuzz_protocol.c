@@ -80,6 +80,7 @@ typedef struct {
  * daemon's, and stay reachable for LeakSanitizer. */
 static engine_t *s_engine;
 static listbox_t *s_lists;
+static const lists_t *s_lists_in; /* what s_lists holds: never replaced */
 static s_worker_t s_workers[2] = {{.max_batch = 8}, {.max_batch = 1024}};
 
 static void s_keep(void *arg, const name_t *name, size_t registrable)
@@ -119,7 +120,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     engine_settings_default(&s);
     s_engine = engine_new(&s, err, sizeof err);
     lists_t *l = lists_new();
-    s_lists = listbox_new();
+    s_lists = listbox_new(2, LISTBOX_KEEP_SECONDS); /* a reader slot per worker */
     if (!s_engine || !l || !s_lists || lists_add(l, LIST_DROP, "busy.test") != 0 ||
         lists_add(l, LIST_BLOCK, "blocked.test") != 0 ||
         lists_add(l, LIST_ALLOW, "ok.busy.test") != 0) {
@@ -127,12 +128,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         exit(1);
     }
     listbox_put(s_lists, l);
+    s_lists_in = l;
     for (int i = 0; i < 2; i++) {
         s_worker_t *w = &s_workers[i];
         w->stats = stats_new(1);
         FUZZ_CHECK(w->stats);
-        protocol_deps_t deps = {s_lists, stats_slot(w->stats, 0), s_keep, s_stats_text, w, NULL,
-                                NULL};
+        protocol_deps_t deps = {
+            s_lists, stats_slot(w->stats, 0), s_keep, s_stats_text, w, NULL, NULL, (unsigned)i};
         w->proto = protocol_new(s_engine, w->max_batch, &deps);
         FUZZ_CHECK(w->proto);
     }
@@ -151,7 +153,7 @@ static void s_expect(const char *data, size_t size, verdict_t *v)
     *v = (verdict_t){.good = false, .reason_id = REASON_INVALID};
     if (size <= S_MAX_NAME && name_parse(data, size, &name) == 0) {
         engine_check_name(s_engine, &name, v);
-        lists_apply(listbox_get(s_lists), &name, v);
+        lists_apply(s_lists_in, &name, v);
     }
     v->reason = engine_reason_name(v->reason_id);
 }

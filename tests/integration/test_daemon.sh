@@ -89,10 +89,38 @@ check "bad reload: old configuration kept" true "$("$probe" "$endpoint" send "$h
 stats=$("$probe" "$endpoint" send c:stats)
 check "reloads counted" "1 1" "$(stat reloads) $(stat reload_failures)"
 check "overflow counted" 1 "$(stat overflow_frames)"
+# Frames past max_batch are answered by the protocol, as the request's kind
+# answers them, not by a bare false each: a command gets its one reply, and
+# \0explain its explain form.
+out=$("$probe" "$endpoint" send c:ping a.example.com b.example.com c.example.com | tr '\n' ' ')
+check "past max_batch: ping still gets one reply" "pong " "$out"
+out=$("$probe" "$endpoint" send c:explain a.example.com b.example.com c.example.com)
+check "past max_batch: explain keeps its form" "3 2" \
+    "$(echo "$out" | wc -l) $(echo "$out" | grep -c "^false"$'\t'"overflow")"
 grep -q "reload refused, keeping the running configuration: $conf:2: max_hex" "$tmp/daemon.log"
 check "bad reload logged with file:line" 0 "$?"
 grep -q "verdict: false 88d8de31bbea" "$tmp/daemon.log"
 check "false verdicts are logged with the name" 0 "$?"
+
+# max_connections: three connections held open, a fourth is closed at once
+# and counted; once one ends, new ones are served again.
+printf '[server]\nendpoints = %s\nthreads = 2\nmax_connections = 3\ncontrol_endpoint =\n[metrics]\nlisten =\n' \
+    "$endpoint" >"$conf"
+kill -HUP "$daemon_pid"
+nap 0.5
+exec 3<>"/dev/tcp/127.0.0.1/$port" 4<>"/dev/tcp/127.0.0.1/$port" 5<>"/dev/tcp/127.0.0.1/$port"
+nap 0.3
+check "past max_connections: refused" "no reply" "$("$probe" "$endpoint" send c:ping)"
+exec 5>&-
+nap 0.3
+check "under max_connections again: served" pong "$("$probe" "$endpoint" send c:ping)"
+stats=$("$probe" "$endpoint" send c:stats)
+check "refusals counted, connections open shown" "yes 3" \
+    "$([ "$(stat connections_refused)" -ge 1 ] && echo yes) $(stat tcp_connections)"
+exec 3>&- 4>&-
+printf '[server]\nendpoints = %s\nthreads = 2\ncontrol_endpoint =\n[metrics]\nlisten =\n' "$endpoint" >"$conf"
+kill -HUP "$daemon_pid"
+nap 0.5
 
 # SIGTERM under load: every request sent before the signal is answered, the
 # daemon exits 0 within 2 s (times $slow).

@@ -70,13 +70,14 @@ static int s_setup(void **state)
         goto fail;
     }
     f->stats = stats_new(1);
-    f->lists = listbox_new();
+    f->lists = listbox_new(1, LISTBOX_KEEP_SECONDS);
     if (!f->stats || !f->lists || lists_add(l, LIST_DROP, "busy.test") != 0 ||
         lists_add(l, LIST_BLOCK, "blocked.test") != 0)
         goto fail;
     listbox_put(f->lists, l);
     l = NULL;
-    protocol_deps_t deps = {f->lists, stats_slot(f->stats, 0), s_keep, s_stats_text, f, NULL, NULL};
+    protocol_deps_t deps = {f->lists, stats_slot(f->stats, 0), s_keep, s_stats_text, f, NULL, NULL,
+                            0};
     f->proto = protocol_new(f->engine, BATCH, &deps);
     if (!f->proto)
         goto fail;
@@ -353,7 +354,7 @@ static void test_lists_and_stats(void **state)
 static void test_without_lists_or_callbacks(void **state)
 {
     fixture_t *f = *state;
-    protocol_deps_t deps = {NULL, stats_slot(f->stats, 0), NULL, NULL, NULL, NULL, NULL};
+    protocol_deps_t deps = {NULL, stats_slot(f->stats, 0), NULL, NULL, NULL, NULL, NULL, 0};
     protocol_t *p = protocol_new(f->engine, 1, &deps);
     assert_non_null(p);
     size_t len;

@@ -1,0 +1,227 @@
+/* tests/unit/test_lists.c - the drop, block and allow lists (oracle/lists.c):
+ * precedence between the kinds, the text the hook reads, and the listbox:
+ * a replaced object is freed only once every reader has moved past it,
+ * however long a reader holds it. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "listbox.h"
+#include "lists.h"
+#include "name.h"
+
+static reason_t s_check(const lists_t *l, const char *text)
+{
+    name_t name;
+    assert_int_equal(name_parse(text, strlen(text), &name), 0);
+    return lists_check(l, &name);
+}
+
+static lists_t *s_lists(void)
+{
+    lists_t *l = lists_new();
+    assert_non_null(l);
+    assert_int_equal(lists_add(l, LIST_DROP, "busy.test"), 0);
+    assert_int_equal(lists_add(l, LIST_ALLOW, "ok.busy.test"), 0);
+    assert_int_equal(lists_add(l, LIST_ALLOW, "cloudfront.net"), 0);
+    assert_int_equal(lists_add(l, LIST_BLOCK, "d123.cloudfront.net"), 0);
+    return l;
+}
+
+static void test_precedence(void **state)
+{
+    (void)state;
+    lists_t *l = s_lists();
+    assert_int_equal(s_check(l, "x.busy.test"), REASON_DROPLIST);
+    assert_int_equal(s_check(l, "a.ok.busy.test"), REASON_ALLOWLIST); /* allow beats drop */
+    assert_int_equal(s_check(l, "www.cloudfront.net"), REASON_ALLOWLIST);
+    /* the more specific of allow and block wins */
+    assert_int_equal(s_check(l, "x.d123.cloudfront.net"), REASON_BLOCKLIST);
+    assert_int_equal(s_check(l, "www.example.com"), REASON_OK);
+    assert_int_equal(lists_size(l, LIST_ALLOW), 2);
+    assert_int_equal(lists_size(l, LIST_BLOCK), 1);
+    lists_destroy(&l);
+    assert_null(l);
+}
+
+static void test_apply(void **state)
+{
+    (void)state;
+    lists_t *l = s_lists();
+    name_t name;
+    verdict_t v = {.good = true, .reason_id = REASON_OK};
+    assert_int_equal(name_parse("x.busy.test", 11, &name), 0);
+    lists_apply(l, &name, &v);
+    assert_false(v.good);
+    assert_int_equal(v.reason_id, REASON_DROPLIST);
+    /* the allow-list file's verdict beats a drop */
+    v = (verdict_t){.good = true, .reason_id = REASON_ALLOWLIST};
+    lists_apply(l, &name, &v);
+    assert_true(v.good);
+    v = (verdict_t){.good = true, .reason_id = REASON_OK};
+    lists_apply(NULL, &name, &v);
+    assert_true(v.good);
+    lists_destroy(&l);
+}
+
+/* Every entry once, in chunks of any size; the concatenation is the same. */
+static void s_walk(const lists_t *l, size_t cap, char *out, size_t outcap)
+{
+    char *buf = malloc(cap);
+    assert_non_null(buf);
+    uint64_t cursor = 0, next = 0;
+    bool more = true;
+    size_t used = 0;
+    for (int chunks = 0; more; chunks++) {
+        assert_true(chunks < 100000);
+        size_t n = lists_chunk(l, cursor, buf, cap, &next, &more);
+        assert_true(n <= cap);
+        assert_true(used + n < outcap);
+        memcpy(out + used, buf, n);
+        used += n;
+        cursor = next;
+    }
+    out[used] = 0;
+    free(buf);
+}
+
+static size_t s_count_lines(const char *text)
+{
+    size_t n = 0;
+    for (; *text; text++)
+        n += *text == '\n';
+    return n;
+}
+
+static void test_chunks_and_kinds(void **state)
+{
+    (void)state;
+    lists_t *l = lists_new();
+    assert_non_null(l);
+    char domain[64];
+    for (int i = 0; i < 3000; i++) {
+        snprintf(domain, sizeof domain, "d%d.example.test", i);
+        assert_int_equal(lists_add(l, (list_kind_t)(i % LIST_KINDS), domain), 0);
+    }
+    static char whole[200000], small[200000];
+    s_walk(l, 1 << 20, whole, sizeof whole);
+    s_walk(l, 301, small, sizeof small);
+    assert_int_equal(s_count_lines(whole), 3000);
+    assert_string_equal(whole, small); /* the order is fixed: chunks add up */
+    assert_non_null(strstr(whole, "block d1.example.test\n"));
+    assert_non_null(strstr(whole, "allow d2.example.test\n"));
+    assert_int_equal(lists_kind_parse("block"), LIST_BLOCK);
+    assert_int_equal(lists_kind_parse("nope"), -1);
+    assert_string_equal(lists_kind_name(LIST_DROP), "drop");
+    assert_int_equal(lists_add(l, LIST_DROP, "bad..name"), -EINVAL);
+    /* the CRC of the chunks as the hook checks it: IEEE 802.3 */
+    assert_int_equal(lists_crc32(0, "123456789", 9), 0xCBF43926u);
+    lists_destroy(&l);
+}
+
+/* A change makes new lists and leaves the old ones as they were; the
+ * difference of two lists turns one into the other. */
+static void test_change_and_diff(void **state)
+{
+    (void)state;
+    lists_t *a = s_lists();
+    const list_change_t c[] = {
+        {true, LIST_BLOCK, "evil.test"},
+        {false, LIST_DROP, "busy.test"},
+        {true, LIST_BLOCK, "evil.test"}, /* changes nothing: skipped */
+        {false, LIST_ALLOW, "never.listed.test"},
+    };
+    lists_t *b = lists_change(a, c, 4);
+    assert_non_null(b);
+    assert_int_equal(s_check(a, "x.busy.test"), REASON_DROPLIST);
+    assert_int_equal(s_check(a, "www.evil.test"), REASON_OK);
+    assert_int_equal(s_check(b, "x.busy.test"), REASON_OK);
+    assert_int_equal(s_check(b, "www.evil.test"), REASON_BLOCKLIST);
+    assert_true(lists_has(b, LIST_BLOCK, "evil.test"));
+    assert_false(lists_has(b, LIST_BLOCK, "www.evil.test")); /* an entry, not covered */
+    assert_int_equal(lists_total(a), 4);
+    assert_int_equal(lists_total(b), 4);
+    list_change_t *d = NULL;
+    size_t n = 0;
+    assert_int_equal(lists_diff(a, b, &d, &n), 0);
+    assert_int_equal(n, 2);
+    lists_t *again = lists_change(a, d, n);
+    free(d);
+    assert_non_null(again);
+    assert_int_equal(lists_diff(again, b, &d, &n), 0);
+    assert_int_equal(n, 0);
+    free(d);
+    /* many changes fold the delta into a new base: still the same lists */
+    lists_t *cur = b;
+    char domain[64];
+    for (int i = 0; i < 5000; i++) {
+        snprintf(domain, sizeof domain, "n%d.test", i);
+        list_change_t one = {true, LIST_DROP, domain};
+        lists_t *next = lists_change(cur, &one, 1);
+        assert_non_null(next);
+        if (cur != b)
+            lists_destroy(&cur);
+        cur = next;
+    }
+    assert_int_equal(lists_size(cur, LIST_DROP), 5000);
+    assert_int_equal(s_check(cur, "a.n4999.test"), REASON_DROPLIST);
+    assert_int_equal(s_check(cur, "www.evil.test"), REASON_BLOCKLIST);
+    assert_int_equal(s_check(b, "a.n1.test"), REASON_OK); /* b unchanged */
+    lists_destroy(&cur);
+    lists_destroy(&again);
+    lists_destroy(&b);
+    lists_destroy(&a);
+}
+
+/* A reader that stalls inside a request keeps what it read alive across
+ * any number of swaps; once it leaves, the next swap frees it. */
+static void test_listbox_generations(void **state)
+{
+    (void)state;
+    listbox_t *box = listbox_new(2, 0);
+    assert_non_null(box);
+    assert_null(listbox_enter(box, 0));
+    listbox_leave(box, 0);
+    lists_t *first = s_lists();
+    listbox_put(box, first);
+    const lists_t *held = listbox_enter(box, 0); /* reader 0 stalls with it */
+    assert_ptr_equal(held, first);
+    for (int i = 0; i < 3; i++)
+        listbox_put(box, lists_new());
+    /* the first and the two between are all that reader 0 may still see
+     * as far as the box knows: none is freed */
+    assert_int_equal(listbox_retired(box), 3);
+    assert_int_equal(s_check(held, "x.busy.test"), REASON_DROPLIST); /* still valid */
+    /* reader 1 came later: it holds the newest only */
+    const lists_t *now = listbox_enter(box, 1);
+    assert_ptr_not_equal(now, held);
+    listbox_leave(box, 0);
+    assert_int_equal(listbox_retired(box), 0);
+    listbox_put(box, lists_new()); /* reader 1 still reads `now` */
+    assert_int_equal(listbox_retired(box), 1);
+    listbox_leave(box, 1);
+    assert_int_equal(listbox_retired(box), 0);
+    size_t sizes[LIST_KINDS];
+    listbox_sizes(box, sizes);
+    assert_int_equal(sizes[LIST_DROP] + sizes[LIST_BLOCK] + sizes[LIST_ALLOW], 0);
+    listbox_destroy(&box);
+    assert_null(box);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_precedence),          cmocka_unit_test(test_apply),
+        cmocka_unit_test(test_chunks_and_kinds),    cmocka_unit_test(test_change_and_diff),
+        cmocka_unit_test(test_listbox_generations),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
