@@ -21,6 +21,7 @@ static const char *const s_queries[] = {"local", "oracle", NULL};
 static const char *const s_modes[] = {"enforce", "monitor", NULL};
 static const char *const s_actions[] = {"nxdomain", "refused", "drop", NULL};
 static const char *const s_fails[] = {"open", "closed", NULL};
+static const char *const s_clients[] = {"full", "truncated", "none", NULL};
 
 typedef struct {
     const char *section;
@@ -118,6 +119,10 @@ static const s_option_t s_options[] = {
     OPT("hook", curve_key, T_PATH, hook.curve_key, 0, 0),
     OPT("hook", curve_server_key, T_PATH, hook.curve_server_key, 0, 0),
     OPT("metrics", listen, T_STRING, metrics.listen, 0, 0),
+    OPTC("events", client, events.client, s_clients),
+    OPT("events", retention_days, T_UINT, events.retention_days, 1, 3650),
+    OPT("events", queue_size, T_UINT, events.queue_size, 16, 10000000),
+    OPT("events", rows_per_minute, T_UINT, events.rows_per_minute, 1, 10000000),
 };
 #define S_NOPTIONS (sizeof s_options / sizeof s_options[0])
 
@@ -189,6 +194,10 @@ void config_defaults(config_t *cfg)
     cfg->hook.refresh_seconds = 10;
     cfg->hook.log_per_second = 10;
     strlcpy(cfg->metrics.listen, "127.0.0.1:9154", sizeof cfg->metrics.listen);
+    cfg->events.client = EVENTS_CLIENT_FULL;
+    cfg->events.retention_days = 30;
+    cfg->events.queue_size = 10000;
+    cfg->events.rows_per_minute = 1000;
 }
 
 typedef struct {

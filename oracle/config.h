@@ -25,6 +25,8 @@ typedef enum { HOOK_QUERY_LOCAL, HOOK_QUERY_ORACLE } hook_query_t;
 typedef enum { HOOK_MODE_ENFORCE, HOOK_MODE_MONITOR } hook_mode_t;
 typedef enum { HOOK_ACTION_NXDOMAIN, HOOK_ACTION_REFUSED, HOOK_ACTION_DROP } hook_action_t;
 typedef enum { HOOK_FAIL_OPEN, HOOK_FAIL_CLOSED } hook_fail_t;
+/* [events] client: what of a client's address is kept (privacy.h). */
+typedef enum { EVENTS_CLIENT_FULL, EVENTS_CLIENT_TRUNCATED, EVENTS_CLIENT_NONE } events_client_t;
 
 typedef struct {
     engine_settings_t engine;            /* [engine] */
@@ -87,6 +89,12 @@ typedef struct {
     struct {              /* [metrics] */
         char listen[128]; /* HTTP address of /metrics, "" = none (metrics.h) */
     } metrics;
+    struct {                      /* [events]: refusals, who asked (events.h) */
+        unsigned client;          /* events_client_t: the address kept, in events and the log */
+        unsigned retention_days;  /* event rows older than this are deleted */
+        unsigned queue_size;      /* event rows waiting for the writer, at most */
+        unsigned rows_per_minute; /* new event rows a minute, at most */
+    } events;
 } config_t;
 
 /* The default configuration file (compiled in; install.sh writes it there). */

@@ -185,6 +185,12 @@ static void s_keep(void *arg, const name_t *name, size_t registrable)
     writer_push(sv->writer, name, registrable);
 }
 
+static bool s_event(void *arg, const event_t *e)
+{
+    server_t *sv = arg;
+    return writer_event(sv->writer, e);
+}
+
 static size_t s_stats_text(void *arg, char *buf, size_t cap)
 {
     server_t *sv = arg;
@@ -192,10 +198,11 @@ static size_t s_stats_text(void *arg, char *buf, size_t cap)
     const lists_t *l = sv->lists ? listbox_get(sv->lists) : NULL;
     snprintf(extra, sizeof extra,
              "database %s\nqueue_backlog %zu\ndroplist_entries %zu\nblocklist_entries "
-             "%zu\nallowlist_entries %zu\n",
+             "%zu\nallowlist_entries %zu\nevents_backlog %zu\n",
              sv->writer ? writer_state(sv->writer) : "disabled",
              sv->writer ? writer_backlog(sv->writer) : 0, l ? lists_size(l, LIST_DROP) : 0,
-             l ? lists_size(l, LIST_BLOCK) : 0, l ? lists_size(l, LIST_ALLOW) : 0);
+             l ? lists_size(l, LIST_BLOCK) : 0, l ? lists_size(l, LIST_ALLOW) : 0,
+             sv->writer ? writer_events_backlog(sv->writer) : 0);
     return stats_format(sv->stats, sv->nworkers, extra, buf, cap);
 }
 
@@ -207,7 +214,7 @@ static void *s_worker(void *arg)
     void *rep = zmq_socket(server->ctx, ZMQ_REP);
     protocol_deps_t deps = {server->lists, w->stats, server->writer ? s_keep : NULL,
                             s_stats_text,  server,   server->domains,
-                            NULL};
+                            NULL,          server->writer ? s_event : NULL};
     protocol_t *proto = protocol_new(w->engine, w->max_batch, &deps);
     if (!ctl || !rep || !proto)
         goto done;

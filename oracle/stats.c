@@ -59,6 +59,12 @@ static const struct {
     [STAT_REPORTED] = {"names_reported", "Names the hooks reported and the domain layer took"},
     [STAT_BAD_REPORTS] = {"bad_reports", "Report frames that were not a name or its fields"},
     [STAT_DOMAIN_CUTS] = {"domains_cut", "Domains the domain layer cut off"},
+    [STAT_EVENTS] = {"events", "Refusals taken as events"},
+    [STAT_EVENTS_STORED] = {"events_stored", "Events written to the database"},
+    [STAT_EVENTS_OVERFLOW] = {"events_overflow",
+                              "Events not stored: queue full, or the minute's new rows spent"},
+    [STAT_EVENTS_DB_ERRORS] = {"events_refused_by_database",
+                               "Events in batches the database refused"},
 };
 
 typedef struct {

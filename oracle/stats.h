@@ -47,6 +47,10 @@ typedef enum {
     STAT_REPORTED,                /* names the hooks reported (\0report) */
     STAT_BAD_REPORTS,             /* report frames that were not a name or its fields */
     STAT_DOMAIN_CUTS,             /* domains the domain layer cut off */
+    STAT_EVENTS,                  /* refusals taken as events (events.h) */
+    STAT_EVENTS_STORED,           /* events written to the database (a row counts its events) */
+    STAT_EVENTS_OVERFLOW,         /* events not stored: queue full or the minute's rows spent */
+    STAT_EVENTS_DB_ERRORS,        /* events in batches the database refused */
     STAT_COUNT
 } stat_t;
 

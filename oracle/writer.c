@@ -38,6 +38,7 @@ struct writer {
     pthread_t thread;
     bool started;
     store_t *store;
+    events_t *events; /* refusals, with their own queue */
     stats_slot_t *stats;
     atomic_int state; /* S_IDLE, S_OK or S_AWAY: the last write's outcome */
 
@@ -118,6 +119,10 @@ bool writer_push(writer_t *self, const name_t *name, size_t registrable)
     return ok;
 }
 
+bool writer_event(writer_t *self, const event_t *e) { return events_push(self->events, e); }
+
+size_t writer_events_backlog(writer_t *self) { return events_backlog(self->events); }
+
 const char *writer_state(writer_t *self)
 {
     switch (atomic_load(&self->state)) {
@@ -182,7 +187,7 @@ static void *s_run(void *arg)
     size_t sqlcap = 128 + S_BATCH * (4 * NAME_MAX_TEXT + 64);
     char *sql = malloc(sqlcap);
     size_t n = 0; /* names in `batch`, taken but not yet written */
-    bool flushing = false;
+    bool flushing = false, events_away = false;
     if (!batch || !sql) {
         log_error("writer", "out of memory: good names will not be stored");
         goto done;
@@ -213,12 +218,16 @@ static void *s_run(void *arg)
         size_t left = self->count;
         pthread_mutex_unlock(&self->lock);
 
-        if (stopping && (s_now() >= deadline || (n == 0 && left == 0)))
+        if (stopping && (s_now() >= deadline ||
+                         (n == 0 && left == 0 &&
+                          (events_away || events_backlog(self->events) == 0))))
             break;
         if (stopping && !flushing) {
             flushing = true;
             store_retry_now(self->store); /* the last chance: do not wait */
         }
+        /* the refusals first: few rows, and what the operator looks for */
+        events_away = events_write(self->events, self->store) != 0;
         if (n == 0)
             continue;
         int rc = store_ready(self->store);
@@ -244,6 +253,9 @@ static void *s_run(void *arg)
                     "stopped with %zu good names not stored (database unavailable or "
                     "flush deadline)",
                     n + writer_backlog(self));
+    if (events_backlog(self->events))
+        log_warning("writer", "stopped with %zu event rows not stored",
+                    events_backlog(self->events));
 done:
     free(batch);
     free(sql);
@@ -258,9 +270,10 @@ writer_t *writer_new(const config_t *cfg, stats_slot_t *slot)
     self->stats = slot;
     self->cap = cfg->database.queue_size;
     self->store = store_new(cfg, "writer");
+    self->events = events_new(cfg, slot);
     pthread_mutex_init(&self->lock, NULL);
     pthread_cond_init(&self->wake, NULL);
-    if (!self->store || pthread_create(&self->thread, NULL, s_run, self) != 0) {
+    if (!self->store || !self->events || pthread_create(&self->thread, NULL, s_run, self) != 0) {
         writer_destroy(&self);
         return NULL;
     }
@@ -288,6 +301,7 @@ void writer_destroy(writer_t **self_p)
     writer_t *self = *self_p;
     writer_stop(self, 0);
     store_destroy(&self->store);
+    events_destroy(&self->events);
     pthread_mutex_destroy(&self->lock);
     pthread_cond_destroy(&self->wake);
     while (self->first) {

@@ -8,7 +8,8 @@
  * database is away the queue keeps filling, and the backlog is written when
  * it returns; a full queue refuses names, counts them and says so in the
  * log once a minute. writer_stop() flushes what is queued, within a
- * deadline.
+ * deadline. The same thread writes the refusals (events.h), from their own
+ * bounded queue, whenever it wakes (at least once a second).
  */
 #ifndef DNSORACLE_WRITER_H
 #define DNSORACLE_WRITER_H
@@ -17,6 +18,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "events.h"
 #include "name.h"
 #include "stats.h"
 
@@ -31,6 +33,13 @@ writer_t *writer_new(const config_t *cfg, stats_slot_t *slot);
  * (names without one are not stored). Any thread. Returns false when the
  * name was not queued (queue full, or not storable as ASCII text). */
 bool writer_push(writer_t *self, const name_t *name, size_t registrable);
+
+/* Queues one refusal (events_push). Any thread. Returns false when it was
+ * dropped (counted). */
+bool writer_event(writer_t *self, const event_t *e);
+
+/* Event rows waiting to be written. */
+size_t writer_events_backlog(writer_t *self);
 
 /* Names waiting in the queue. */
 size_t writer_backlog(writer_t *self);
