@@ -8,6 +8,8 @@
  *   dnsoracle_client [-C CONTROL] --list [KIND] [--reason TEXT] [--count] [--all]
  *   dnsoracle_client [-C CONTROL] --import block|allow FILE [--reason TEXT]
  *                    [--expires DURATION] [--replace]          a feed (listcmd.h)
+ *   dnsoracle_client [-C CONTROL] --report | --events DOMAIN|ADDRESS [--since DURATION]
+ *                    [--json]                   refusals and who asked (eventcmd.h)
  *   dnsoracle_client --gen-keys PREFIX                       CURVE key pair
  *
  * With --curve-key and --curve-server-key it talks to one of the oracle's
@@ -39,6 +41,7 @@
 #include <zmq.h>
 
 #include "curve.h"
+#include "eventcmd.h"
 #include "lines.h"
 #include "listcmd.h"
 #include "request.h"
@@ -59,6 +62,8 @@ static void s_usage(FILE *out)
                  " [--count] [--all]\n"
                  "       dnsoracle_client [-C CONTROL] --import block|allow FILE [--reason TEXT]\n"
                  "                        [--expires DURATION] [--replace]\n"
+                 "       dnsoracle_client [-C CONTROL] --report | --events DOMAIN|ADDRESS\n"
+                 "                        [--since DURATION] [--json]\n"
                  "       dnsoracle_client --gen-keys PREFIX\n"
                  "Asks dnsoracled whether query names are good. Prints \"true NAME\" or\n"
                  "\"false NAME\" for each name; with no NAME (or -) reads names from stdin.\n"
@@ -89,6 +94,10 @@ static void s_usage(FILE *out)
                  "  --replace          with --import: the file becomes the whole list of its\n"
                  "                     kind and reason (the others of that reason are deleted)\n"
                  "  --update-now       recompute the drop list now\n"
+                 "  --report           refused domains, the clients with most refusals, counts\n"
+                 "                     by reason; --events DOMAIN|ADDRESS: one's events\n"
+                 "  --since DURATION   with --report, --events: the last 30m, 1h, 2d (default 1h)\n"
+                 "  --json             with --report, --events: JSON instead of a table\n"
                  "  --curve-key FILE   our CURVE key pair (NAME.key), for an endpoint in the\n"
                  "                     oracle's curve_endpoints (default $DNSORACLE_CURVE_KEY)\n"
                  "  --curve-server-key FILE  the oracle's public key (its NAME.pub; default\n"
@@ -97,13 +106,6 @@ static void s_usage(FILE *out)
                  "                     and PREFIX.pub (public); never overwrites\n"
                  "Exit status: 0 all good, 1 a false verdict or a refused command,\n"
                  "2 no answer in time or a usage error.\n");
-}
-
-static double s_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 /* ---- verdicts ---- */
@@ -289,13 +291,17 @@ enum {
     O_CURVE_KEY,
     O_CURVE_SERVER_KEY,
     O_GEN_KEYS,
+    O_REPORT,
+    O_EVENTS,
+    O_SINCE,
+    O_JSON
 };
 
 typedef struct {
     const char *endpoint, *control, *curve_key, *curve_server_key;
-    const char *domain, *reason, *gen_keys, *kind, *expires;
+    const char *domain, *reason, *gen_keys, *kind, *expires, *since, *key;
     int mode, timeout_ms;
-    bool timeout_given, replace, count, all;
+    bool timeout_given, replace, count, all, json;
     char **args; /* what is left after the options */
     int rest;
 } s_opts_t;
@@ -339,6 +345,10 @@ static int s_parse(s_opts_t *o, int argc, char **argv)
         {"curve-key", required_argument, NULL, O_CURVE_KEY},
         {"curve-server-key", required_argument, NULL, O_CURVE_SERVER_KEY},
         {"gen-keys", required_argument, NULL, O_GEN_KEYS},
+        {"report", no_argument, NULL, O_REPORT},
+        {"events", required_argument, NULL, O_EVENTS},
+        {"since", required_argument, NULL, O_SINCE},
+        {"json", no_argument, NULL, O_JSON},
         {NULL, 0, NULL, 0},
     };
     int opt;
@@ -387,6 +397,12 @@ static int s_parse(s_opts_t *o, int argc, char **argv)
         case O_GEN_KEYS:
             o->gen_keys = optarg;
             break;
+        case O_SINCE:
+            o->since = optarg;
+            break;
+        case O_JSON:
+            o->json = true;
+            break;
         case O_COUNT:
             o->count = true;
             opt = O_LIST; /* --count is --list --count */
@@ -395,7 +411,10 @@ static int s_parse(s_opts_t *o, int argc, char **argv)
         case O_ALLOW:
         case O_UNLIST:
         case O_IMPORT:
-            if (opt == O_IMPORT)
+        case O_EVENTS:
+            if (opt == O_EVENTS)
+                o->key = optarg;
+            else if (opt == O_IMPORT)
                 o->kind = optarg;
             else if (opt != O_LIST)
                 o->domain = optarg;
@@ -405,9 +424,11 @@ static int s_parse(s_opts_t *o, int argc, char **argv)
         case O_PING:
         case O_LIST:
         case O_UPDATE:
+        case O_REPORT:
             if (o->mode && o->mode != opt) {
                 fprintf(stderr, "dnsoracle_client: one of --explain, --stats, --ping, --block, "
-                                "--allow, --unlist, --list, --update-now, --import at a time\n");
+                                "--allow, --unlist, --list, --update-now, --import, --report, "
+                                "--events at a time\n");
                 return S_EXIT_FAIL;
             }
             o->mode = opt;
@@ -434,6 +455,10 @@ static const char *s_usage_error(const s_opts_t *o)
         return "--expires and --replace go with --import";
     if (o->all && m != O_LIST)
         return "--all goes with --list";
+    if ((o->since || o->json) && m != O_REPORT && m != O_EVENTS)
+        return "--since and --json go with --report or --events";
+    if (o->since && listcmd_duration(o->since) == 0)
+        return "--since: a duration like 30m, 1h, 2d (s, m, h, d, w; at most ten years)";
     if (o->expires && listcmd_duration(o->expires) == 0)
         return "--expires: a duration like 30m, 12h, 7d (s, m, h, d, w; at most ten years)";
     if (m == O_IMPORT && strcmp(o->kind, "block") != 0 && strcmp(o->kind, "allow") != 0)
@@ -443,7 +468,7 @@ static const char *s_usage_error(const s_opts_t *o)
     if (o->domain && strlen(o->domain) > 253)
         return "the domain is longer than 253 bytes";
     if ((m == O_STATS || m == O_PING || m == O_UPDATE || m == O_BLOCK || m == O_ALLOW ||
-         m == O_UNLIST) &&
+         m == O_UNLIST || m == O_REPORT || m == O_EVENTS) &&
         o->rest > 0)
         return "unexpected arguments";
     if (m == O_LIST && o->rest > 1)
@@ -453,23 +478,6 @@ static const char *s_usage_error(const s_opts_t *o)
     if (!o->curve_key != !o->curve_server_key)
         return "--curve-key and --curve-server-key go together";
     return NULL;
-}
-
-static int s_ping(request_t *c)
-{
-    double t0 = s_now_ms();
-    const char *f[] = {"\0ping"};
-    request_reply_t r;
-    if (request_send(c, f, (size_t[]){5}, 1, &r) != 0)
-        return S_EXIT_FAIL;
-    bool pong = r.n == 1 && strcmp(r.text[0], "pong") == 0;
-    request_reply_free(&r);
-    if (!pong) {
-        fprintf(stderr, "dnsoracle_client: %s: unexpected answer to ping\n", request_endpoint(c));
-        return S_EXIT_FAIL;
-    }
-    printf("pong from %s in %.2f ms\n", request_endpoint(c), s_now_ms() - t0);
-    return S_EXIT_GOOD;
 }
 
 /* block, allow, unlist, update-now: one request each. */
@@ -542,7 +550,7 @@ int main(int argc, char **argv)
     }
     int m = o.mode;
     bool op = m == O_BLOCK || m == O_ALLOW || m == O_UNLIST || m == O_LIST || m == O_UPDATE ||
-              m == O_IMPORT;
+              m == O_IMPORT || m == O_REPORT || m == O_EVENTS;
     /* Operator commands may scan a million-entry list (seconds), an
      * import's commit writes a million rows (tens of seconds): their
      * deadlines are longer unless -t says otherwise. */
@@ -555,12 +563,16 @@ int main(int argc, char **argv)
     if (!c)
         return S_EXIT_FAIL;
     if (m == O_PING) {
-        rc = s_ping(c);
+        rc = request_ping(c);
     } else if (m == O_STATS) {
         const char *f[] = {"\0stats"};
         rc = request_command(c, f, (size_t[]){6}, 1, false);
     } else if (m == O_LIST) {
         rc = listcmd_list(c, o.rest ? o.args[0] : NULL, o.reason, o.count, o.all);
+    } else if (m == O_REPORT || m == O_EVENTS) {
+        unsigned long since = o.since ? listcmd_duration(o.since) : 3600;
+        rc = m == O_REPORT ? eventcmd_report(c, since, o.json)
+                           : eventcmd_events(c, o.key, since, o.json);
     } else if (m == O_IMPORT) {
         listcmd_import_t im = {o.kind,    o.args[0],
                                o.reason,  o.expires ? listcmd_duration(o.expires) : 0,

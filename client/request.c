@@ -217,3 +217,20 @@ bool request_operator(request_t *self, const char *const *frames, const size_t *
                 (*text)[0] ? *text : "command refused");
     return ok;
 }
+
+int request_ping(request_t *c)
+{
+    double t0 = s_now_ms();
+    const char *f[] = {"\0ping"};
+    request_reply_t r;
+    if (request_send(c, f, (size_t[]){5}, 1, &r) != 0)
+        return 2;
+    bool pong = r.n == 1 && strcmp(r.text[0], "pong") == 0;
+    request_reply_free(&r);
+    if (!pong) {
+        fprintf(stderr, "dnsoracle_client: %s: unexpected answer to ping\n", request_endpoint(c));
+        return 2;
+    }
+    printf("pong from %s in %.2f ms\n", request_endpoint(c), s_now_ms() - t0);
+    return 0;
+}

@@ -11,7 +11,9 @@
 #include "privacy.h"
 
 #define S_MAX_SECONDS (3650UL * 86400) /* ten years: longer than any retention */
-#define S_TIME(col) "DATE_FORMAT(" col ", '%%Y-%%m-%%dT%%TZ')"
+#define S_TIME_FORMAT "%Y-%m-%dT%TZ"   /* MariaDB's DATE_FORMAT: 2026-01-02T03:04:05Z */
+static const char s_first[] = "DATE_FORMAT(MIN(first_seen), '" S_TIME_FORMAT "')";
+static const char s_last[] = "DATE_FORMAT(MAX(last_seen), '" S_TIME_FORMAT "')";
 
 typedef struct {
     char *buf;
@@ -69,17 +71,15 @@ static bool s_report(store_t *store, unsigned long secs, s_text_t *t)
     if (!s_query(store, sql, t, "total"))
         return false;
     snprintf(sql, sizeof sql,
-             "SELECT domain, SUM(count) AS n, COUNT(DISTINCT client), " S_TIME("MIN(first_seen)")
-             ", " S_TIME("MAX(last_seen)") " FROM events WHERE %s GROUP BY domain "
-                                           "ORDER BY n DESC, domain LIMIT 50",
-             where);
+             "SELECT domain, SUM(count) AS n, COUNT(DISTINCT client), %s, %s FROM events "
+             "WHERE %s GROUP BY domain ORDER BY n DESC, domain LIMIT 50",
+             s_first, s_last, where);
     if (!s_query(store, sql, t, "domain"))
         return false;
     snprintf(sql, sizeof sql,
-             "SELECT client, SUM(count) AS n, COUNT(DISTINCT domain), " S_TIME("MIN(first_seen)")
-             ", " S_TIME("MAX(last_seen)") " FROM events WHERE %s GROUP BY client "
-                                           "ORDER BY n DESC, client LIMIT 20",
-             where);
+             "SELECT client, SUM(count) AS n, COUNT(DISTINCT domain), %s, %s FROM events "
+             "WHERE %s GROUP BY client ORDER BY n DESC, client LIMIT 20",
+             s_first, s_last, where);
     if (!s_query(store, sql, t, "client"))
         return false;
     snprintf(sql, sizeof sql,
@@ -125,12 +125,12 @@ static bool s_events(store_t *store, const config_t *cfg, const char *key, unsig
         return false;
     }
     snprintf(sql, sizeof sql,
-             "SELECT " S_TIME("first_seen") ", " S_TIME("last_seen")
-             ", client, domain, reason, count, qname, qtype, action, resolver FROM events "
-             "WHERE %s AND minute >= UTC_TIMESTAMP() - INTERVAL %lu SECOND - INTERVAL 1 MINUTE "
-             "AND last_seen >= UTC_TIMESTAMP() - INTERVAL %lu SECOND "
+             "SELECT DATE_FORMAT(first_seen, '%s'), DATE_FORMAT(last_seen, '%s'), client, "
+             "domain, reason, count, qname, qtype, action, resolver FROM events WHERE %s AND "
+             "minute >= UTC_TIMESTAMP() - INTERVAL %lu SECOND - INTERVAL 1 MINUTE AND "
+             "last_seen >= UTC_TIMESTAMP() - INTERVAL %lu SECOND "
              "ORDER BY first_seen, client, domain, reason LIMIT 1000",
-             cond, secs, secs);
+             S_TIME_FORMAT, S_TIME_FORMAT, cond, secs, secs);
     return s_query(store, sql, t, NULL);
 }
 
@@ -142,9 +142,8 @@ bool eventquery_run(store_t *store, const config_t *cfg, char **argv, int argc, 
     s_text_t t = {out, 0, cap, NULL, false};
     out[0] = 0;
     if (argc != (report ? 2 : 3) || !s_seconds(argv[argc - 1], &secs)) {
-        snprintf(out, cap, "%s", report ? "report needs SECONDS (1 to 315360000)"
-                                        : "events needs DOMAIN|ADDRESS and SECONDS (1 to "
-                                          "315360000)");
+        snprintf(out, cap, "%s needs %sSECONDS (1 to 315360000)", argv[0],
+                 report ? "" : "DOMAIN|ADDRESS and ");
         return false;
     }
     if (store_ready(store) != 0) {

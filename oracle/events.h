@@ -40,16 +40,16 @@ typedef enum { EVENT_REFUSED, EVENT_WOULD_BLOCK } event_action_t;
 
 /* One refusal, read during events_push() only. */
 typedef struct {
-    time_t time;           /* seconds since the epoch */
-    const char *client;    /* the client's address as text; NULL, "" or "-": unknown */
-    const char *qname;     /* the name as received (escaped \DDD when stored) */
+    time_t time;        /* seconds since the epoch */
+    const char *client; /* the client's address as text; NULL, "" or "-": unknown */
+    const char *qname;  /* the name as received (escaped \DDD when stored) */
     size_t qname_len;
-    const char *domain;    /* its registrable domain; NULL or "": none */
+    const char *domain; /* its registrable domain; NULL or "": none */
     size_t domain_len;
-    unsigned qtype;        /* 0: unknown */
-    const char *reason;    /* engine_reason_name(), or the hook's reason */
+    unsigned qtype;     /* 0: unknown */
+    const char *reason; /* engine_reason_name(), or the hook's reason */
     event_action_t action;
-    const char *resolver;  /* the resolver's host; NULL or "": this host */
+    const char *resolver; /* the resolver's host; NULL or "": this host */
 } event_t;
 
 /* Returns an empty queue for cfg's [events] settings; counters go to

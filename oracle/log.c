@@ -65,8 +65,8 @@ static void s_write(level_t level, const char *subsystem, const s_fields_t *v, c
         if (v)
             sd_journal_send("MESSAGE=%s", text, "PRIORITY=%d", s_priority[level],
                             "SYSLOG_IDENTIFIER=%s", s_ident, "SUBSYSTEM=%s", subsystem, "QNAME=%s",
-                            v->qname, "VERDICT=%s", v->verdict, "REASON=%s", v->reason,
-                            "CLIENT=%s", v->client, "ACTION=%s", v->action, NULL);
+                            v->qname, "VERDICT=%s", v->verdict, "REASON=%s", v->reason, "CLIENT=%s",
+                            v->client, "ACTION=%s", v->action, NULL);
         else
             sd_journal_send("MESSAGE=%s", text, "PRIORITY=%d", s_priority[level],
                             "SYSLOG_IDENTIFIER=%s", s_ident, "SUBSYSTEM=%s", subsystem, NULL);
@@ -173,8 +173,8 @@ void log_refusal(const char *qname, size_t len, const char *reason, const char *
     privacy_client(client, (events_client_t)atomic_load(&s_client_mode), who, sizeof who);
     char safe[4 * sizeof who];
     s_escape(who, strlen(who), safe, sizeof safe);
-    snprintf(text, sizeof text, "false %s %.40s client %s action %.20s", len ? name : "(empty)", reason,
-             safe, action);
+    snprintf(text, sizeof text, "false %s %.40s client %s action %.20s", len ? name : "(empty)",
+             reason, safe, action);
     s_fields_t f = {name, "false", reason, safe, action};
     s_write(LEVEL_INFO, "verdict", &f, text);
 }

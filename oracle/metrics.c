@@ -151,7 +151,8 @@ static void s_state(FILE *f, const metrics_deps_t *d)
             d->writer && strcmp(now, "unavailable") != 0);
     s_gauge(f, "dnsoracle_queue_backlog", "Good names waiting to be written",
             d->writer ? (double)writer_backlog(d->writer) : 0);
-    s_gauge(f, "dnsoracle_events_backlog", "Event rows (refusals, aggregated) waiting to be written",
+    s_gauge(f, "dnsoracle_events_backlog",
+            "Event rows (refusals, aggregated) waiting to be written",
             d->writer ? (double)writer_events_backlog(d->writer) : 0);
     const lists_t *l = d->lists ? listbox_get(d->lists) : NULL;
     s_head(f, "dnsoracle_list_entries", "gauge", "Entries of the lists in memory, by kind");

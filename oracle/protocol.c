@@ -47,10 +47,10 @@ struct protocol {
     judge_query_t query;
     int evidence; /* -1: not given, judge the name here; -2: skip the name; -3: event only */
     double bits;
-    int action;             /* event_action_t of a refusal reported, or -1: not one */
-    char client[64];        /* the client's address, "" unknown */
-    char reason[33];        /* the hook's reason for the refusal */
-    char resolver[65];      /* the hook's host */
+    int action;        /* event_action_t of a refusal reported, or -1: not one */
+    char client[64];   /* the client's address, "" unknown */
+    char reason[33];   /* the hook's reason for the refusal */
+    char resolver[65]; /* the hook's host */
     size_t reported;
     char report_reply[32];
 };
@@ -195,8 +195,8 @@ static bool s_judge(protocol_t *self, const char *data, size_t size)
     stats_verdict(self->deps.stats, v.reason_id, v.good);
     log_verdict(data, size, v.good, v.reason);
     if (!v.good)
-        s_event(self, data, size, v.reason_id != REASON_INVALID ? &name : NULL, v.registrable,
-                0, NULL, v.reason, EVENT_REFUSED, NULL);
+        s_event(self, data, size, v.reason_id != REASON_INVALID ? &name : NULL, v.registrable, 0,
+                NULL, v.reason, EVENT_REFUSED, NULL);
     if (v.reason_id != REASON_INVALID)
         s_after(self, &name, &v, r, &cut);
     return v.good;

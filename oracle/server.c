@@ -212,9 +212,9 @@ static void *s_worker(void *arg)
     server_t *server = w->server;
     void *ctl = s_thread_ctl(w);
     void *rep = zmq_socket(server->ctx, ZMQ_REP);
-    protocol_deps_t deps = {server->lists, w->stats, server->writer ? s_keep : NULL,
-                            s_stats_text,  server,   server->domains,
-                            NULL,          server->writer ? s_event : NULL};
+    protocol_deps_t deps = {
+        server->lists,   w->stats, server->writer ? s_keep : NULL, s_stats_text, server,
+        server->domains, NULL,     server->writer ? s_event : NULL};
     protocol_t *proto = protocol_new(w->engine, w->max_batch, &deps);
     if (!ctl || !rep || !proto)
         goto done;

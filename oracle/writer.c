@@ -218,9 +218,9 @@ static void *s_run(void *arg)
         size_t left = self->count;
         pthread_mutex_unlock(&self->lock);
 
-        if (stopping && (s_now() >= deadline ||
-                         (n == 0 && left == 0 &&
-                          (events_away || events_backlog(self->events) == 0))))
+        if (stopping &&
+            (s_now() >= deadline ||
+             (n == 0 && left == 0 && (events_away || events_backlog(self->events) == 0))))
             break;
         if (stopping && !flushing) {
             flushing = true;

@@ -142,8 +142,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         s_worker_t *w = &s_workers[i];
         w->stats = stats_new(1);
         FUZZ_CHECK(w->stats);
-        protocol_deps_t deps = {s_lists, stats_slot(w->stats, 0), s_keep, s_stats_text, w, NULL,
-                                NULL,    s_event};
+        protocol_deps_t deps = {
+            s_lists, stats_slot(w->stats, 0), s_keep, s_stats_text, w, NULL, NULL, s_event};
         w->proto = protocol_new(s_engine, w->max_batch, &deps);
         FUZZ_CHECK(w->proto);
     }

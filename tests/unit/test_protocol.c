@@ -28,7 +28,7 @@ typedef struct {
     stats_t *stats;
     listbox_t *lists;
     protocol_t *proto;
-    unsigned kept; /* names handed to keep() */
+    unsigned kept;   /* names handed to keep() */
     unsigned events; /* refusals handed to event() */
     char client[64], domain[256], reason[64], resolver[64];
     unsigned qtype;
