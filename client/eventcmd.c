@@ -47,7 +47,7 @@ static void s_split(char *text, const char *kind, size_t ncols, s_rows_t *rows)
         next = strchr(line, '\n');
         if (next)
             *next++ = 0;
-        char *f[S_MAX_COLS + 1];
+        char *f[S_MAX_COLS + 1] = {line};
         size_t n = 0;
         for (char *p = line; p && n <= S_MAX_COLS; n++) {
             f[n] = p;
@@ -190,6 +190,28 @@ static const s_col_t s_event_cols[] = {{"first", false, false},  {"last", false,
                                        {"qname", false, false},  {"qtype", true, false},
                                        {"action", false, false}, {"resolver", false, false}};
 
+/* The event rows as a table, the query name last (it is the longest).
+ * Returns 0, or 2 when out of memory. */
+static int s_event_table(const s_rows_t *rows)
+{
+    static const int order[] = {0, 1, 2, 3, 4, 5, 7, 8, 9, 6};
+    s_rows_t *shown = calloc(1, sizeof *shown);
+    if (!shown) {
+        fprintf(stderr, "dnsoracle_client: out of memory\n");
+        return 2;
+    }
+    s_col_t cols[10];
+    for (size_t c = 0; c < 10; c++)
+        cols[c] = s_event_cols[order[c]];
+    for (size_t i = 0; i < rows->n; i++)
+        for (size_t c = 0; c < 10; c++)
+            shown->field[i][c] = rows->field[i][order[c]];
+    shown->n = rows->n;
+    s_table(NULL, cols, 10, shown);
+    free(shown);
+    return 0;
+}
+
 int eventcmd_events(request_t *req, const char *key, unsigned long since_s, bool json)
 {
     char secs[32];
@@ -212,25 +234,10 @@ int eventcmd_events(request_t *req, const char *key, unsigned long since_s, bool
             s_json_rows(s_event_cols, 10, rows);
             printf("}\n");
         } else {
-            /* the query name last: it is the longest */
-            static const int order[] = {0, 1, 2, 3, 4, 5, 7, 8, 9, 6};
-            s_col_t cols[10];
-            s_rows_t *shown = calloc(1, sizeof *shown);
-            if (!shown) {
-                rc = 2;
-            } else {
-                for (size_t c = 0; c < 10; c++)
-                    cols[c] = s_event_cols[order[c]];
-                for (size_t i = 0; i < rows->n; i++)
-                    for (size_t c = 0; c < 10; c++)
-                        shown->field[i][c] = rows->field[i][order[c]];
-                shown->n = rows->n;
-                printf("events of %s over the last %lu s: %zu rows (one per minute, client, "
-                       "domain and reason)\n",
-                       key, since_s, rows->n);
-                s_table(NULL, cols, 10, shown);
-                free(shown);
-            }
+            printf("events of %s over the last %lu s: %zu rows (one per minute, client, domain "
+                   "and reason)\n",
+                   key, since_s, rows->n);
+            rc = s_event_table(rows);
         }
     }
     free(copy);

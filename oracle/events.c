@@ -70,7 +70,7 @@ events_t *events_new(const config_t *cfg, stats_slot_t *slot)
     size_t n = 16;
     while (n < self->cap && n < S_MAX_BUCKETS)
         n *= 2;
-    self->buckets = calloc(n, sizeof *self->buckets);
+    self->buckets = calloc(n, sizeof(s_row_t *));
     self->sql = malloc(S_SQL_CAP);
     if (!self->buckets || !self->sql) {
         free(self->buckets);
