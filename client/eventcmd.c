@@ -74,7 +74,11 @@ static void s_table(const char *title, const s_col_t *cols, size_t ncols, const 
     if (title)
         printf("\n%s\n", title);
     for (size_t c = 0; c < ncols; c++)
-        printf("%s%*s", c ? "  " : "", cols[c].number ? width[c] : -width[c], cols[c].name);
+        printf("%s%*s", c ? "  " : "",
+               cols[c].number   ? width[c]
+               : c + 1 == ncols ? 0
+                                : -width[c],
+               cols[c].name);
     putchar('\n');
     for (size_t r = 0; r < rows->n; r++) {
         for (size_t c = 0; c < ncols; c++) {

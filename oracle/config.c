@@ -197,7 +197,7 @@ void config_defaults(config_t *cfg)
     cfg->events.client = EVENTS_CLIENT_FULL;
     cfg->events.retention_days = 30;
     cfg->events.queue_size = 10000;
-    cfg->events.rows_per_minute = 1000;
+    cfg->events.rows_per_minute = 500;
 }
 
 typedef struct {
