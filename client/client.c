@@ -31,7 +31,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
-#include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -261,18 +260,6 @@ static int s_stream(request_t *c, s_batch_t *b)
 
 /* ---- commands ---- */
 
-/* Who is asking, for the lists' added_by column: the login behind sudo if
- * there is one. The control socket's permissions decide who may ask; this
- * only records it. */
-static const char *s_who(void)
-{
-    const char *sudo = getenv("SUDO_USER");
-    if (getuid() == 0 && sudo && sudo[0])
-        return sudo;
-    struct passwd *pw = getpwuid(getuid());
-    return pw ? pw->pw_name : "operator";
-}
-
 enum {
     O_EXPLAIN = 256,
     O_STATS,
@@ -320,39 +307,77 @@ static int s_gen_keys(const char *prefix)
     return S_EXIT_GOOD;
 }
 
+static const struct option s_longs[] = {
+    {"endpoint", required_argument, NULL, 'e'},
+    {"timeout", required_argument, NULL, 't'},
+    {"control", required_argument, NULL, 'C'},
+    {"help", no_argument, NULL, 'h'},
+    {"explain", no_argument, NULL, O_EXPLAIN},
+    {"stats", no_argument, NULL, O_STATS},
+    {"ping", no_argument, NULL, O_PING},
+    {"block", required_argument, NULL, O_BLOCK},
+    {"allow", required_argument, NULL, O_ALLOW},
+    {"unlist", required_argument, NULL, O_UNLIST},
+    {"list", no_argument, NULL, O_LIST},
+    {"update-now", no_argument, NULL, O_UPDATE},
+    {"import", required_argument, NULL, O_IMPORT},
+    {"reason", required_argument, NULL, O_REASON},
+    {"expires", required_argument, NULL, O_EXPIRES},
+    {"replace", no_argument, NULL, O_REPLACE},
+    {"count", no_argument, NULL, O_COUNT},
+    {"all", no_argument, NULL, O_ALL},
+    {"curve-key", required_argument, NULL, O_CURVE_KEY},
+    {"curve-server-key", required_argument, NULL, O_CURVE_SERVER_KEY},
+    {"gen-keys", required_argument, NULL, O_GEN_KEYS},
+    {"report", no_argument, NULL, O_REPORT},
+    {"events", required_argument, NULL, O_EVENTS},
+    {"since", required_argument, NULL, O_SINCE},
+    {"json", no_argument, NULL, O_JSON},
+    {NULL, 0, NULL, 0},
+};
+
+/* An option that sets a value: true when opt was one. */
+static bool s_value(s_opts_t *o, int opt)
+{
+    switch (opt) {
+    case O_REASON:
+        o->reason = optarg;
+        break;
+    case O_EXPIRES:
+        o->expires = optarg;
+        break;
+    case O_REPLACE:
+        o->replace = true;
+        break;
+    case O_ALL:
+        o->all = true;
+        break;
+    case O_CURVE_KEY:
+        o->curve_key = optarg;
+        break;
+    case O_CURVE_SERVER_KEY:
+        o->curve_server_key = optarg;
+        break;
+    case O_GEN_KEYS:
+        o->gen_keys = optarg;
+        break;
+    case O_SINCE:
+        o->since = optarg;
+        break;
+    case O_JSON:
+        o->json = true;
+        break;
+    default:
+        return false;
+    }
+    return true;
+}
+
 /* Reads the options into o. Returns -1 to go on, or the exit status. */
 static int s_parse(s_opts_t *o, int argc, char **argv)
 {
-    static const struct option longs[] = {
-        {"endpoint", required_argument, NULL, 'e'},
-        {"timeout", required_argument, NULL, 't'},
-        {"control", required_argument, NULL, 'C'},
-        {"help", no_argument, NULL, 'h'},
-        {"explain", no_argument, NULL, O_EXPLAIN},
-        {"stats", no_argument, NULL, O_STATS},
-        {"ping", no_argument, NULL, O_PING},
-        {"block", required_argument, NULL, O_BLOCK},
-        {"allow", required_argument, NULL, O_ALLOW},
-        {"unlist", required_argument, NULL, O_UNLIST},
-        {"list", no_argument, NULL, O_LIST},
-        {"update-now", no_argument, NULL, O_UPDATE},
-        {"import", required_argument, NULL, O_IMPORT},
-        {"reason", required_argument, NULL, O_REASON},
-        {"expires", required_argument, NULL, O_EXPIRES},
-        {"replace", no_argument, NULL, O_REPLACE},
-        {"count", no_argument, NULL, O_COUNT},
-        {"all", no_argument, NULL, O_ALL},
-        {"curve-key", required_argument, NULL, O_CURVE_KEY},
-        {"curve-server-key", required_argument, NULL, O_CURVE_SERVER_KEY},
-        {"gen-keys", required_argument, NULL, O_GEN_KEYS},
-        {"report", no_argument, NULL, O_REPORT},
-        {"events", required_argument, NULL, O_EVENTS},
-        {"since", required_argument, NULL, O_SINCE},
-        {"json", no_argument, NULL, O_JSON},
-        {NULL, 0, NULL, 0},
-    };
     int opt;
-    while ((opt = getopt_long(argc, argv, "e:t:C:h", longs, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "e:t:C:h", s_longs, NULL)) != -1) {
         switch (opt) {
         case 'e':
             o->endpoint = optarg;
@@ -376,33 +401,6 @@ static int s_parse(s_opts_t *o, int argc, char **argv)
         case 'h':
             s_usage(stdout);
             return S_EXIT_GOOD;
-        case O_REASON:
-            o->reason = optarg;
-            break;
-        case O_EXPIRES:
-            o->expires = optarg;
-            break;
-        case O_REPLACE:
-            o->replace = true;
-            break;
-        case O_ALL:
-            o->all = true;
-            break;
-        case O_CURVE_KEY:
-            o->curve_key = optarg;
-            break;
-        case O_CURVE_SERVER_KEY:
-            o->curve_server_key = optarg;
-            break;
-        case O_GEN_KEYS:
-            o->gen_keys = optarg;
-            break;
-        case O_SINCE:
-            o->since = optarg;
-            break;
-        case O_JSON:
-            o->json = true;
-            break;
         case O_COUNT:
             o->count = true;
             opt = O_LIST; /* --count is --list --count */
@@ -434,6 +432,8 @@ static int s_parse(s_opts_t *o, int argc, char **argv)
             o->mode = opt;
             break;
         default:
+            if (s_value(o, opt))
+                break;
             s_usage(stderr);
             return S_EXIT_FAIL;
         }
@@ -488,7 +488,7 @@ static int s_operator(request_t *c, const s_opts_t *o)
                       : m == O_ALLOW  ? "allow"
                       : m == O_UNLIST ? "unlist"
                                       : "update-now";
-    const char *f[4] = {cmd, o->domain ? o->domain : "", o->reason ? o->reason : "", s_who()};
+    const char *f[4] = {cmd, o->domain ? o->domain : "", o->reason ? o->reason : "", request_who()};
     size_t lens[4];
     for (int i = 0; i < 4; i++)
         lens[i] = strlen(f[i]);
@@ -576,7 +576,7 @@ int main(int argc, char **argv)
     } else if (m == O_IMPORT) {
         listcmd_import_t im = {o.kind,    o.args[0],
                                o.reason,  o.expires ? listcmd_duration(o.expires) : 0,
-                               o.replace, s_who()};
+                               o.replace, request_who()};
         rc = listcmd_import(c, &im);
     } else if (op) {
         rc = s_operator(c, &o);

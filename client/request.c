@@ -2,6 +2,7 @@
 #include "request.h"
 
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,4 +234,16 @@ int request_ping(request_t *c)
     }
     printf("pong from %s in %.2f ms\n", request_endpoint(c), s_now_ms() - t0);
     return 0;
+}
+
+/* Who is asking, for the lists' added_by column: the login behind sudo if
+ * there is one. The control socket's permissions decide who may ask; this
+ * only records it. */
+const char *request_who(void)
+{
+    const char *sudo = getenv("SUDO_USER");
+    if (getuid() == 0 && sudo && sudo[0])
+        return sudo;
+    struct passwd *pw = getpwuid(getuid());
+    return pw ? pw->pw_name : "operator";
 }

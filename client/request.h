@@ -61,4 +61,8 @@ int request_command(request_t *self, const char *const *frames, const size_t *le
  * or 2 after printing why). */
 int request_ping(request_t *self);
 
+/* Who is asking, for the lists' added_by column: the login, or the one
+ * behind sudo. The control socket's permissions decide who may ask. */
+const char *request_who(void);
+
 #endif

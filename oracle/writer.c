@@ -253,9 +253,6 @@ static void *s_run(void *arg)
                     "stopped with %zu good names not stored (database unavailable or "
                     "flush deadline)",
                     n + writer_backlog(self));
-    if (events_backlog(self->events))
-        log_warning("writer", "stopped with %zu event rows not stored",
-                    events_backlog(self->events));
 done:
     free(batch);
     free(sql);
@@ -292,6 +289,11 @@ void writer_stop(writer_t *self, int deadline_ms)
     pthread_mutex_unlock(&self->lock);
     pthread_join(self->thread, NULL);
     self->started = false;
+    if (events_backlog(self->events))
+        log_warning("writer",
+                    "stopped with %zu event rows not stored (database unavailable or "
+                    "flush deadline)",
+                    events_backlog(self->events));
 }
 
 void writer_destroy(writer_t **self_p)

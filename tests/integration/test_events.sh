@@ -174,6 +174,9 @@ check "database down: the queue holds 100 rows" 100 "$(stat events_backlog)"
 check "database down: the overflow is counted" $((150 - (100 - before))) "$(stat events_overflow)"
 check "database down: the daemon still answers at once" "true www.example.com" \
     "$("$client" -e "$endpoint" www.example.com)"
+out=$(ctl --report 2>&1)
+check "database down: --report says why (exit 1)" "1 yes" \
+    "$? $(echo "$out" | grep -q 'events need the database: ' && echo yes)"
 db_start || exit 1
 wait_for "SELECT COUNT(DISTINCT domain) FROM events WHERE domain LIKE 'q%.example'" $((100 - before))
 check "database back: the rows waiting are written" $((100 - before)) \
