@@ -156,7 +156,7 @@ static void s_event(protocol_t *self, const char *data, size_t size, const name_
     event_t e = {.time = time(NULL),
                  .client = client,
                  .qname = data,
-                 .qname_len = size,
+                 .qname_len = size < S_MAX_NAME ? size : S_MAX_NAME, /* a sample */
                  .qtype = qtype,
                  .reason = reason,
                  .action = action,
