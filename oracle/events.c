@@ -195,7 +195,7 @@ bool events_push(events_t *self, const event_t *e)
         goto done;
     }
     time_t minute = e->time - e->time % 60;
-    if (minute != self->budget_minute) {
+    if (minute > self->budget_minute) { /* an event a second late keeps the minute's budget */
         self->budget_minute = minute;
         self->budget_used = 0;
     }
