@@ -8,6 +8,8 @@
  *   dnsoracle_client [-C CONTROL] --list [KIND] [--reason TEXT] [--count] [--all]
  *   dnsoracle_client [-C CONTROL] --import block|allow FILE [--reason TEXT]
  *                    [--expires DURATION] [--replace]          a feed (listcmd.h)
+ *   dnsoracle_client [-C CONTROL] --report | --events DOMAIN|ADDRESS [--since DURATION]
+ *                    [--json]                   refusals and who asked (eventcmd.h)
  *   dnsoracle_client --gen-keys PREFIX                       CURVE key pair
  *
  * With --curve-key and --curve-server-key it talks to one of the oracle's
@@ -29,7 +31,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
-#include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,7 @@
 #include <zmq.h>
 
 #include "curve.h"
+#include "eventcmd.h"
 #include "lines.h"
 #include "listcmd.h"
 #include "request.h"
@@ -59,6 +61,8 @@ static void s_usage(FILE *out)
                  " [--count] [--all]\n"
                  "       dnsoracle_client [-C CONTROL] --import block|allow FILE [--reason TEXT]\n"
                  "                        [--expires DURATION] [--replace]\n"
+                 "       dnsoracle_client [-C CONTROL] --report | --events DOMAIN|ADDRESS\n"
+                 "                        [--since DURATION] [--json]\n"
                  "       dnsoracle_client --gen-keys PREFIX\n"
                  "Asks dnsoracled whether query names are good. Prints \"true NAME\" or\n"
                  "\"false NAME\" for each name; with no NAME (or -) reads names from stdin.\n"
@@ -89,6 +93,10 @@ static void s_usage(FILE *out)
                  "  --replace          with --import: the file becomes the whole list of its\n"
                  "                     kind and reason (the others of that reason are deleted)\n"
                  "  --update-now       recompute the drop list now\n"
+                 "  --report           refused domains, the clients with most refusals, counts\n"
+                 "                     by reason; --events DOMAIN|ADDRESS: one's events\n"
+                 "  --since DURATION   with --report, --events: the last 30m, 1h, 2d (default 1h)\n"
+                 "  --json             with --report, --events: JSON instead of a table\n"
                  "  --curve-key FILE   our CURVE key pair (NAME.key), for an endpoint in the\n"
                  "                     oracle's curve_endpoints (default $DNSORACLE_CURVE_KEY)\n"
                  "  --curve-server-key FILE  the oracle's public key (its NAME.pub; default\n"
@@ -97,13 +105,6 @@ static void s_usage(FILE *out)
                  "                     and PREFIX.pub (public); never overwrites\n"
                  "Exit status: 0 all good, 1 a false verdict or a refused command,\n"
                  "2 no answer in time or a usage error.\n");
-}
-
-static double s_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 /* ---- verdicts ---- */
@@ -259,18 +260,6 @@ static int s_stream(request_t *c, s_batch_t *b)
 
 /* ---- commands ---- */
 
-/* Who is asking, for the lists' added_by column: the login behind sudo if
- * there is one. The control socket's permissions decide who may ask; this
- * only records it. */
-static const char *s_who(void)
-{
-    const char *sudo = getenv("SUDO_USER");
-    if (getuid() == 0 && sudo && sudo[0])
-        return sudo;
-    struct passwd *pw = getpwuid(getuid());
-    return pw ? pw->pw_name : "operator";
-}
-
 enum {
     O_EXPLAIN = 256,
     O_STATS,
@@ -289,13 +278,17 @@ enum {
     O_CURVE_KEY,
     O_CURVE_SERVER_KEY,
     O_GEN_KEYS,
+    O_REPORT,
+    O_EVENTS,
+    O_SINCE,
+    O_JSON
 };
 
 typedef struct {
     const char *endpoint, *control, *curve_key, *curve_server_key;
-    const char *domain, *reason, *gen_keys, *kind, *expires;
+    const char *domain, *reason, *gen_keys, *kind, *expires, *since, *key;
     int mode, timeout_ms;
-    bool timeout_given, replace, count, all;
+    bool timeout_given, replace, count, all, json;
     char **args; /* what is left after the options */
     int rest;
 } s_opts_t;
@@ -314,35 +307,77 @@ static int s_gen_keys(const char *prefix)
     return S_EXIT_GOOD;
 }
 
+static const struct option s_longs[] = {
+    {"endpoint", required_argument, NULL, 'e'},
+    {"timeout", required_argument, NULL, 't'},
+    {"control", required_argument, NULL, 'C'},
+    {"help", no_argument, NULL, 'h'},
+    {"explain", no_argument, NULL, O_EXPLAIN},
+    {"stats", no_argument, NULL, O_STATS},
+    {"ping", no_argument, NULL, O_PING},
+    {"block", required_argument, NULL, O_BLOCK},
+    {"allow", required_argument, NULL, O_ALLOW},
+    {"unlist", required_argument, NULL, O_UNLIST},
+    {"list", no_argument, NULL, O_LIST},
+    {"update-now", no_argument, NULL, O_UPDATE},
+    {"import", required_argument, NULL, O_IMPORT},
+    {"reason", required_argument, NULL, O_REASON},
+    {"expires", required_argument, NULL, O_EXPIRES},
+    {"replace", no_argument, NULL, O_REPLACE},
+    {"count", no_argument, NULL, O_COUNT},
+    {"all", no_argument, NULL, O_ALL},
+    {"curve-key", required_argument, NULL, O_CURVE_KEY},
+    {"curve-server-key", required_argument, NULL, O_CURVE_SERVER_KEY},
+    {"gen-keys", required_argument, NULL, O_GEN_KEYS},
+    {"report", no_argument, NULL, O_REPORT},
+    {"events", required_argument, NULL, O_EVENTS},
+    {"since", required_argument, NULL, O_SINCE},
+    {"json", no_argument, NULL, O_JSON},
+    {NULL, 0, NULL, 0},
+};
+
+/* An option that sets a value: true when opt was one. */
+static bool s_value(s_opts_t *o, int opt)
+{
+    switch (opt) {
+    case O_REASON:
+        o->reason = optarg;
+        break;
+    case O_EXPIRES:
+        o->expires = optarg;
+        break;
+    case O_REPLACE:
+        o->replace = true;
+        break;
+    case O_ALL:
+        o->all = true;
+        break;
+    case O_CURVE_KEY:
+        o->curve_key = optarg;
+        break;
+    case O_CURVE_SERVER_KEY:
+        o->curve_server_key = optarg;
+        break;
+    case O_GEN_KEYS:
+        o->gen_keys = optarg;
+        break;
+    case O_SINCE:
+        o->since = optarg;
+        break;
+    case O_JSON:
+        o->json = true;
+        break;
+    default:
+        return false;
+    }
+    return true;
+}
+
 /* Reads the options into o. Returns -1 to go on, or the exit status. */
 static int s_parse(s_opts_t *o, int argc, char **argv)
 {
-    static const struct option longs[] = {
-        {"endpoint", required_argument, NULL, 'e'},
-        {"timeout", required_argument, NULL, 't'},
-        {"control", required_argument, NULL, 'C'},
-        {"help", no_argument, NULL, 'h'},
-        {"explain", no_argument, NULL, O_EXPLAIN},
-        {"stats", no_argument, NULL, O_STATS},
-        {"ping", no_argument, NULL, O_PING},
-        {"block", required_argument, NULL, O_BLOCK},
-        {"allow", required_argument, NULL, O_ALLOW},
-        {"unlist", required_argument, NULL, O_UNLIST},
-        {"list", no_argument, NULL, O_LIST},
-        {"update-now", no_argument, NULL, O_UPDATE},
-        {"import", required_argument, NULL, O_IMPORT},
-        {"reason", required_argument, NULL, O_REASON},
-        {"expires", required_argument, NULL, O_EXPIRES},
-        {"replace", no_argument, NULL, O_REPLACE},
-        {"count", no_argument, NULL, O_COUNT},
-        {"all", no_argument, NULL, O_ALL},
-        {"curve-key", required_argument, NULL, O_CURVE_KEY},
-        {"curve-server-key", required_argument, NULL, O_CURVE_SERVER_KEY},
-        {"gen-keys", required_argument, NULL, O_GEN_KEYS},
-        {NULL, 0, NULL, 0},
-    };
     int opt;
-    while ((opt = getopt_long(argc, argv, "e:t:C:h", longs, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "e:t:C:h", s_longs, NULL)) != -1) {
         switch (opt) {
         case 'e':
             o->endpoint = optarg;
@@ -366,27 +401,6 @@ static int s_parse(s_opts_t *o, int argc, char **argv)
         case 'h':
             s_usage(stdout);
             return S_EXIT_GOOD;
-        case O_REASON:
-            o->reason = optarg;
-            break;
-        case O_EXPIRES:
-            o->expires = optarg;
-            break;
-        case O_REPLACE:
-            o->replace = true;
-            break;
-        case O_ALL:
-            o->all = true;
-            break;
-        case O_CURVE_KEY:
-            o->curve_key = optarg;
-            break;
-        case O_CURVE_SERVER_KEY:
-            o->curve_server_key = optarg;
-            break;
-        case O_GEN_KEYS:
-            o->gen_keys = optarg;
-            break;
         case O_COUNT:
             o->count = true;
             opt = O_LIST; /* --count is --list --count */
@@ -395,7 +409,10 @@ static int s_parse(s_opts_t *o, int argc, char **argv)
         case O_ALLOW:
         case O_UNLIST:
         case O_IMPORT:
-            if (opt == O_IMPORT)
+        case O_EVENTS:
+            if (opt == O_EVENTS)
+                o->key = optarg;
+            else if (opt == O_IMPORT)
                 o->kind = optarg;
             else if (opt != O_LIST)
                 o->domain = optarg;
@@ -405,14 +422,18 @@ static int s_parse(s_opts_t *o, int argc, char **argv)
         case O_PING:
         case O_LIST:
         case O_UPDATE:
+        case O_REPORT:
             if (o->mode && o->mode != opt) {
                 fprintf(stderr, "dnsoracle_client: one of --explain, --stats, --ping, --block, "
-                                "--allow, --unlist, --list, --update-now, --import at a time\n");
+                                "--allow, --unlist, --list, --update-now, --import, --report, "
+                                "--events at a time\n");
                 return S_EXIT_FAIL;
             }
             o->mode = opt;
             break;
         default:
+            if (s_value(o, opt))
+                break;
             s_usage(stderr);
             return S_EXIT_FAIL;
         }
@@ -434,6 +455,10 @@ static const char *s_usage_error(const s_opts_t *o)
         return "--expires and --replace go with --import";
     if (o->all && m != O_LIST)
         return "--all goes with --list";
+    if ((o->since || o->json) && m != O_REPORT && m != O_EVENTS)
+        return "--since and --json go with --report or --events";
+    if (o->since && listcmd_duration(o->since) == 0)
+        return "--since: a duration like 30m, 1h, 2d (s, m, h, d, w; at most ten years)";
     if (o->expires && listcmd_duration(o->expires) == 0)
         return "--expires: a duration like 30m, 12h, 7d (s, m, h, d, w; at most ten years)";
     if (m == O_IMPORT && strcmp(o->kind, "block") != 0 && strcmp(o->kind, "allow") != 0)
@@ -443,7 +468,7 @@ static const char *s_usage_error(const s_opts_t *o)
     if (o->domain && strlen(o->domain) > 253)
         return "the domain is longer than 253 bytes";
     if ((m == O_STATS || m == O_PING || m == O_UPDATE || m == O_BLOCK || m == O_ALLOW ||
-         m == O_UNLIST) &&
+         m == O_UNLIST || m == O_REPORT || m == O_EVENTS) &&
         o->rest > 0)
         return "unexpected arguments";
     if (m == O_LIST && o->rest > 1)
@@ -455,23 +480,6 @@ static const char *s_usage_error(const s_opts_t *o)
     return NULL;
 }
 
-static int s_ping(request_t *c)
-{
-    double t0 = s_now_ms();
-    const char *f[] = {"\0ping"};
-    request_reply_t r;
-    if (request_send(c, f, (size_t[]){5}, 1, &r) != 0)
-        return S_EXIT_FAIL;
-    bool pong = r.n == 1 && strcmp(r.text[0], "pong") == 0;
-    request_reply_free(&r);
-    if (!pong) {
-        fprintf(stderr, "dnsoracle_client: %s: unexpected answer to ping\n", request_endpoint(c));
-        return S_EXIT_FAIL;
-    }
-    printf("pong from %s in %.2f ms\n", request_endpoint(c), s_now_ms() - t0);
-    return S_EXIT_GOOD;
-}
-
 /* block, allow, unlist, update-now: one request each. */
 static int s_operator(request_t *c, const s_opts_t *o)
 {
@@ -480,7 +488,7 @@ static int s_operator(request_t *c, const s_opts_t *o)
                       : m == O_ALLOW  ? "allow"
                       : m == O_UNLIST ? "unlist"
                                       : "update-now";
-    const char *f[4] = {cmd, o->domain ? o->domain : "", o->reason ? o->reason : "", s_who()};
+    const char *f[4] = {cmd, o->domain ? o->domain : "", o->reason ? o->reason : "", request_who()};
     size_t lens[4];
     for (int i = 0; i < 4; i++)
         lens[i] = strlen(f[i]);
@@ -542,7 +550,7 @@ int main(int argc, char **argv)
     }
     int m = o.mode;
     bool op = m == O_BLOCK || m == O_ALLOW || m == O_UNLIST || m == O_LIST || m == O_UPDATE ||
-              m == O_IMPORT;
+              m == O_IMPORT || m == O_REPORT || m == O_EVENTS;
     /* Operator commands may scan a million-entry list (seconds), an
      * import's commit writes a million rows (tens of seconds): their
      * deadlines are longer unless -t says otherwise. */
@@ -555,16 +563,20 @@ int main(int argc, char **argv)
     if (!c)
         return S_EXIT_FAIL;
     if (m == O_PING) {
-        rc = s_ping(c);
+        rc = request_ping(c);
     } else if (m == O_STATS) {
         const char *f[] = {"\0stats"};
         rc = request_command(c, f, (size_t[]){6}, 1, false);
     } else if (m == O_LIST) {
         rc = listcmd_list(c, o.rest ? o.args[0] : NULL, o.reason, o.count, o.all);
+    } else if (m == O_REPORT || m == O_EVENTS) {
+        unsigned long since = o.since ? listcmd_duration(o.since) : 3600;
+        rc = m == O_REPORT ? eventcmd_report(c, since, o.json)
+                           : eventcmd_events(c, o.key, since, o.json);
     } else if (m == O_IMPORT) {
         listcmd_import_t im = {o.kind,    o.args[0],
                                o.reason,  o.expires ? listcmd_duration(o.expires) : 0,
-                               o.replace, s_who()};
+                               o.replace, request_who()};
         rc = listcmd_import(c, &im);
     } else if (op) {
         rc = s_operator(c, &o);

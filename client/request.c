@@ -2,6 +2,7 @@
 #include "request.h"
 
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,4 +217,33 @@ bool request_operator(request_t *self, const char *const *frames, const size_t *
         fprintf(stderr, "dnsoracle_client: %s: %s\n", self->endpoint,
                 (*text)[0] ? *text : "command refused");
     return ok;
+}
+
+int request_ping(request_t *c)
+{
+    double t0 = s_now_ms();
+    const char *f[] = {"\0ping"};
+    request_reply_t r;
+    if (request_send(c, f, (size_t[]){5}, 1, &r) != 0)
+        return 2;
+    bool pong = r.n == 1 && strcmp(r.text[0], "pong") == 0;
+    request_reply_free(&r);
+    if (!pong) {
+        fprintf(stderr, "dnsoracle_client: %s: unexpected answer to ping\n", request_endpoint(c));
+        return 2;
+    }
+    printf("pong from %s in %.2f ms\n", request_endpoint(c), s_now_ms() - t0);
+    return 0;
+}
+
+/* Who is asking, for the lists' added_by column: the login behind sudo if
+ * there is one. The control socket's permissions decide who may ask; this
+ * only records it. */
+const char *request_who(void)
+{
+    const char *sudo = getenv("SUDO_USER");
+    if (getuid() == 0 && sudo && sudo[0])
+        return sudo;
+    struct passwd *pw = getpwuid(getuid());
+    return pw ? pw->pw_name : "operator";
 }

@@ -57,4 +57,12 @@ bool request_operator(request_t *self, const char *const *frames, const size_t *
 int request_command(request_t *self, const char *const *frames, const size_t *lens, int n,
                     bool status);
 
+/* --ping: prints "pong from ENDPOINT in T ms". Returns the exit status (0,
+ * or 2 after printing why). */
+int request_ping(request_t *self);
+
+/* Who is asking, for the lists' added_by column: the login, or the one
+ * behind sudo. The control socket's permissions decide who may ask. */
+const char *request_who(void);
+
 #endif

@@ -151,7 +151,9 @@ local function log_blocked(q, reason, what, dq)
         logged = logged + 1
         local from = ""
         if dq then
-            from = " from " .. dq.remoteaddr:toString() .. " qtype " .. dq.qtype
+            -- the client as [events] client keeps it: full, its network, or "-"
+            from = " from " .. oracle.client(dq.remoteaddr:toString(), S.events_client) ..
+                " qtype " .. dq.qtype
         end
         log(pdns.loglevels.Warning, what .. " " .. q .. " (" .. reason .. ")" .. from)
         return true
@@ -186,7 +188,11 @@ local function verdict(q, dq)
         -- A name answered from this cache was judged, and reported to the
         -- oracle, at most cache_seconds ago: it is not reported again. The
         -- oracle counts distinct names per domain, so a repeat adds nothing
-        -- ("not seen recently" is the domain layer's rule).
+        -- ("not seen recently" is the domain layer's rule). A refusal is
+        -- still an event (which host asked, how often), reported as one only.
+        if not e[1] then
+            h:refused(q, dq.qtype, dq.remoteaddr:toString(), e[2])
+        end
         return e[1], e[2]
     end
     local good, reason
@@ -197,11 +203,14 @@ local function verdict(q, dq)
         -- address is made into text only here, on a cache miss.
         good, reason = h:judge(q, dq.qtype, dq.remoteaddr:toString())
     else
-        -- query = oracle: the oracle judges, and observes, the names asked;
-        -- nothing to report.
+        -- query = oracle: the oracle judges, and observes, the names asked,
+        -- and keeps its refusals as events (without the client: the verdict
+        -- protocol carries only the name). A refusal by the local lists is
+        -- reported as an event with the client.
         local listed = h:listed(q)
         if listed == "blocklist" or listed == "droplist" then
             good, reason = false, listed
+            h:refused(q, dq.qtype, dq.remoteaddr:toString(), reason)
         elseif listed == "allowlist" then
             good, reason = true, listed
         else

@@ -6,6 +6,8 @@
  *   h:judge(name [, qtype [, client]])
  *                       -> good, reason     the engine and the lists, here; the
  *                                           name is queued for a report
+ *   h:refused(name, qtype, client, reason)  a cached refusal: an event (event.h)
+ *   oracle.client(address, mode)  -> text   what the log line shows of a client
  *   h:ask(name)         -> good, reason     a round trip to dnsoracled; nil, why
  *   h:listed(name)      -> reason or nil    the local copy of the lists alone
  *   h:registrable(name) -> domain or nil    the registrable domain (PSL), lowercased
@@ -56,6 +58,7 @@
 #include "curve.h"
 #include "engine.h"
 #include "judge.h"
+#include "event.h"
 #include "listsync.h"
 #include "name.h"
 
@@ -72,11 +75,13 @@ typedef struct {
     unsigned qtype;                /* 0 = unknown */
     evidence_t evidence;
     double bits;
+    event_refusal_t refusal; /* a refusal is also an event (event.h) */
 } s_report_t;
 
 typedef struct {
     config_t cfg;
     char config_path[1024];
+    char host[65]; /* the resolver's host, for events */
     engine_t *engine;
     listsync_t *sync;         /* the process's lists */
     listsync_reader_t reader; /* the version this handle judges with */
@@ -218,11 +223,9 @@ static int s_flush_reports(s_handle_t *h)
     zmq_send(h->dealer, "\0report", 7, ZMQ_SNDMORE);
     for (int i = 0; i < n; i++) {
         const s_report_t *r = &h->report[i];
-        char fields[128], qtype[8];
-        snprintf(qtype, sizeof qtype, "%u", r->qtype);
-        int len =
-            snprintf(fields, sizeof fields, "%s %s %s %.1f", r->qtype ? qtype : "-",
-                     r->client[0] ? r->client : "-", engine_evidence_name(r->evidence), r->bits);
+        char fields[192];
+        int len = event_fields(fields, sizeof fields, r->qtype, r->client, r->evidence, r->bits,
+                               &r->refusal, h->host);
         zmq_send(h->dealer, fields, (size_t)len, ZMQ_SNDMORE);
         zmq_send(h->dealer, r->name, r->len, i + 1 < n ? ZMQ_SNDMORE : 0);
     }
@@ -247,7 +250,8 @@ static bool s_reportable(const verdict_t *v)
 }
 
 static void s_queue_report(s_handle_t *h, const char *q, size_t len, unsigned qtype,
-                           const char *client, size_t client_len, const verdict_t *v)
+                           const char *client, size_t client_len, const verdict_t *v,
+                           const event_refusal_t *refusal)
 {
     s_report_t *r = &h->report[h->nreport++];
     memcpy(r->name, q, len);
@@ -260,6 +264,7 @@ static void s_queue_report(s_handle_t *h, const char *q, size_t len, unsigned qt
     r->evidence = v->evidence;
     /* the oracle takes bits under 1e6; a name carries at most about 2000 */
     r->bits = v->bits >= 0 && v->bits < 1e5 ? v->bits : 0;
+    r->refusal = *refusal;
     if (h->nreport == S_REPORT_BATCH)
         s_flush_reports(h);
 }
@@ -283,13 +288,35 @@ static int l_judge(lua_State *L)
         judge_t j = {h->engine, listsync_lists(&h->reader), NULL};
         judge_query_t jq = {(unsigned)qtype, 0, 0};
         judge_name(&j, &name, &jq, &v, NULL);
-        if (s_reportable(&v))
-            s_queue_report(h, q, len, (unsigned)qtype, client, client_len, &v);
+        event_refusal_t refusal = {.action = -1};
+        if (!v.good) /* an event too, even when the domain layer does not count it */
+            event_refusal(&refusal, engine_reason_name(v.reason_id), &h->cfg, !s_reportable(&v));
+        if (!v.good || s_reportable(&v))
+            s_queue_report(h, q, len, (unsigned)qtype, client, client_len, &v, &refusal);
     }
     v.reason = engine_reason_name(v.reason_id);
     lua_pushboolean(L, v.good);
     lua_pushstring(L, v.reason);
     return 2;
+}
+
+/* refused(name, qtype, client, reason): a refusal judge() did not make (the
+ * script's cache, query = oracle): an event only, not for the domain layer. */
+static int l_refused(lua_State *L)
+{
+    s_handle_t *h = s_check(L);
+    size_t len, client_len = 0;
+    const char *q = luaL_checklstring(L, 2, &len);
+    lua_Integer qtype = luaL_optinteger(L, 3, 0);
+    const char *client = luaL_optlstring(L, 4, NULL, &client_len);
+    verdict_t v = {.good = false, .evidence = EVIDENCE_NONE};
+    event_refusal_t refusal;
+    event_refusal(&refusal, luaL_checkstring(L, 5), &h->cfg, true);
+    name_t name;
+    if (len <= S_MAX_NAME && name_parse(q, len, &name) == 0)
+        s_queue_report(h, q, len, qtype > 0 && qtype <= 65535 ? (unsigned)qtype : 0, client,
+                       client_len, &v, &refusal);
+    return 0;
 }
 
 static int l_registrable(lua_State *L)
@@ -393,10 +420,9 @@ static int l_flush(lua_State *L)
 }
 
 static const char *const s_words[][4] = {
-    {"local", "oracle", NULL, NULL},
-    {"enforce", "monitor", NULL, NULL},
-    {"nxdomain", "refused", "drop", NULL},
-    {"open", "closed", NULL, NULL},
+    {"local", "oracle", NULL, NULL},       {"enforce", "monitor", NULL, NULL},
+    {"nxdomain", "refused", "drop", NULL}, {"open", "closed", NULL, NULL},
+    {"full", "truncated", "none", NULL},
 };
 
 static int l_settings(lua_State *L)
@@ -413,6 +439,7 @@ static int l_settings(lua_State *L)
     S_SET_STR("mode", s_words[1][c->hook.mode]);
     S_SET_STR("action", s_words[2][c->hook.action]);
     S_SET_STR("fail", s_words[3][c->hook.fail]);
+    S_SET_STR("events_client", s_words[4][c->events.client]);
     S_SET_NUM("timeout_ms", c->hook.timeout_ms);
     S_SET_NUM("breaker_seconds", c->hook.breaker_seconds);
     S_SET_NUM("cache_size", c->hook.cache_size);
@@ -508,6 +535,7 @@ static int l_open(lua_State *L)
         config_defaults(&h->cfg);
         snprintf(h->config_path, sizeof h->config_path, "(defaults: %s not found)", path);
     }
+    event_host(h->host, sizeof h->host);
     h->engine = engine_new(&h->cfg.engine, err, sizeof err);
     if (!h->engine) {
         lua_pushnil(L);
@@ -550,17 +578,13 @@ int luaopen_dnsoracle_c(lua_State *L);
 int luaopen_dnsoracle_c(lua_State *L)
 {
     static const luaL_Reg methods[] = {
-        {"judge", l_judge},
-        {"ask", l_ask},
-        {"listed", l_listed},
-        {"registrable", l_registrable},
-        {"sync", l_sync},
-        {"flush", l_flush},
-        {"settings", l_settings},
-        {"stats", l_stats},
+        {"judge", l_judge},   {"refused", l_refused},         {"ask", l_ask},
+        {"listed", l_listed}, {"registrable", l_registrable}, {"sync", l_sync},
+        {"flush", l_flush},   {"settings", l_settings},       {"stats", l_stats},
         {NULL, NULL},
     };
-    static const luaL_Reg functions[] = {{"open", l_open}, {NULL, NULL}};
+    static const luaL_Reg functions[] = {
+        {"open", l_open}, {"client", event_l_client}, {NULL, NULL}};
     luaL_newmetatable(L, S_META);
     lua_pushvalue(L, -1);
     lua_setfield(L, -2, "__index");

@@ -1,4 +1,4 @@
--- sql/schema.sql - the dnsoracle schema, current version (2).
+-- sql/schema.sql - the dnsoracle schema, current version (3).
 --
 -- Applied by sql/migrate.sh to the database named in [database] name
 -- (default `dns`), which it creates. Every statement is idempotent: applying
@@ -68,4 +68,28 @@ CREATE TABLE IF NOT EXISTS evidence (
     KEY by_age (updated_at)
 ) ENGINE = InnoDB;
 
-INSERT IGNORE INTO schema_version (version, applied_at) VALUES (1, UTC_TIMESTAMP()), (2, UTC_TIMESTAMP());
+-- Refusals and who asked (oracle/events.c): one row per minute, client
+-- (`-` unknown or not kept, [events] client), registrable domain (`` for a
+-- name that is not one) and reason, with the number of refusals, the first
+-- and last time, and of one of them the query name, type, action (`refused`,
+-- or `would-block` in monitor mode) and resolver host. Rows older than
+-- [events] retention_days are deleted.
+CREATE TABLE IF NOT EXISTS events (
+    minute     DATETIME NOT NULL,
+    client     VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+    domain     VARCHAR(253) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+    reason     VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+    count      INT UNSIGNED NOT NULL,
+    first_seen DATETIME NOT NULL,
+    last_seen  DATETIME NOT NULL,
+    qname      VARCHAR(255) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+    qtype      SMALLINT UNSIGNED NOT NULL,
+    action     ENUM('refused', 'would-block') NOT NULL,
+    resolver   VARCHAR(64) NOT NULL,
+    PRIMARY KEY (minute, client, domain, reason),
+    KEY by_domain (domain, minute),
+    KEY by_client (client, minute)
+) ENGINE = InnoDB;
+
+INSERT IGNORE INTO schema_version (version, applied_at) VALUES (1, UTC_TIMESTAMP()), (2, UTC_TIMESTAMP()),
+    (3, UTC_TIMESTAMP());

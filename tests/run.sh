@@ -69,7 +69,7 @@ echo "== static analysis: cppcheck, clang-tidy (.clang-tidy)"
 cppcheck --quiet --error-exitcode=1 --enable=warning,style,portability,performance --std=c11 \
     --inline-suppr -I oracle/engine -I oracle/common -I oracle/wire -I oracle/store \
     -I oracle/daemon -I client oracle client lua
-clang-tidy -p "$build" --quiet oracle/*/*.c client/*.c lua/module.c 2>/dev/null
+clang-tidy -p "$build" --quiet oracle/*/*.c client/*.c lua/*.c 2>/dev/null
 
 echo "== fuzzing: every harness for 10 s (tests/fuzz.sh; longer runs by hand)"
 tests/fuzz.sh 10 "$top/build-fuzz"

@@ -7,7 +7,8 @@
 # ASan and valgrind do not mix, so this is a build of its own without
 # sanitizers (Debug, tests on, no Lua hook). It runs
 # tests/integration/test_daemon.sh, test_client.sh, test_storage.sh,
-# test_curve.sh and test_metrics.sh (the HTTP thread of /metrics) with
+# test_curve.sh, test_metrics.sh (the HTTP thread of /metrics) and
+# test_events.sh (the events queue, the database stopped and back) with
 # DNSORACLE_WRAP set to valgrind (tests/integration/lib.sh): every dnsoracled
 # they start runs under memcheck, and their waits and time limits are
 # stretched ($slow). A memory error or a definite or indirect leak fails the
@@ -29,7 +30,7 @@ cd "$(dirname "$0")/.." || exit 2
 top=$(pwd)
 build=${1:-$top/build-valgrind}
 case $build in /*) ;; *) build=$top/$build ;; esac
-scripts=(test_daemon test_client test_storage test_curve test_metrics)
+scripts=(test_daemon test_client test_storage test_curve test_metrics test_events)
 
 if ! command -v valgrind >/dev/null; then
     echo "tests/valgrind.sh: valgrind is not installed (apt-get install valgrind)" >&2

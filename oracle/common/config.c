@@ -21,6 +21,7 @@ static const char *const s_queries[] = {"local", "oracle", NULL};
 static const char *const s_modes[] = {"enforce", "monitor", NULL};
 static const char *const s_actions[] = {"nxdomain", "refused", "drop", NULL};
 static const char *const s_fails[] = {"open", "closed", NULL};
+static const char *const s_clients[] = {"full", "truncated", "none", NULL};
 
 /* When a new value takes effect in dnsoracled: at SIGHUP (R), or only at a
  * restart (X: sockets, threads, the database, the domain layer's tables). The
@@ -134,6 +135,10 @@ static const s_option_t s_options[] = {
     OPT("hook", curve_key, T_PATH, hook.curve_key, 0, 0, "", R),
     OPT("hook", curve_server_key, T_PATH, hook.curve_server_key, 0, 0, "", R),
     OPT("metrics", listen, T_STRING, metrics.listen, 0, 0, "127.0.0.1:9154", X),
+    OPTC("events", client, events.client, s_clients, "full", X),
+    OPT("events", retention_days, T_UINT, events.retention_days, 1, 3650, "30", X),
+    OPT("events", queue_size, T_UINT, events.queue_size, 16, 10000000, "10000", X),
+    OPT("events", rows_per_minute, T_UINT, events.rows_per_minute, 1, 10000000, "500", X),
 };
 #define S_NOPTIONS (sizeof s_options / sizeof s_options[0])
 

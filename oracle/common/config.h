@@ -17,6 +17,7 @@
 #include "domain.h"
 #include "engine.h"
 #include "log.h"
+#include "privacy.h"
 
 /* [hook] choices, in the order of their words in config.c. */
 typedef enum { HOOK_QUERY_LOCAL, HOOK_QUERY_ORACLE } hook_query_t;
@@ -87,6 +88,12 @@ typedef struct {
     struct {              /* [metrics] */
         char listen[128]; /* HTTP address of /metrics, "" = none (metrics.h) */
     } metrics;
+    struct {                      /* [events]: refusals, who asked (events.h) */
+        unsigned client;          /* events_client_t: the address kept, in events and the log */
+        unsigned retention_days;  /* event rows older than this are deleted */
+        unsigned queue_size;      /* event rows waiting for the writer, at most */
+        unsigned rows_per_minute; /* new event rows a minute, at most */
+    } events;
 } config_t;
 
 /* The default configuration file (compiled in; install.sh writes it there). */

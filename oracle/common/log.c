@@ -1,6 +1,8 @@
 /* oracle/common/log.c - the daemon's one way to say something. */
 #include "log.h"
 
+#include "privacy.h"
+
 #include <bsd/string.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -16,6 +18,7 @@ static const char *s_ident = "dnsoracled";
 static atomic_int s_level = LEVEL_INFO;
 static atomic_uint s_false_budget = 20;
 static bool s_journal;
+static atomic_int s_client_mode = EVENTS_CLIENT_FULL;
 
 /* The false-verdict budget: a window of one second and what it has used. */
 static atomic_llong s_window;
@@ -51,14 +54,19 @@ void log_set_false_budget(unsigned n) { atomic_store(&s_false_budget, n); }
 
 bool log_enabled(level_t level) { return (int)level <= atomic_load(&s_level); }
 
-static void s_write(level_t level, const char *subsystem, const char *qname, const char *verdict,
-                    const char *reason, const char *text)
+/* A verdict's fields for the journal: its name, verdict, reason and client. */
+typedef struct {
+    const char *qname, *verdict, *reason, *client, *action;
+} s_fields_t;
+
+static void s_write(level_t level, const char *subsystem, const s_fields_t *v, const char *text)
 {
     if (s_journal) {
-        if (qname)
+        if (v)
             sd_journal_send("MESSAGE=%s", text, "PRIORITY=%d", s_priority[level],
                             "SYSLOG_IDENTIFIER=%s", s_ident, "SUBSYSTEM=%s", subsystem, "QNAME=%s",
-                            qname, "VERDICT=%s", verdict, "REASON=%s", reason, NULL);
+                            v->qname, "VERDICT=%s", v->verdict, "REASON=%s", v->reason, "CLIENT=%s",
+                            v->client, "ACTION=%s", v->action, NULL);
         else
             sd_journal_send("MESSAGE=%s", text, "PRIORITY=%d", s_priority[level],
                             "SYSLOG_IDENTIFIER=%s", s_ident, "SUBSYSTEM=%s", subsystem, NULL);
@@ -78,7 +86,7 @@ void log_msg(level_t level, const char *subsystem, const char *fmt, ...)
     // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start is just above
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    s_write(level, subsystem, NULL, NULL, NULL, text);
+    s_write(level, subsystem, NULL, text);
 }
 
 void log_limited(log_limit_t *limit, unsigned seconds, level_t level, const char *subsystem,
@@ -101,7 +109,7 @@ void log_limited(log_limit_t *limit, unsigned seconds, level_t level, const char
     if (limit->left_out && n >= 0 && (size_t)n < sizeof text)
         snprintf(text + n, sizeof text - (size_t)n, " (and %lu more since the last such line)",
                  limit->left_out);
-    s_write(level, subsystem, NULL, NULL, NULL, text);
+    s_write(level, subsystem, NULL, text);
     limit->last = ts.tv_sec ? ts.tv_sec : 1;
     limit->left_out = 0;
 }
@@ -149,5 +157,24 @@ void log_verdict(const char *qname, size_t len, bool good, const char *reason)
     else
         s_escape(qname, len > 256 ? 256 : len, name, sizeof name);
     snprintf(text, sizeof text, "%s %s %s", good ? "true" : "false", name, reason);
-    s_write(level, "verdict", name, good ? "true" : "false", reason, text);
+    s_fields_t f = {name, good ? "true" : "false", reason, "-", good ? "-" : "refused"};
+    s_write(level, "verdict", &f, text);
+}
+
+void log_set_client_mode(events_client_t mode) { atomic_store(&s_client_mode, (int)mode); }
+
+void log_refusal(const char *qname, size_t len, const char *reason, const char *client,
+                 const char *action)
+{
+    if (!log_enabled(LEVEL_INFO) || !s_spend())
+        return;
+    char name[4 * 256 + 1], who[64], text[1600];
+    s_escape(qname, len > 256 ? 256 : len, name, sizeof name);
+    privacy_client(client, (events_client_t)atomic_load(&s_client_mode), who, sizeof who);
+    char safe[4 * sizeof who];
+    s_escape(who, strlen(who), safe, sizeof safe);
+    snprintf(text, sizeof text, "false %s %.40s client %s action %.20s", len ? name : "(empty)",
+             reason, safe, action);
+    s_fields_t f = {name, "false", reason, safe, action};
+    s_write(LEVEL_INFO, "verdict", &f, text);
 }

@@ -3,8 +3,9 @@
  * Levels as in syslog (level_t below), a subsystem tag on every line, and
  * printf-format checking. Under systemd (stderr connected to the journal, as
  * $JOURNAL_STREAM says) entries go to the journal with structured fields:
- * PRIORITY, SUBSYSTEM, and for verdicts QNAME, VERDICT and REASON, so that
- * `journalctl -u dnsoracled VERDICT=false` finds every blocked name.
+ * PRIORITY, SUBSYSTEM, and for verdicts QNAME, VERDICT, REASON and CLIENT
+ * (`-` when unknown), so that `journalctl -u dnsoracled VERDICT=false` finds
+ * every blocked name and `CLIENT=192.0.2.7` what one host asked.
  * Elsewhere they are plain lines on stderr. Thread-safe.
  */
 #ifndef DNSORACLE_LOG_H
@@ -12,6 +13,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "privacy.h"
 
 /* Log levels, most severe first (as in syslog). */
 typedef enum { LEVEL_ERROR, LEVEL_WARNING, LEVEL_INFO, LEVEL_DEBUG } level_t;
@@ -50,5 +53,16 @@ void log_limited(log_limit_t *limit, unsigned seconds, level_t level, const char
  * number left out is logged once the second is over), true verdicts only at
  * debug level. The name is escaped (\DDD) before it is written. */
 void log_verdict(const char *qname, size_t len, bool good, const char *reason);
+
+/* What of a client's address log_refusal() writes ([events] client,
+ * privacy.h); full until set. May be called again (SIGHUP). */
+void log_set_client_mode(events_client_t mode);
+
+/* Logs a refusal a hook reported, as log_verdict() logs a false verdict
+ * (same budget), with the client (cut as log_set_client_mode() says; NULL
+ * or "" for unknown) and the action ("refused", "would-block"): the
+ * journal gets CLIENT= and ACTION= beside QNAME=, VERDICT=false, REASON=. */
+void log_refusal(const char *qname, size_t len, const char *reason, const char *client,
+                 const char *action);
 
 #endif

@@ -63,6 +63,12 @@ static const struct {
     [STAT_CONNECTIONS_REFUSED] = {"connections_refused",
                                   "Plaintext TCP connections closed at once: max_connections"},
     [STAT_CONNECTIONS_OPEN] = {"tcp_connections", "Plaintext TCP connections open", true},
+    [STAT_EVENTS] = {"events", "Refusals taken as events"},
+    [STAT_EVENTS_STORED] = {"events_stored", "Events written to the database"},
+    [STAT_EVENTS_OVERFLOW] = {"events_overflow",
+                              "Events not stored: queue full, or the minute's new rows spent"},
+    [STAT_EVENTS_DB_ERRORS] = {"events_refused_by_database",
+                               "Events in batches the database refused"},
 };
 
 typedef struct {

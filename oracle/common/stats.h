@@ -49,6 +49,10 @@ typedef enum {
     STAT_DOMAIN_CUTS,             /* domains the domain layer cut off */
     STAT_CONNECTIONS_REFUSED,     /* plaintext TCP connections past max_connections */
     STAT_CONNECTIONS_OPEN,        /* a gauge: plaintext TCP connections open now */
+    STAT_EVENTS,                  /* refusals taken as events (events.h) */
+    STAT_EVENTS_STORED,           /* events written to the database (a row counts its events) */
+    STAT_EVENTS_OVERFLOW,         /* events not stored: queue full or the minute's rows spent */
+    STAT_EVENTS_DB_ERRORS,        /* events in batches the database refused */
     STAT_COUNT
 } stat_t;
 

@@ -17,6 +17,7 @@
 
 #include "actor.h"
 #include "droplist.h"
+#include "eventquery.h"
 #include "importer.h"
 #include "log.h"
 #include "name.h"
@@ -348,12 +349,14 @@ static bool s_run_command(control_t *self, char **argv, int argc, const char *da
         return s_cmd_count(self, argv, argc);
     if (!strcmp(cmd, "update-now"))
         return s_cmd_update(self);
+    if (!strcmp(cmd, "report") || !strcmp(cmd, "events"))
+        return eventquery_run(self->store, &self->cfg, argv, argc, self->reply, S_REPLY_CAP);
     if (!strcmp(cmd, "import-begin") || !strcmp(cmd, "import-add") ||
         !strcmp(cmd, "import-commit") || !strcmp(cmd, "import-abort"))
         return s_cmd_import(self, argv, argc, data, len);
     snprintf(self->reply, S_REPLY_CAP,
              "unknown command '%.40s' (block, allow, unlist, list, count, update-now, "
-             "import-begin, import-add, import-commit, import-abort)",
+             "import-begin, import-add, import-commit, import-abort, report, events)",
              cmd);
     return false;
 }

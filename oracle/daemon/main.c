@@ -164,6 +164,7 @@ int main(int argc, char **argv)
         return 0;
     }
     log_init("dnsoracled", (level_t)cfg.server.log_level, cfg.server.log_false_per_second);
+    log_set_client_mode((events_client_t)cfg.events.client);
 
     /* Block the signals we wait for before any thread exists, so that every
      * thread inherits the mask and only sigtimedwait() below sees them. */

@@ -151,6 +151,9 @@ static void s_state(FILE *f, const metrics_deps_t *d)
             d->writer && strcmp(now, "unavailable") != 0);
     s_gauge(f, "dnsoracle_queue_backlog", "Good names waiting to be written",
             d->writer ? (double)writer_backlog(d->writer) : 0);
+    s_gauge(f, "dnsoracle_events_backlog",
+            "Event rows (refusals, aggregated) waiting to be written",
+            d->writer ? (double)writer_events_backlog(d->writer) : 0);
     size_t sizes[LIST_KINDS] = {0};
     if (d->lists)
         listbox_sizes(d->lists, sizes);

@@ -181,6 +181,12 @@ static void s_keep(void *arg, const name_t *name, size_t registrable)
     writer_push(sv->writer, name, registrable);
 }
 
+static bool s_event(void *arg, const event_t *e)
+{
+    server_t *sv = arg;
+    return writer_event(sv->writer, e);
+}
+
 static size_t s_stats_text(void *arg, char *buf, size_t cap)
 {
     server_t *sv = arg;
@@ -190,10 +196,10 @@ static size_t s_stats_text(void *arg, char *buf, size_t cap)
         listbox_sizes(sv->lists, n);
     snprintf(extra, sizeof extra,
              "database %s\nqueue_backlog %zu\ndroplist_entries %zu\nblocklist_entries "
-             "%zu\nallowlist_entries %zu\n",
+             "%zu\nallowlist_entries %zu\nevents_backlog %zu\n",
              sv->writer ? writer_state(sv->writer) : "disabled",
              sv->writer ? writer_backlog(sv->writer) : 0, n[LIST_DROP], n[LIST_BLOCK],
-             n[LIST_ALLOW]);
+             n[LIST_ALLOW], sv->writer ? writer_events_backlog(sv->writer) : 0);
     return stats_format(sv->stats, sv->nworkers, extra, buf, cap);
 }
 
@@ -229,7 +235,7 @@ static void s_worker(void *pipe, void *arg)
     void *rep = zmq_socket(server->ctx, ZMQ_REP);
     protocol_deps_t deps = {server->lists, w->stats, server->writer ? s_keep : NULL,
                             s_stats_text,  server,   server->domains,
-                            NULL,          w->index};
+                            NULL,          w->index, server->writer ? s_event : NULL};
     protocol_t *proto = protocol_new(w->engine, w->max_batch, &deps);
     int status = !rep || !proto ? -ENOMEM : 0;
     if (status == 0) {

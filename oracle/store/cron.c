@@ -10,10 +10,12 @@
 
 #include "actor.h"
 #include "droplist.h"
+#include "events.h"
 #include "log.h"
 #include "store.h"
 
 #define S_PENDING 256 /* cuts waiting for the database, at most */
+#define S_EVENTS_RETENTION_S 3600
 
 struct cron {
     config_t cfg;
@@ -93,6 +95,14 @@ static void s_update(cron_t *self)
                  self->cfg.droplist.retention_seconds);
 }
 
+static void s_events_retention(cron_t *self)
+{
+    unsigned long long deleted = 0;
+    if (events_retention(self->store, &self->cfg, &deleted) == 0 && deleted)
+        log_info("cron", "retention: %llu event rows older than %u days deleted", deleted,
+                 self->cfg.events.retention_days);
+}
+
 /* Every periodic duty of the timer thread, with its period:
  *   every second          cuts: domains the domain layer cut off go on the
  *                         drop list, and into the lists at once (published
@@ -102,9 +112,16 @@ static void s_update(cron_t *self)
  *                         names, then the lists are reread;
  *   every refresh_seconds the lists are reread (operator changes made
  *                         through other instances, expiry); only the
- *                         difference is applied and published. */
-static void s_tick(cron_t *self, double now, double *next_refresh, double *next_update)
+ *                         difference is applied and published;
+ *   every hour            the retention of events ([events] retention_days),
+ *                         the first a minute after the start. */
+static void s_tick(cron_t *self, double now, double *next_refresh, double *next_update,
+                   double *next_events)
 {
+    if (now >= *next_events) {
+        s_events_retention(self);
+        *next_events = now + S_EVENTS_RETENTION_S;
+    }
     if (s_cuts(self))
         *next_refresh = now;
     if (now >= *next_update) {
@@ -125,12 +142,13 @@ static void s_run(void *pipe, void *arg)
     /* Lists at once; the first update after one period (a restart must not
      * recount right away what another instance just counted). */
     double next_refresh = start, next_update = start + self->cfg.droplist.update_seconds;
+    double next_events = start + 60;
     if (actor_ready(pipe, 0) != 0)
         return;
     pthread_mutex_lock(&self->lock);
     while (!self->stop) {
         pthread_mutex_unlock(&self->lock);
-        s_tick(self, s_now(), &next_refresh, &next_update);
+        s_tick(self, s_now(), &next_refresh, &next_update, &next_events);
         pthread_mutex_lock(&self->lock);
         if (self->stop)
             break;

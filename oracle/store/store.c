@@ -214,3 +214,26 @@ long store_escape(store_t *self, char *to, const char *from, size_t len)
         return -1;
     return (long)mysql_real_escape_string(self->db, to, from, (unsigned long)len);
 }
+
+/* ---- store_ops: the functions above through a table -------------------- */
+
+static void *s_open(const config_t *cfg, const char *who) { return store_new(cfg, who); }
+
+static void s_close(void *store)
+{
+    store_t *s = store;
+    store_destroy(&s);
+}
+
+static int s_ready(void *store) { return store_ready(store); }
+
+static void s_retry_now(void *store) { store_retry_now(store); }
+
+static int s_exec(void *store, const char *sql, size_t len) { return store_exec(store, sql, len); }
+
+static long s_escape(void *store, char *to, const char *from, size_t len)
+{
+    return store_escape(store, to, from, len);
+}
+
+const store_ops_t store_ops = {s_open, s_close, s_ready, s_retry_now, s_exec, s_escape};

@@ -68,4 +68,18 @@ const char *store_error(store_t *self);
 void store_library_init(void);
 void store_library_end(void);
 
+/* What the writer thread does with a database, as this file's functions
+ * of the same names do (`store` is what open returned); store_ops is that
+ * table for a real store_t, and tests give a fake one. */
+typedef struct {
+    void *(*open)(const config_t *cfg, const char *who);
+    void (*close)(void *store);
+    int (*ready)(void *store);
+    void (*retry_now)(void *store);
+    int (*exec)(void *store, const char *sql, size_t len);
+    long (*escape)(void *store, char *to, const char *from, size_t len);
+} store_ops_t;
+
+extern const store_ops_t store_ops;
+
 #endif

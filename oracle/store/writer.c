@@ -39,6 +39,7 @@ struct writer {
     actor_t *actor; /* NULL once stopped */
     const writer_store_t *ops;
     void *store;
+    events_t *events; /* refusals, with their own queue */
     stats_slot_t *stats;
     atomic_int state; /* S_IDLE, S_OK or S_AWAY: the last write's outcome */
 
@@ -139,6 +140,10 @@ size_t writer_backlog(writer_t *self)
     return n;
 }
 
+bool writer_event(writer_t *self, const event_t *e) { return events_push(self->events, e); }
+
+size_t writer_events_backlog(writer_t *self) { return events_backlog(self->events); }
+
 /* Appends "('name','registrable',now,now)" for each distinct entry. */
 static size_t s_build(writer_t *self, const s_entry_t *batch, size_t n, char *sql, size_t cap)
 {
@@ -183,7 +188,7 @@ static void s_run(void *pipe, void *arg)
     size_t sqlcap = 128 + S_BATCH * (4 * NAME_MAX_TEXT + 64);
     char *sql = malloc(sqlcap);
     size_t n = 0; /* names in `batch`, taken but not yet written */
-    bool flushing = false;
+    bool flushing = false, events_away = false;
     if (actor_ready(pipe, batch && sql ? 0 : -ENOMEM) != 0 || !batch || !sql)
         goto done;
     for (;;) {
@@ -212,12 +217,16 @@ static void s_run(void *pipe, void *arg)
         size_t left = self->count;
         pthread_mutex_unlock(&self->lock);
 
-        if (stopping && (s_now() >= deadline || (n == 0 && left == 0)))
+        if (stopping &&
+            (s_now() >= deadline ||
+             (n == 0 && left == 0 && (events_away || events_backlog(self->events) == 0))))
             break;
         if (stopping && !flushing) {
             flushing = true;
             self->ops->retry_now(self->store); /* the last chance: do not wait */
         }
+        /* the refusals first: few rows, and what the operator looks for */
+        events_away = events_write(self->events, self->ops, self->store) != 0;
         if (n == 0)
             continue;
         int rc = self->ops->ready(self->store);
@@ -255,30 +264,9 @@ done:
     free(sql);
 }
 
-static void *s_open(const config_t *cfg, const char *who) { return store_new(cfg, who); }
-
-static void s_close(void *store)
-{
-    store_t *s = store;
-    store_destroy(&s);
-}
-
-static int s_ready(void *store) { return store_ready(store); }
-
-static void s_retry_now(void *store) { store_retry_now(store); }
-
-static int s_exec(void *store, const char *sql, size_t len) { return store_exec(store, sql, len); }
-
-static long s_escape(void *store, char *to, const char *from, size_t len)
-{
-    return store_escape(store, to, from, len);
-}
-
-static const writer_store_t s_store = {s_open, s_close, s_ready, s_retry_now, s_exec, s_escape};
-
 writer_t *writer_new(const config_t *cfg, stats_slot_t *slot)
 {
-    return writer_new_with(cfg, slot, &s_store);
+    return writer_new_with(cfg, slot, &store_ops);
 }
 
 writer_t *writer_new_with(const config_t *cfg, stats_slot_t *slot, const writer_store_t *ops)
@@ -290,13 +278,14 @@ writer_t *writer_new_with(const config_t *cfg, stats_slot_t *slot, const writer_
     self->ops = ops;
     self->cap = cfg->database.queue_size;
     self->store = ops->open(cfg, "writer");
+    self->events = events_new(cfg, slot);
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_mutex_init(&self->lock, NULL);
     pthread_cond_init(&self->wake, &attr);
     pthread_condattr_destroy(&attr);
-    if (self->store)
+    if (self->store && self->events)
         self->actor = actor_new(NULL, "writer", s_run, self, NULL);
     if (!self->actor) {
         writer_destroy(&self);
@@ -322,6 +311,11 @@ void writer_stop(writer_t *self, int deadline_ms)
                     deadline_ms + ACTOR_TIMEOUT_MS);
     actor_join(self->actor);
     actor_destroy(&self->actor);
+    if (events_backlog(self->events))
+        log_warning("writer",
+                    "stopped with %zu event rows not stored (database unavailable or "
+                    "flush deadline)",
+                    events_backlog(self->events));
 }
 
 void writer_destroy(writer_t **self_p)
@@ -332,6 +326,7 @@ void writer_destroy(writer_t **self_p)
     writer_stop(self, 0);
     if (self->store)
         self->ops->close(self->store);
+    events_destroy(&self->events);
     pthread_mutex_destroy(&self->lock);
     pthread_cond_destroy(&self->wake);
     while (self->first) {

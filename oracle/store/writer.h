@@ -11,6 +11,8 @@
  * deadline. The thread is an actor (actor.h) for its start and its stop;
  * names reach it through the queue, under a mutex, with a condition
  * variable on CLOCK_MONOTONIC (a clock step neither stalls nor hurries it).
+ * The same thread writes the refusals (events.h), from their own
+ * bounded queue, whenever it wakes (at least once a second).
  */
 #ifndef DNSORACLE_WRITER_H
 #define DNSORACLE_WRITER_H
@@ -19,8 +21,10 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "events.h"
 #include "name.h"
 #include "stats.h"
+#include "store.h"
 
 typedef struct writer writer_t;
 
@@ -29,17 +33,9 @@ typedef struct writer writer_t;
  * `slot`. Returns NULL when out of memory or the thread cannot start. */
 writer_t *writer_new(const config_t *cfg, stats_slot_t *slot);
 
-/* What the writer does with the database, as store.h's functions of the
- * same names do (`store` is what open returned). writer_new() uses store.h;
- * tests give a fake. */
-typedef struct {
-    void *(*open)(const config_t *cfg, const char *who);
-    void (*close)(void *store);
-    int (*ready)(void *store);
-    void (*retry_now)(void *store);
-    int (*exec)(void *store, const char *sql, size_t len);
-    long (*escape)(void *store, char *to, const char *from, size_t len);
-} writer_store_t;
+/* What the writer does with the database (store.h's store_ops for
+ * writer_new(); tests give a fake). */
+typedef store_ops_t writer_store_t;
 
 /* writer_new() with another database (`ops` must outlive the writer). */
 writer_t *writer_new_with(const config_t *cfg, stats_slot_t *slot, const writer_store_t *ops);
@@ -48,6 +44,13 @@ writer_t *writer_new_with(const config_t *cfg, stats_slot_t *slot, const writer_
  * (names without one are not stored). Any thread. Returns false when the
  * name was not queued (queue full, or not storable as ASCII text). */
 bool writer_push(writer_t *self, const name_t *name, size_t registrable);
+
+/* Queues one refusal (events_push). Any thread. Returns false when it was
+ * dropped (counted). */
+bool writer_event(writer_t *self, const event_t *e);
+
+/* Event rows waiting to be written. */
+size_t writer_events_backlog(writer_t *self);
 
 /* Names waiting in the queue. */
 size_t writer_backlog(writer_t *self);

@@ -1,6 +1,7 @@
 /* oracle/wire/protocol.c - the wire protocol's requests and replies, without sockets. */
 #include "protocol.h"
 
+#include <bsd/string.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <time.h>
@@ -46,8 +47,12 @@ struct protocol {
 
     /* \0report: the fields of the name that comes next */
     judge_query_t query;
-    int evidence; /* -1: not given, judge the name here */
+    int evidence; /* -1: not given, judge the name here; -2: skip the name; -3: event only */
     double bits;
+    int action;        /* event_action_t of a refusal reported, or -1: not one */
+    char client[64];   /* the client's address, "" unknown */
+    char reason[33];   /* the hook's reason for the refusal */
+    char resolver[65]; /* the hook's host */
     size_t reported;
     char report_reply[32];
 
@@ -152,6 +157,29 @@ static void s_after(protocol_t *self, const name_t *name, const verdict_t *v, do
         self->deps.keep(self->deps.arg, name, v->registrable);
 }
 
+/* Hands a refusal to deps.event: `name` (NULL when it does not parse) and
+ * its registrable label give the domain. */
+static void s_event(protocol_t *self, const char *data, size_t size, const name_t *name,
+                    size_t registrable, unsigned qtype, const char *client, const char *reason,
+                    event_action_t action, const char *resolver)
+{
+    if (!self->deps.event)
+        return;
+    event_t e = {.time = time(NULL),
+                 .client = client,
+                 .qname = data,
+                 .qname_len = size < S_MAX_NAME ? size : S_MAX_NAME, /* a sample */
+                 .qtype = qtype,
+                 .reason = reason,
+                 .action = action,
+                 .resolver = resolver};
+    if (name && registrable < name->nlabels) {
+        e.domain = (const char *)name->lower + name->off[registrable];
+        e.domain_len = name->length - name->off[registrable];
+    }
+    self->deps.event(self->deps.arg, &e);
+}
+
 /* Judges one name frame: the engine, the domain layer, the lists
  * (judge.h). */
 static bool s_judge(protocol_t *self, const char *data, size_t size)
@@ -178,6 +206,9 @@ static bool s_judge(protocol_t *self, const char *data, size_t size)
     v.reason = engine_reason_name(v.reason_id);
     stats_verdict(self->deps.stats, v.reason_id, v.good);
     log_verdict(data, size, v.good, v.reason);
+    if (!v.good)
+        s_event(self, data, size, v.reason_id != REASON_INVALID ? &name : NULL, v.registrable, 0,
+                NULL, v.reason, EVENT_REFUSED, NULL);
     if (v.reason_id != REASON_INVALID)
         s_after(self, &name, &v, r, &cut);
     return v.good;
@@ -236,39 +267,71 @@ static void s_explain_frame(protocol_t *self, size_t i, const char *data, size_t
     self->stored++;
 }
 
-/* \0report's fields frame: "QTYPE CLIENT" or "QTYPE CLIENT EVIDENCE BITS",
- * each "-" when unknown (docs/protocol.md). Returns false when malformed. */
+/* The refusal fields of a 7-field \0report fields frame: REASON ACTION
+ * RESOLVER. Returns false when malformed. */
+static bool s_report_refusal(protocol_t *self, char **f)
+{
+    self->action = events_action_parse(f[5]);
+    if (self->action < 0 || strlen(f[4]) >= sizeof self->reason ||
+        strlen(f[6]) >= sizeof self->resolver)
+        return false;
+    strlcpy(self->reason, f[4], sizeof self->reason);
+    strlcpy(self->resolver, strcmp(f[6], "-") ? f[6] : "", sizeof self->resolver);
+    return true;
+}
+
+/* \0report's fields frame: "QTYPE CLIENT", "QTYPE CLIENT EVIDENCE BITS", or
+ * "QTYPE CLIENT EVIDENCE BITS REASON ACTION RESOLVER" for a refusal (the
+ * EVIDENCE and BITS "-": an event only, not for the domain layer), each
+ * "-" when unknown (docs/protocol.md). Returns false when malformed. */
 static bool s_report_fields(protocol_t *self, const char *data, size_t size)
 {
-    char buf[128], *save = NULL;
+    char buf[256], *save = NULL;
     if (size >= sizeof buf)
         return false;
     memcpy(buf, data, size);
     buf[size] = 0;
-    char *f[4] = {NULL, NULL, NULL, NULL};
+    char *f[7] = {NULL};
     int n = 0;
     for (char *t = strtok_r(buf, " ", &save); t; t = strtok_r(NULL, " ", &save))
-        if (n < 4)
+        if (n < 7)
             f[n++] = t;
         else
             return false;
-    if (n != 2 && n != 4)
+    if (n != 2 && n != 4 && n != 7)
         return false;
     char *end = f[0];
     bool known = strcmp(f[0], "-") != 0;
     unsigned long qtype = known ? strtoul(f[0], &end, 10) : 0;
-    if ((known && (end == f[0] || *end)) || qtype > 65535)
+    if ((known && (end == f[0] || *end)) || qtype > 65535 || strlen(f[1]) >= sizeof self->client)
         return false;
     self->query.qtype = (unsigned)qtype;
-    self->query.client = strcmp(f[1], "-") != 0 ? domain_client_hash(f[1], strlen(f[1])) : 0;
+    known = strcmp(f[1], "-") != 0;
+    self->query.client = known ? domain_client_hash(f[1], strlen(f[1])) : 0;
+    strlcpy(self->client, known ? f[1] : "", sizeof self->client);
     self->evidence = -1;
-    if (n == 4) {
+    self->action = -1;
+    if (n == 7 && !s_report_refusal(self, f))
+        return false;
+    if (n == 7 && !strcmp(f[2], "-") && !strcmp(f[3], "-")) {
+        self->evidence = -3;
+    } else if (n >= 4) {
         self->evidence = engine_evidence_parse(f[2]);
         self->bits = strtod(f[3], &end);
         if (self->evidence < 0 || *end || !(self->bits >= 0 && self->bits < 1e6))
             return false;
     }
     return true;
+}
+
+/* A refusal reported (7 fields): logged with its client, and an event. */
+static void s_report_event(protocol_t *self, const char *data, size_t size, const name_t *name,
+                           size_t registrable)
+{
+    const char *action = events_action_name((event_action_t)self->action);
+    log_refusal(data, size, self->reason, self->client, action);
+    s_event(self, data, size, name, registrable, self->query.qtype, self->client, self->reason,
+            (event_action_t)self->action, self->resolver);
 }
 
 /* \0report frame i (0-based after the command): fields, then a name. The
@@ -285,6 +348,11 @@ static void s_report_frame(protocol_t *self, size_t i, const char *data, size_t 
     name_t name;
     if (self->evidence == -2 || size > S_MAX_NAME || name_parse(data, size, &name) != 0) {
         stats_add(self->deps.stats, STAT_BAD_REPORTS, 1);
+        return;
+    }
+    if (self->evidence == -3) { /* a refusal from the hook's cache: an event only */
+        self->reported++;
+        s_report_event(self, data, size, &name, engine_registrable(self->engine, &name));
         return;
     }
     self->reported++;
@@ -314,6 +382,8 @@ static void s_report_frame(protocol_t *self, size_t i, const char *data, size_t 
     } else {
         r = judge_name(&j, &name, &self->query, &v, &cut);
     }
+    if (self->action >= 0)
+        s_report_event(self, data, size, &name, v.registrable);
     s_after(self, &name, &v, r, &cut);
 }
 
@@ -386,6 +456,7 @@ static void s_command(protocol_t *self, const char *data, size_t size)
         self->kind = S_REPORT;
         self->reported = 0;
         self->evidence = -2; /* a name before its fields is bad */
+        self->action = -1;
     } else {
         stats_add(self->deps.stats, STAT_BAD_COMMANDS, 1);
         self->kind = S_UNKNOWN;

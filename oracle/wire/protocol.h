@@ -3,7 +3,8 @@
  * docs/protocol.md is the spec: a request is one or more frames, each a query
  * name, answered by as many frames "true" or "false" in order; a first frame
  * starting with a NUL byte makes it a command (\0ping, \0stats, \0snapshot GENERATION CURSOR,
- * \0explain NAME..., \0report META NAME...: names the hooks judged). A
+ * \0explain NAME..., \0report META NAME...: names the hooks judged, and
+ * their refusals, which become events). A
  * protocol_t is one worker's request state: the server
  * feeds it a request frame by frame (protocol_begin, protocol_frame for each
  * frame in order, protocol_end) and sends the reply frames it then lists.
@@ -26,6 +27,7 @@
 
 #include "domain.h"
 #include "engine.h"
+#include "refusal.h"
 #include "judge.h"
 #include "listbox.h"
 #include "name.h"
@@ -48,6 +50,10 @@ typedef struct {
     domain_t *domains;   /* the domain layer; NULL: none */
     double (*now)(void); /* its clock; NULL: seconds since the epoch */
     unsigned reader;     /* this worker's reader slot in `lists` (listbox_enter) */
+    /* Called for every refusal (event.h): a false verdict here (no client),
+     * and every refusal a hook reported with its reason and action; NULL:
+     * none kept. */
+    bool (*event)(void *arg, const event_t *e);
 } protocol_deps_t;
 
 /* Returns a request state that judges with `engine` (not owned) and judges

@@ -137,6 +137,29 @@ check "the block is logged with its reason" yes \
     "$(grep -q "dnsoracle: nxdomain $strong (charset:" "$tmp/recursor.log" && echo yes)"
 check "... with the client that asked and the query type" yes \
     "$(grep -q "dnsoracle: nxdomain $strong (charset:[^)]*) from 127\.0\.0\.1 qtype 1" "$tmp/recursor.log" && echo yes)"
+# Which host asked: refused names from another client address (127.0.0.2,
+# which the recursor allows: 127.0.0.0/8) reach the oracle with the client,
+# on the hook's report path, and are stored as events: --report names the
+# client and the domain, --events the client's rows. The oracle's log line
+# (CLIENT= in the journal under systemd; stderr here) names the client too.
+for i in 1 2 3 4 5; do
+    dig -b 127.0.0.2 @127.0.0.1 -p "$rec_port" "${i}${strong#m}" +time=3 +tries=1 >/dev/null
+done
+for _ in $(seq 1 40); do
+    report=$("$client" -C "$control" --report --since 10m)
+    echo "$report" | grep -qE '^127\.0\.0\.2 +5 +1 ' && break
+    sleep 0.25
+done
+check "events: --report names the client 127.0.0.2 (5 refusals, 1 domain)" yes \
+    "$(echo "$report" | sed -n '/^clients with/,/^$/p' | grep -qE '^127\.0\.0\.2 +5 +1 ' && echo yes)"
+check "events: ... and the refused domain strong.test" yes \
+    "$(echo "$report" | sed -n '/^refused domains/,/^$/p' | grep -qE '^strong\.test +[0-9]+ +[12] ' && echo yes)"
+check "events: --events 127.0.0.2 --json: its rows, refused for strong evidence" "strong.test refused 1" \
+    "$("$client" -C "$control" --events 127.0.0.2 --json | jq -r '.events[0] | [.domain, .action, .qtype] | join(" ")')"
+check "events: the oracle logged the refusal with its client" yes \
+    "$(grep -q "verdict: false [1-5]${strong#m} charset:[^ ]* client 127\.0\.0\.2 action refused" "$tmp/daemon.log" && echo yes)"
+check "events: the hook's log line names the client" yes \
+    "$(grep -q "dnsoracle: nxdomain [1-5]${strong#m} (charset:[^)]*) from 127\.0\.0\.2 qtype 1" "$tmp/recursor.log" && echo yes)"
 check "weak evidence (the hex beacon name): it resolves, nsd's answer" "NOERROR 198.51.100.30" \
     "$(ask "$hexname")"
 check "... and the hook logged no refusal of it" "" "$(grep "dnsoracle: nxdomain $hexname" "$tmp/recursor.log")"
@@ -333,6 +356,8 @@ stop_daemon
 check "local, oracle down: strong evidence still refused" "NXDOMAIN " "$(ask "y$strong")"
 check "local, oracle down: benign names resolve" "NOERROR 198.51.100.10" "$(ask www.example.test)"
 start_daemon "$conf" || exit 1
+check "events: --report lists the iodine tunnel's domain" yes \
+    "$("$client" -C "$control" --report | sed -n '/^refused domains/,/^$/p' | grep -q "^$iodine_domain " && echo yes)"
 check "no report was malformed" 0 "$(stat_of bad_reports)"
 
 check "example.test, the benign names' domain, was never cut" "" \

@@ -90,6 +90,17 @@ static void s_keep(void *arg, const name_t *name, size_t registrable)
     w->kept++;
 }
 
+/* A refusal: its texts are whole strings, its domain a part of the name. */
+static bool s_event(void *arg, const event_t *e)
+{
+    (void)arg;
+    FUZZ_CHECK(e->reason && strlen(e->reason) < 64 && e->qname_len <= 255);
+    FUZZ_CHECK(!e->client || strlen(e->client) < 64);
+    FUZZ_CHECK(!e->domain || (e->domain_len > 0 && e->domain_len <= 253));
+    FUZZ_CHECK(e->action == EVENT_REFUSED || e->action == EVENT_WOULD_BLOCK);
+    return true;
+}
+
 static size_t s_stats_text(void *arg, char *buf, size_t cap)
 {
     s_worker_t *w = arg;
@@ -134,7 +145,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         w->stats = stats_new(1);
         FUZZ_CHECK(w->stats);
         protocol_deps_t deps = {
-            s_lists, stats_slot(w->stats, 0), s_keep, s_stats_text, w, NULL, NULL, (unsigned)i};
+            s_lists, stats_slot(w->stats, 0), s_keep, s_stats_text, w, NULL, NULL, (unsigned)i,
+            s_event};
         w->proto = protocol_new(s_engine, w->max_batch, &deps);
         FUZZ_CHECK(w->proto);
     }

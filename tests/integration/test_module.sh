@@ -98,7 +98,27 @@ for _ in $(seq 1 50); do
 done
 check "reports alone make the oracle cut off a tunnel's domain" yes "$ok"
 check "... and it counts the cut" yes "$([ "$(stat domains_cut)" -ge 1 ] && echo yes)"
+
+# Refusals travel with their reason and action (the 7-field fields frame):
+# the oracle logs each with the client; a refusal from the script's cache
+# (h:refused) is an event only, not counted by the domain layer again.
+check "a refusal reaches the oracle with its client (its log)" yes \
+    "$(grep -q 'verdict: false aGVsbG8+d29y/bGQ.tun.example.com charset:non-ldh client 127.0.0.1 action refused' \
+        "$tmp/daemon.log" && echo yes)"
+before=$(stat names_reported)
+sleep 1.1 # the tunnel above spent this second's budget of logged refusals
+check "h:refused: sent and acknowledged" true \
+    "$(lua 'h:refused("x.cached.example", 28, "10.9.8.7", "blocklist"); print(wait_acked(1))')"
+check "h:refused: logged by the oracle with the client" yes \
+    "$(grep -q 'verdict: false x.cached.example blocklist client 10.9.8.7 action refused' "$tmp/daemon.log" &&
+        echo yes)"
+check "h:refused: not counted by the domain layer" 0 "$(($(stat names_reported) - before))"
 check "no report was malformed" 0 "$(stat bad_reports)"
+check "client(): what the log line shows, by [events] client" "10.1.2.3 10.1.2.0 2001:db8:1:200:: - - full" \
+    "$(lua 'local o = require("dnsoracle_c")
+        print(o.client("10.1.2.3", "full"), o.client("10.1.2.3", "truncated"),
+              o.client("2001:db8:1:2ff::7%eth0", "truncated"), o.client("10.1.2.3", "none"),
+              o.client("junk", "truncated"), h:settings().events_client)' | tr '\t' ' ')"
 
 # The oracle away: reports are dropped and counted, judge() still answers.
 stop_daemon

@@ -28,7 +28,11 @@ typedef struct {
     stats_t *stats;
     listbox_t *lists;
     protocol_t *proto;
-    unsigned kept; /* names handed to keep() */
+    unsigned kept;   /* names handed to keep() */
+    unsigned events; /* refusals handed to event() */
+    char client[64], domain[256], reason[64], resolver[64];
+    unsigned qtype;
+    event_action_t action;
 } fixture_t;
 
 static void s_keep(void *arg, const name_t *name, size_t registrable)
@@ -36,6 +40,20 @@ static void s_keep(void *arg, const name_t *name, size_t registrable)
     fixture_t *f = arg;
     assert_true(registrable < name->nlabels);
     f->kept++;
+}
+
+/* Keeps the last refusal's fields. */
+static bool s_event(void *arg, const event_t *e)
+{
+    fixture_t *f = arg;
+    f->events++;
+    snprintf(f->client, sizeof f->client, "%s", e->client ? e->client : "");
+    snprintf(f->domain, sizeof f->domain, "%.*s", (int)e->domain_len, e->domain ? e->domain : "");
+    snprintf(f->reason, sizeof f->reason, "%s", e->reason);
+    snprintf(f->resolver, sizeof f->resolver, "%s", e->resolver ? e->resolver : "");
+    f->qtype = e->qtype;
+    f->action = e->action;
+    return true;
 }
 
 static size_t s_stats_text(void *arg, char *buf, size_t cap)
@@ -76,8 +94,8 @@ static int s_setup(void **state)
         goto fail;
     listbox_put(f->lists, l);
     l = NULL;
-    protocol_deps_t deps = {f->lists, stats_slot(f->stats, 0), s_keep, s_stats_text, f, NULL, NULL,
-                            0};
+    protocol_deps_t deps = {
+        f->lists, stats_slot(f->stats, 0), s_keep, s_stats_text, f, NULL, NULL, 0, s_event};
     f->proto = protocol_new(f->engine, BATCH, &deps);
     if (!f->proto)
         goto fail;
@@ -311,6 +329,47 @@ static void test_report(void **state)
     assert_string_equal(s_reply(f, 0), "ok 0");
 }
 
+/* Refusals reported with REASON ACTION RESOLVER become events with the
+ * client; EVIDENCE and BITS "-" make an event only (the domain layer does
+ * not count it); a false verdict asked here is an event without a client. */
+static void test_report_events(void **state)
+{
+    fixture_t *f = *state;
+    const char *frames[] = {"\0report",
+                            "16 192.0.2.7 strong 400 charset:non-ldh refused r1.example",
+                            TUNNEL,
+                            "1 2001:db8::7 - - blocklist would-block -",
+                            "www.blocked.test",
+                            "1 192.0.2.7 - - blocklist dropped r1", /* no such action */
+                            "www.blocked.test",
+                            "1 192.0.2.7 - 3 ok refused r1", /* half an event-only form */
+                            "www.blocked.test"};
+    size_t lens[9];
+    for (size_t i = 0; i < 9; i++)
+        lens[i] = i ? strlen(frames[i]) : 7;
+    unsigned long long reported = s_stat(f, "names_reported"), bad = s_stat(f, "bad_reports");
+    unsigned events = f->events;
+    assert_int_equal(s_request(f, frames, lens, 9), 1);
+    assert_string_equal(s_reply(f, 0), "ok 2");
+    assert_int_equal(s_stat(f, "names_reported"), reported + 1); /* the event-only one is not */
+    assert_int_equal(s_stat(f, "bad_reports"), bad + 4);
+    assert_int_equal(f->events, events + 2);
+    assert_string_equal(f->client, "2001:db8::7");
+    assert_string_equal(f->domain, "blocked.test");
+    assert_string_equal(f->reason, "blocklist");
+    assert_string_equal(f->resolver, "");
+    assert_int_equal(f->qtype, 1);
+    assert_int_equal(f->action, EVENT_WOULD_BLOCK);
+
+    const char *verdicts[] = {TUNNEL, "www.example.com"};
+    assert_int_equal(s_request(f, verdicts, NULL, 2), 2);
+    assert_int_equal(f->events, events + 3); /* only the false one */
+    assert_string_equal(f->client, "");
+    assert_string_equal(f->domain, "example.net");
+    assert_string_equal(f->reason, "charset:non-ldh");
+    assert_int_equal(f->action, EVENT_REFUSED);
+}
+
 static void test_lists_and_stats(void **state)
 {
     fixture_t *f = *state;
@@ -354,7 +413,7 @@ static void test_lists_and_stats(void **state)
 static void test_without_lists_or_callbacks(void **state)
 {
     fixture_t *f = *state;
-    protocol_deps_t deps = {NULL, stats_slot(f->stats, 0), NULL, NULL, NULL, NULL, NULL, 0};
+    protocol_deps_t deps = {NULL, stats_slot(f->stats, 0), NULL, NULL, NULL, NULL, NULL, 0, NULL};
     protocol_t *p = protocol_new(f->engine, 1, &deps);
     assert_non_null(p);
     size_t len;
@@ -402,6 +461,7 @@ int main(void)
         cmocka_unit_test(test_explain_overflow),
         cmocka_unit_test(test_explain_needs_names),
         cmocka_unit_test(test_report),
+        cmocka_unit_test(test_report_events),
         cmocka_unit_test(test_lists_and_stats),
         cmocka_unit_test(test_without_lists_or_callbacks),
     };
