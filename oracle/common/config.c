@@ -32,24 +32,24 @@ typedef struct {
     const char *section;
     const char *key;
     s_type_t type;
+    s_when_t when;
     size_t offset; /* into config_t */
     size_t size;   /* for strings: the buffer size */
     double min, max;
     const char *const *choices; /* T_CHOICE: the words, NULL-terminated */
     const char *def;            /* the default, as in the file; NULL: the layer's own */
-    s_when_t when;
 } s_option_t;
 
 #define OPT(sec, key, type, field, lo, hi, def, when)                                              \
     {                                                                                              \
-        sec, #key, type, offsetof(config_t, field), sizeof(((config_t *)0)->field), lo, hi, NULL,  \
-            def, when                                                                              \
+        sec, #key, type, when, offsetof(config_t, field), sizeof(((config_t *)0)->field), lo, hi,  \
+            NULL, def                                                                              \
     }
 
 #define OPTC(sec, key, field, words, def, when)                                                    \
     {                                                                                              \
-        sec, #key, T_CHOICE, offsetof(config_t, field), sizeof(((config_t *)0)->field), 0, 0,      \
-            words, def, when                                                                       \
+        sec, #key, T_CHOICE, when, offsetof(config_t, field), sizeof(((config_t *)0)->field), 0,   \
+            0, words, def                                                                          \
     }
 
 /* One row per option: where it goes, its range, its default and when it
