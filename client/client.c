@@ -15,7 +15,7 @@
  * With --curve-key and --curve-server-key it talks to one of the oracle's
  * CURVE endpoints (curve.h).
  * Verdicts go over the query endpoint (docs/protocol.md): names on stdin are
- * streamed, up to S_BATCH per request, and a batch is sent as soon as stdin
+ * streamed, up to 256 per request (verdicts.h), and a batch is sent as soon as stdin
  * has nothing more to give, so an interactive user or a pipe that trickles
  * gets each answer at once. Every request has a deadline (-t): the client
  * never hangs. Operator commands go to the separate control socket, a Unix
@@ -30,23 +30,16 @@
 #include <bsd/string.h>
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
-#include <zmq.h>
 
 #include "curve.h"
 #include "eventcmd.h"
-#include "lines.h"
 #include "listcmd.h"
 #include "request.h"
-
-#define S_BATCH 256
-#define S_NAME_MAX 255 /* the wire limit; longer lines are false without asking */
+#include "verdicts.h"
 
 enum { S_EXIT_GOOD = 0, S_EXIT_FALSE = 1, S_EXIT_FAIL = 2 };
 
@@ -105,157 +98,6 @@ static void s_usage(FILE *out)
                  "                     and PREFIX.pub (public); never overwrites\n"
                  "Exit status: 0 all good, 1 a false verdict or a refused command,\n"
                  "2 no answer in time or a usage error.\n");
-}
-
-/* ---- verdicts ---- */
-
-typedef struct {
-    char names[S_BATCH][S_NAME_MAX + 1];
-    size_t lens[S_BATCH];
-    int n;
-    bool explain; /* ask with \0explain and print the scores */
-    unsigned bad; /* false verdicts so far */
-} s_batch_t;
-
-/* `detail` is the reply frame: "true" or "false", and with --explain
- * "<TAB>reason<TAB>key=value key=value...". NULL: too long to ask about. */
-static void s_print(const s_batch_t *b, int i, bool good, const char *detail)
-{
-    fputs(good ? "true " : "false ", stdout);
-    /* A name over the wire limit was kept only up to it: marked with "..." */
-    lines_print_escaped(stdout, b->names[i], b->lens[i] > S_NAME_MAX ? S_NAME_MAX : b->lens[i]);
-    if (b->lens[i] > S_NAME_MAX)
-        fputs("...", stdout);
-    if (!b->explain) {
-        putchar('\n');
-        return;
-    }
-    const char *reason = detail ? strchr(detail, '\t') : NULL;
-    const char *scores = reason ? strchr(reason + 1, '\t') : NULL;
-    if (!detail)
-        fputs(" invalid (over 255 bytes: not sent)", stdout);
-    else if (reason)
-        printf(" %.*s", scores ? (int)(scores - reason - 1) : (int)strlen(reason + 1), reason + 1);
-    putchar('\n');
-    /* The scores on one indented line, without the verdict and reason
-     * already printed. */
-    const char *sep = "  ";
-    for (const char *p = scores ? scores + 1 : ""; *p;) {
-        size_t w = strcspn(p, " ");
-        if (w && strncmp(p, "verdict=", 8) != 0 && strncmp(p, "reason=", 7) != 0) {
-            printf("%s%.*s", sep, (int)w, p);
-            sep = " ";
-        }
-        p += w + (p[w] == ' ');
-    }
-    if (sep[0] == ' ' && sep[1] == 0)
-        putchar('\n');
-}
-
-/* Asks about every name in the batch, prints the answers in order and
- * empties it. Returns 0, or -1 when the oracle did not answer properly. */
-static int s_flush(request_t *c, s_batch_t *b)
-{
-    const char *frames[S_BATCH + 1];
-    size_t lens[S_BATCH + 1];
-    int nf = 0, first = b->explain ? 1 : 0;
-    if (b->explain) {
-        frames[nf] = "\0explain";
-        lens[nf++] = 8;
-    }
-    for (int i = 0; i < b->n; i++) {
-        if (b->lens[i] > S_NAME_MAX)
-            continue;
-        frames[nf] = b->names[i];
-        lens[nf++] = b->lens[i];
-    }
-    request_reply_t r = {0};
-    if (nf > first) {
-        if (request_send(c, frames, lens, nf, &r) != 0)
-            return -1;
-        if (r.n != nf - first) {
-            fprintf(stderr, "dnsoracle_client: %s: %d answers to %d names\n", request_endpoint(c),
-                    r.n, nf - first);
-            request_reply_free(&r);
-            return -1;
-        }
-    }
-    int k = 0;
-    for (int i = 0; i < b->n; i++) {
-        if (b->lens[i] > S_NAME_MAX) {
-            s_print(b, i, false, NULL);
-            b->bad++;
-            continue;
-        }
-        if (k >= r.n)
-            break; /* cannot happen: the count was checked above */
-        const char *t = r.text[k++];
-        bool good = strncmp(t, "true", 4) == 0 && (t[4] == 0 || t[4] == '\t');
-        if (!good && !(strncmp(t, "false", 5) == 0 && (t[5] == 0 || t[5] == '\t'))) {
-            fprintf(stderr, "dnsoracle_client: %s: unexpected answer '%.40s'\n",
-                    request_endpoint(c), t);
-            request_reply_free(&r);
-            return -1;
-        }
-        s_print(b, i, good, t);
-        b->bad += !good;
-    }
-    request_reply_free(&r);
-    fflush(stdout);
-    b->n = 0;
-    return 0;
-}
-
-static int s_add(request_t *c, s_batch_t *b, const char *name, size_t len)
-{
-    /* Kept up to one byte past the wire limit: enough to know it is over. */
-    size_t keep = len > S_NAME_MAX + 1 ? S_NAME_MAX + 1 : len;
-    memcpy(b->names[b->n], name, keep < S_NAME_MAX + 1 ? keep : S_NAME_MAX);
-    b->names[b->n][keep < S_NAME_MAX + 1 ? keep : S_NAME_MAX] = 0;
-    b->lens[b->n] = keep;
-    b->n++;
-    return b->n == S_BATCH ? s_flush(c, b) : 0;
-}
-
-/* Streams names from stdin: a batch goes out when it is full or when stdin
- * has nothing ready, so a slow writer gets each answer at once. */
-static int s_stream(request_t *c, s_batch_t *b)
-{
-    static char buf[1 << 16];
-    size_t have = 0;
-    bool eof = false, skipping = false; /* skipping: the rest of a huge line */
-    while (!eof || have) {
-        char *nl = memchr(buf, '\n', have);
-        if (!nl && !eof && have < sizeof buf) {
-            struct pollfd p = {0, POLLIN, 0};
-            if (b->n && poll(&p, 1, 0) == 0 && s_flush(c, b) != 0)
-                return -1;
-            ssize_t got = read(0, buf + have, sizeof buf - have);
-            if (got < 0 && errno == EINTR)
-                continue;
-            if (got < 0) {
-                fprintf(stderr, "dnsoracle_client: stdin: %s\n", strerror(errno));
-                return -1;
-            }
-            eof = got == 0;
-            have += (size_t)got;
-            continue;
-        }
-        size_t len = nl ? (size_t)(nl - buf) : have;
-        size_t used = nl ? len + 1 : have;
-        if (!skipping) {
-            size_t n = len;
-            if (n && buf[n - 1] == '\r' && nl)
-                n--;
-            if ((n || nl || eof) && s_add(c, b, buf, n) != 0)
-                return -1;
-        }
-        /* A line longer than the buffer: judged once (false), rest skipped. */
-        skipping = !nl && !eof;
-        memmove(buf, buf + used, have - used);
-        have -= used;
-    }
-    return b->n ? s_flush(c, b) : 0;
 }
 
 /* ---- commands ---- */
@@ -497,24 +339,74 @@ static int s_operator(request_t *c, const s_opts_t *o)
 
 static int s_verdicts(request_t *c, const s_opts_t *o)
 {
-    s_batch_t *b = calloc(1, sizeof *b);
-    if (!b) {
-        fprintf(stderr, "dnsoracle_client: out of memory\n");
-        return S_EXIT_FAIL;
-    }
-    b->explain = o->mode == O_EXPLAIN;
-    bool from_stdin = o->rest == 0 || (o->rest == 1 && strcmp(o->args[0], "-") == 0);
-    int err = 0;
-    if (from_stdin)
-        err = s_stream(c, b);
-    else
-        for (int i = 0; i < o->rest && !err; i++)
-            err = s_add(c, b, o->args[i], strlen(o->args[i]));
-    if (!err && b->n)
-        err = s_flush(c, b);
-    int rc = err ? S_EXIT_FAIL : b->bad ? S_EXIT_FALSE : S_EXIT_GOOD;
-    free(b);
-    return rc;
+    return verdicts_run(c, o->mode == O_EXPLAIN, o->args, o->rest);
+}
+
+static int s_run_ping(request_t *c, const s_opts_t *o)
+{
+    (void)o;
+    return request_ping(c);
+}
+
+static int s_run_stats(request_t *c, const s_opts_t *o)
+{
+    (void)o;
+    const char *f[] = {"\0stats"};
+    return request_command(c, f, (size_t[]){6}, 1, false);
+}
+
+static int s_run_list(request_t *c, const s_opts_t *o)
+{
+    return listcmd_list(c, o->rest ? o->args[0] : NULL, o->reason, o->count, o->all);
+}
+
+static int s_run_events(request_t *c, const s_opts_t *o)
+{
+    unsigned long since = o->since ? listcmd_duration(o->since) : 3600;
+    return o->mode == O_REPORT ? eventcmd_report(c, since, o->json)
+                               : eventcmd_events(c, o->key, since, o->json);
+}
+
+static int s_run_import(request_t *c, const s_opts_t *o)
+{
+    listcmd_import_t im = {o->kind,    o->args[0],
+                           o->reason,  o->expires ? listcmd_duration(o->expires) : 0,
+                           o->replace, request_who()};
+    return listcmd_import(c, &im);
+}
+
+/* Every mode: what runs it, whether it talks to the control socket (the
+ * operator's commands) or to the oracle, and its deadline unless -t is
+ * given (0: -t's default). Operator commands may scan a million-entry list
+ * (seconds), an import's commit writes a million rows (tens of seconds). */
+typedef struct {
+    int mode; /* 0: names judged (the default) */
+    int (*run)(request_t *c, const s_opts_t *o);
+    bool control;
+    int timeout_ms;
+} s_mode_t;
+
+static const s_mode_t s_modes[] = {
+    {0, s_verdicts, false, 0},
+    {O_EXPLAIN, s_verdicts, false, 0},
+    {O_PING, s_run_ping, false, 0},
+    {O_STATS, s_run_stats, false, 0},
+    {O_BLOCK, s_operator, true, 30000},
+    {O_ALLOW, s_operator, true, 30000},
+    {O_UNLIST, s_operator, true, 30000},
+    {O_UPDATE, s_operator, true, 30000},
+    {O_LIST, s_run_list, true, 30000},
+    {O_IMPORT, s_run_import, true, 300000},
+    {O_REPORT, s_run_events, true, 30000},
+    {O_EVENTS, s_run_events, true, 30000},
+};
+
+static const s_mode_t *s_mode_of(int mode)
+{
+    for (size_t i = 0; i < sizeof s_modes / sizeof s_modes[0]; i++)
+        if (s_modes[i].mode == mode)
+            return &s_modes[i];
+    return &s_modes[0]; /* s_parse takes only modes of the table */
 }
 
 int main(int argc, char **argv)
@@ -548,41 +440,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "dnsoracle_client: %s (see --help)\n", usage_error);
         return S_EXIT_FAIL;
     }
-    int m = o.mode;
-    bool op = m == O_BLOCK || m == O_ALLOW || m == O_UNLIST || m == O_LIST || m == O_UPDATE ||
-              m == O_IMPORT || m == O_REPORT || m == O_EVENTS;
-    /* Operator commands may scan a million-entry list (seconds), an
-     * import's commit writes a million rows (tens of seconds): their
-     * deadlines are longer unless -t says otherwise. */
-    int timeout = o.timeout_given ? o.timeout_ms
-                  : m == O_IMPORT ? 300000
-                  : op            ? 30000
-                                  : o.timeout_ms;
-    request_t *c = request_new(op ? o.control : o.endpoint, timeout, op ? NULL : o.curve_key,
-                               o.curve_server_key);
+    const s_mode_t *mode = s_mode_of(o.mode);
+    request_t *c =
+        request_new(mode->control ? o.control : o.endpoint,
+                    o.timeout_given || !mode->timeout_ms ? o.timeout_ms : mode->timeout_ms,
+                    mode->control ? NULL : o.curve_key, o.curve_server_key);
     if (!c)
         return S_EXIT_FAIL;
-    if (m == O_PING) {
-        rc = request_ping(c);
-    } else if (m == O_STATS) {
-        const char *f[] = {"\0stats"};
-        rc = request_command(c, f, (size_t[]){6}, 1, false);
-    } else if (m == O_LIST) {
-        rc = listcmd_list(c, o.rest ? o.args[0] : NULL, o.reason, o.count, o.all);
-    } else if (m == O_REPORT || m == O_EVENTS) {
-        unsigned long since = o.since ? listcmd_duration(o.since) : 3600;
-        rc = m == O_REPORT ? eventcmd_report(c, since, o.json)
-                           : eventcmd_events(c, o.key, since, o.json);
-    } else if (m == O_IMPORT) {
-        listcmd_import_t im = {o.kind,    o.args[0],
-                               o.reason,  o.expires ? listcmd_duration(o.expires) : 0,
-                               o.replace, request_who()};
-        rc = listcmd_import(c, &im);
-    } else if (op) {
-        rc = s_operator(c, &o);
-    } else {
-        rc = s_verdicts(c, &o);
-    }
+    rc = mode->run(c, &o);
     fflush(stdout);
     request_destroy(&c);
     return rc;

@@ -338,26 +338,67 @@ static bool s_cmd_import(control_t *self, char **argv, int argc, const char *dat
 
 /* Runs one command; fills self->reply; returns true for "ok". `data` is the
  * third frame whole (import-add's domains). */
+/* A command: argv[0] is its word, argv[1..] its arguments, `data` the third
+ * frame whole (import-add's domains). Fills self->reply; false: an error. */
+typedef bool (*s_command_fn)(control_t *self, char **argv, int argc, const char *data, size_t len);
+
+static bool s_do_change(control_t *self, char **argv, int argc, const char *data, size_t len)
+{
+    (void)data, (void)len;
+    return s_cmd_change(self, argv, argc);
+}
+
+static bool s_do_list(control_t *self, char **argv, int argc, const char *data, size_t len)
+{
+    (void)data, (void)len;
+    return s_cmd_list(self, argv, argc);
+}
+
+static bool s_do_count(control_t *self, char **argv, int argc, const char *data, size_t len)
+{
+    (void)data, (void)len;
+    return s_cmd_count(self, argv, argc);
+}
+
+static bool s_do_update(control_t *self, char **argv, int argc, const char *data, size_t len)
+{
+    (void)argv, (void)argc, (void)data, (void)len;
+    return s_cmd_update(self);
+}
+
+static bool s_do_events(control_t *self, char **argv, int argc, const char *data, size_t len)
+{
+    (void)data, (void)len;
+    return eventquery_run(self->store, &self->cfg, argv, argc, self->reply, S_REPLY_CAP);
+}
+
+/* Every command of the control socket (docs/protocol.md, "The control
+ * socket"): its word and what runs it. */
+static const struct {
+    const char *word;
+    s_command_fn fn;
+} s_commands[] = {
+    {"block", s_do_change},          {"allow", s_do_change},
+    {"unlist", s_do_change},         {"list", s_do_list},
+    {"count", s_do_count},           {"update-now", s_do_update},
+    {"import-begin", s_cmd_import},  {"import-add", s_cmd_import},
+    {"import-commit", s_cmd_import}, {"import-abort", s_cmd_import},
+    {"report", s_do_events},         {"events", s_do_events},
+};
+#define S_NCOMMANDS (sizeof s_commands / sizeof s_commands[0])
+
 static bool s_run_command(control_t *self, char **argv, int argc, const char *data, size_t len)
 {
     const char *cmd = argc > 0 ? argv[0] : "";
-    if (!strcmp(cmd, "block") || !strcmp(cmd, "allow") || !strcmp(cmd, "unlist"))
-        return s_cmd_change(self, argv, argc);
-    if (!strcmp(cmd, "list"))
-        return s_cmd_list(self, argv, argc);
-    if (!strcmp(cmd, "count"))
-        return s_cmd_count(self, argv, argc);
-    if (!strcmp(cmd, "update-now"))
-        return s_cmd_update(self);
-    if (!strcmp(cmd, "report") || !strcmp(cmd, "events"))
-        return eventquery_run(self->store, &self->cfg, argv, argc, self->reply, S_REPLY_CAP);
-    if (!strcmp(cmd, "import-begin") || !strcmp(cmd, "import-add") ||
-        !strcmp(cmd, "import-commit") || !strcmp(cmd, "import-abort"))
-        return s_cmd_import(self, argv, argc, data, len);
-    snprintf(self->reply, S_REPLY_CAP,
-             "unknown command '%.40s' (block, allow, unlist, list, count, update-now, "
-             "import-begin, import-add, import-commit, import-abort, report, events)",
-             cmd);
+    for (size_t i = 0; i < S_NCOMMANDS; i++)
+        if (!strcmp(cmd, s_commands[i].word))
+            return s_commands[i].fn(self, argv, argc, data, len);
+    int n = snprintf(self->reply, S_REPLY_CAP, "unknown command '%.40s' (", cmd);
+    for (size_t i = 0; i < S_NCOMMANDS && n > 0 && (size_t)n < S_REPLY_CAP; i++)
+        n += snprintf(self->reply + n, S_REPLY_CAP - (size_t)n, "%s%s", i ? ", " : "",
+                      s_commands[i].word);
+    if (n > 0 && (size_t)n < S_REPLY_CAP - 1)
+        strlcat(self->reply, ")", S_REPLY_CAP);
     return false;
 }
 
