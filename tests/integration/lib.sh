@@ -23,6 +23,18 @@ nap() {
     sleep "$(awk -v s="$1" -v k="$slow" 'BEGIN { print s * k }')"
 }
 
+# logged PATTERN FILE: "yes" once a line matching the grep pattern is in
+# FILE, waiting up to 5 s (times $slow; a log line may follow the event it
+# tells of), else nothing.
+logged() {
+    local i
+    for i in $(seq 1 $((50 * slow))); do
+        grep -q -- "$1" "$2" 2>/dev/null && echo yes && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
 cleanup() {
     for pid in $daemon_pid ${extra_pids:-}; do
         if kill -0 "$pid" 2>/dev/null; then

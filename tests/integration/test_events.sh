@@ -27,7 +27,10 @@ control=ipc://$tmp/control.sock
 conf=$tmp/dnsoracle.conf
 write_conf() { # write_conf CLIENT_MODE QUEUE_SIZE
     {
+        # every false verdict logged: the checks look for single lines after
+        # a burst of 500 (the default budget is 20 a second)
         printf '[server]\nendpoints = %s\ncontrol_endpoint = %s\nthreads = 2\n' "$endpoint" "$control"
+        printf 'log_false_per_second = 1000000\n'
         db_config
         printf '[droplist]\nupdate_seconds = 3600\n[metrics]\nlisten =\n'
         printf '[events]\nclient = %s\nqueue_size = %s\n' "$1" "$2"
@@ -66,7 +69,10 @@ check "... aggregated into one row with count 500" "1 500 10.1.2.3 charset:non-l
 check "... with a sample query name" yes \
     "$(sql "SELECT qname FROM events WHERE domain = '$tun'" | grep -q "^d29y[0-9]*agvsbg8\.$tun\$" && echo yes)"
 check "events counted" 500 "$(stat events)"
-sleep 0.2 # the writer counts after the commit
+for _ in $(seq 1 $((50 * slow))); do # the writer counts after the commit
+    [ "$(stat events_stored)" = 500 ] && break
+    sleep 0.1
+done
 check "events stored" 500 "$(stat events_stored)"
 
 # Monitor mode's "would block", and a refusal from the hook's cache (an
@@ -83,11 +89,11 @@ wait_for "SELECT COUNT(*) FROM events WHERE domain = 'example.org' AND client = 
 check "a false verdict on port 5555 is an event without a client" "- charset:non-ldh refused 1" \
     "$(sql "SELECT client, reason, action, count FROM events WHERE domain = 'example.org'" | tr '\t' ' ')"
 check "the refusal reported is logged with its client (CLIENT= in the journal)" yes \
-    "$(grep -q "verdict: false d29y[0-9]*aGVsbG8.$tun charset:non-ldh client 10.1.2.3 action refused" \
-        "$tmp/daemon.log" && echo yes)"
+    "$(logged "verdict: false d29y[0-9]*aGVsbG8.$tun charset:non-ldh client 10.1.2.3 action refused" \
+        "$tmp/daemon.log")"
 check "... and monitor mode's with its action" yes \
-    "$(grep -q "verdict: false a.evil.example blocklist client 192.0.2.99 action would-block" \
-        "$tmp/daemon.log" && echo yes)"
+    "$(logged "verdict: false a.evil.example blocklist client 192.0.2.99 action would-block" \
+        "$tmp/daemon.log")"
 
 # --report: text aligned for a terminal, and JSON.
 out=$(ctl --report)

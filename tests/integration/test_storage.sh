@@ -186,7 +186,7 @@ for _ in $(seq 1 $((50 * slow))); do
     sleep 0.1
 done
 check "a second daemon on the same control socket says why it has none" yes \
-    "$(grep -q "another process (another dnsoracled?) listens there" "$tmp/daemon3.log" && echo yes)"
+    "$(logged "another process (another dnsoracled?) listens there" "$tmp/daemon3.log")"
 stop_daemon "$extra_pids"
 extra_pids=
 check "... and after it stopped, the first one's control socket still answers" "ok" \
