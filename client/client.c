@@ -42,9 +42,10 @@
 #include "lines.h"
 #include "listcmd.h"
 #include "request.h"
+#include "wire_limits.h"
 
-#define S_BATCH 256
-#define S_NAME_MAX 255 /* the wire limit; longer lines are false without asking */
+#define S_BATCH WIRE_CLIENT_BATCH
+#define S_NAME_MAX WIRE_MAX_NAME /* longer lines are false without asking */
 
 enum { S_EXIT_GOOD = 0, S_EXIT_FALSE = 1, S_EXIT_FAIL = 2 };
 

@@ -14,14 +14,15 @@
 #include <time.h>
 #include <zmq.h>
 
+#include "wire_limits.h"
+
 #define S_POLL_SECONDS 0.05 /* the query path polls at most this often */
 #define S_CHUNK_SECONDS 3.0 /* a snapshot chunk not answered by then: away */
 #define S_AWAY_SECONDS 5.0  /* no heartbeat (sent every second) for this long */
 #define S_RETRY_SECONDS 1.0 /* after a failed snapshot */
-#define S_MAX_MESSAGE (1 << 20)
-#define S_BUFFERED 256 /* change messages kept while a snapshot comes */
-#define S_DRAIN 1024   /* messages taken per poll, at most */
-#define S_RING 512     /* changed domains remembered for the caches */
+#define S_BUFFERED 256      /* change messages kept while a snapshot comes */
+#define S_DRAIN 1024        /* messages taken per poll, at most */
+#define S_RING 512          /* changed domains remembered for the caches */
 
 struct listsync_view {
     atomic_uint refs;
@@ -99,7 +100,7 @@ static void *s_socket(listsync_t *self, int type, const char *endpoint)
     if (!s)
         return NULL;
     int zero = 0, hwm = 1000;
-    int64_t max = S_MAX_MESSAGE;
+    int64_t max = WIRE_MAX_REPLY;
     zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
     zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &max, sizeof max);
     zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);

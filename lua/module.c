@@ -58,15 +58,14 @@
 #include "judge.h"
 #include "listsync.h"
 #include "name.h"
+#include "wire_limits.h"
 
 #define S_META "dnsoracle_c.handle"
-#define S_REPORT_BATCH 256
-#define S_MAX_NAME 255
 #define S_MAX_CLIENT 63 /* an IPv6 address with a zone fits */
 
 /* One name waiting to be reported. */
 typedef struct {
-    char name[S_MAX_NAME + 1];
+    char name[WIRE_MAX_NAME + 1];
     size_t len;
     char client[S_MAX_CLIENT + 1]; /* "" = unknown */
     unsigned qtype;                /* 0 = unknown */
@@ -85,7 +84,7 @@ typedef struct {
     void *dealer; /* reports, never waited for */
     double down_until;
     /* judged names waiting to be reported */
-    s_report_t report[S_REPORT_BATCH];
+    s_report_t report[WIRE_REPORT_BATCH];
     int nreport;
     /* [hook] curve_key and curve_server_key, read once at open */
     bool curve;
@@ -107,8 +106,8 @@ static void *s_socket(s_handle_t *h, int type)
     void *s = zmq_socket(h->ctx, type);
     if (!s)
         return NULL;
-    int zero = 0, hwm = 4 * S_REPORT_BATCH;
-    int64_t max = 1 << 20;
+    int zero = 0, hwm = 4 * WIRE_REPORT_BATCH;
+    int64_t max = WIRE_MAX_REPLY;
     zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
     zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &max, sizeof max);
     if (type == ZMQ_DEALER) {
@@ -260,7 +259,7 @@ static void s_queue_report(s_handle_t *h, const char *q, size_t len, unsigned qt
     r->evidence = v->evidence;
     /* the oracle takes bits under 1e6; a name carries at most about 2000 */
     r->bits = v->bits >= 0 && v->bits < 1e5 ? v->bits : 0;
-    if (h->nreport == S_REPORT_BATCH)
+    if (h->nreport == WIRE_REPORT_BATCH)
         s_flush_reports(h);
 }
 
@@ -278,7 +277,7 @@ static int l_judge(lua_State *L)
     if (qtype < 0 || qtype > 65535)
         qtype = 0;
     h->judged++;
-    if (len <= S_MAX_NAME && name_parse(q, len, &name) == 0) {
+    if (len <= WIRE_MAX_NAME && name_parse(q, len, &name) == 0) {
         /* exactly as dnsoracled judges, less the domain layer (its own) */
         judge_t j = {h->engine, listsync_lists(&h->reader), NULL};
         judge_query_t jq = {(unsigned)qtype, 0, 0};
@@ -299,7 +298,7 @@ static int l_registrable(lua_State *L)
     const char *q = luaL_checklstring(L, 2, &len);
     name_t name;
     char buf[NAME_MAX_INPUT];
-    if (len > S_MAX_NAME || name_parse(q, len, &name) != 0)
+    if (len > WIRE_MAX_NAME || name_parse(q, len, &name) != 0)
         return 0;
     size_t reg = engine_registrable(h->engine, &name);
     if (reg >= name.nlabels)
@@ -318,7 +317,7 @@ static int l_listed(lua_State *L)
     const char *q = luaL_checklstring(L, 2, &len);
     name_t name;
     const lists_t *lists = listsync_lists(&h->reader);
-    if (!lists || len > S_MAX_NAME || name_parse(q, len, &name) != 0)
+    if (!lists || len > WIRE_MAX_NAME || name_parse(q, len, &name) != 0)
         return 0;
     reason_t r = lists_check(lists, &name);
     if (r == REASON_OK)
