@@ -391,13 +391,6 @@ static int l_flush(lua_State *L)
     return 1;
 }
 
-static const char *const s_words[][4] = {
-    {"local", "oracle", NULL, NULL},
-    {"enforce", "monitor", NULL, NULL},
-    {"nxdomain", "refused", "drop", NULL},
-    {"open", "closed", NULL, NULL},
-};
-
 static int l_settings(lua_State *L)
 {
     s_handle_t *h = s_check(L);
@@ -408,10 +401,10 @@ static int l_settings(lua_State *L)
     S_SET_STR("config_path", h->config_path);
     S_SET_STR("endpoint", c->hook.endpoint);
     S_SET_STR("curve", h->curve ? "yes" : "no");
-    S_SET_STR("query", s_words[0][c->hook.query]);
-    S_SET_STR("mode", s_words[1][c->hook.mode]);
-    S_SET_STR("action", s_words[2][c->hook.action]);
-    S_SET_STR("fail", s_words[3][c->hook.fail]);
+    S_SET_STR("query", config_choice_word("hook", "query", c->hook.query));
+    S_SET_STR("mode", config_choice_word("hook", "mode", c->hook.mode));
+    S_SET_STR("action", config_choice_word("hook", "action", c->hook.action));
+    S_SET_STR("fail", config_choice_word("hook", "fail", c->hook.fail));
     S_SET_NUM("timeout_ms", c->hook.timeout_ms);
     S_SET_NUM("breaker_seconds", c->hook.breaker_seconds);
     S_SET_NUM("cache_size", c->hook.cache_size);
