@@ -197,19 +197,13 @@ local function verdict(q, dq)
         -- address is made into text only here, on a cache miss.
         good, reason = h:judge(q, dq.qtype, dq.remoteaddr:toString())
     else
-        -- query = oracle: the oracle judges, and observes, the names asked;
-        -- nothing to report.
-        local listed = h:listed(q)
-        if listed == "blocklist" or listed == "droplist" then
-            good, reason = false, listed
-        elseif listed == "allowlist" then
-            good, reason = true, listed
-        else
-            good, reason = h:ask(q)
-            if good == nil then
-                -- The oracle is away (reason: timeout, breaker...).
-                return S.fail == "open", "oracle " .. reason
-            end
+        -- query = oracle: the oracle judges, and observes, the names asked
+        -- (ask() settles a name the lists cover without asking, as the
+        -- oracle would); nothing to report.
+        good, reason = h:ask(q)
+        if good == nil then
+            -- The oracle is away (reason: timeout, breaker...).
+            return S.fail == "open", "oracle " .. reason
         end
     end
     cache_put(q, good, reason)

@@ -6,7 +6,9 @@
  *   h:judge(name [, qtype [, client]])
  *                       -> good, reason     the engine and the lists, here; the
  *                                           name is queued for a report
- *   h:ask(name)         -> good, reason     a round trip to dnsoracled; nil, why
+ *   h:ask(name)         -> good, reason     dnsoracled's verdict: the lists settle
+ *                                           what they cover, here; else a round
+ *                                           trip to dnsoracled; nil, why
  *   h:listed(name)      -> reason or nil    the local copy of the lists alone
  *   h:registrable(name) -> domain or nil    the registrable domain (PSL), lowercased
  *   h:sync([budget_ms]) -> changed, log      keeps the lists in step (listsync.h),
@@ -33,7 +35,9 @@
  *   query path.
  * - oracle: one synchronous round trip per name (REQ socket), bounded by
  *   timeout_ms; a REQ socket that missed its reply is replaced. The oracle
- *   observes those names itself: nothing is reported.
+ *   observes those names itself: nothing is reported. A name the lists
+ *   cover needs no round trip: the same verdict path settles it here
+ *   (judge_settled: the oracle's domain layer could not change it).
  *
  * Either way a circuit breaker guards the oracle: after a timeout or a full
  * send queue it is not contacted for breaker_seconds (ask returns nil,
@@ -230,21 +234,6 @@ static int s_flush_reports(s_handle_t *h)
     return n;
 }
 
-/* Whether a verdict of judge_name() (with lists, without domains) is one
- * the oracle's domain layer counts: judge_observed() of the engine's
- * reason. The lists overwrite that reason only with blocklist, droplist or
- * allowlist: a name they refuse is still reported (the oracle keeps counting
- * a domain it cut off, and renews the cut), one they allow is not (an
- * allowed domain can never be cut). A refused name the engine itself would
- * not have observed (a reverse name under a blocked domain) is reported
- * too: harmless, as its evidence is none. */
-static bool s_reportable(const verdict_t *v)
-{
-    if (v->reason_id == REASON_BLOCKLIST || v->reason_id == REASON_DROPLIST)
-        return true;
-    return judge_observed(v->reason_id);
-}
-
 static void s_queue_report(s_handle_t *h, const char *q, size_t len, unsigned qtype,
                            const char *client, size_t client_len, const verdict_t *v)
 {
@@ -282,7 +271,7 @@ static int l_judge(lua_State *L)
         judge_t j = {h->engine, listsync_lists(&h->reader), NULL};
         judge_query_t jq = {(unsigned)qtype, 0, 0};
         judge_name(&j, &name, &jq, &v, NULL);
-        if (s_reportable(&v))
+        if (judge_reportable(&v))
             s_queue_report(h, q, len, (unsigned)qtype, client, client_len, &v);
     }
     v.reason = engine_reason_name(v.reason_id);
@@ -336,12 +325,23 @@ static int s_fail(lua_State *L, int rc)
     return 2;
 }
 
+/* ask(name): the oracle's verdict. A name the lists cover is settled here,
+ * as the oracle would judge it (judge_settled), with its reason; any other
+ * costs a round trip (reason "oracle"). */
 static int l_ask(lua_State *L)
 {
     s_handle_t *h = s_check(L);
     size_t len;
     const char *q = luaL_checklstring(L, 2, &len);
     char buf[16];
+    name_t name;
+    verdict_t v;
+    judge_t j = {h->engine, listsync_lists(&h->reader), NULL};
+    if (len <= WIRE_MAX_NAME && name_parse(q, len, &name) == 0 && judge_settled(&j, &name, &v)) {
+        lua_pushboolean(L, v.good);
+        lua_pushstring(L, v.reason);
+        return 2;
+    }
     h->asked++;
     int rc = s_roundtrip(h, &q, &len, 1, buf, sizeof buf, (int)h->cfg.hook.timeout_ms);
     if (rc < 0)

@@ -25,7 +25,7 @@
 #define WIRE_MAX_REPLY (1 << 20)
 
 /* A \0snapshot chunk, about 12,000 entries (fits WIRE_MAX_REPLY). */
-#define WIRE_CHUNK_BYTES (256 * 1024)
+#define WIRE_CHUNK_BYTES ((size_t)256 * 1024)
 
 /* Names per request: dnsoracle_client's verdict batches and the hook's
  * \0report requests (2 frames a name). Under [server] max_batch's default. */

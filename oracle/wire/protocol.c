@@ -292,26 +292,10 @@ static void s_report_frame(protocol_t *self, size_t i, const char *data, size_t 
     domain_evidence_t cut;
     verdict_t v;
     domain_result_t r;
-    if (self->evidence >= 0) {
-        /* judged by the hook's engine already: only the domain layer */
-        r = judge_report(&j, &name, (evidence_t)self->evidence, self->bits, &self->query, &cut);
-        memset(&v, 0, sizeof v);
-        /* the hook sent the strength, not the reason: a test's reason
-         * stands for it, so that judge_storable() keeps weak names too */
-        v.evidence = (evidence_t)self->evidence;
-        v.good = v.evidence != EVIDENCE_STRONG;
-        v.reason_id = v.evidence == EVIDENCE_NONE ? REASON_OK : REASON_BIGRAM;
-        v.registrable = engine_registrable(self->engine, &name);
-        /* A name the hook refused by the lists, or under a domain cut off
-         * here, is counted but never stored as a good name. */
-        if (r == DOMAIN_CUT || r == DOMAIN_CUT_NOW) {
-            v.good = false;
-            v.reason_id = REASON_DROPLIST;
-        }
-        lists_apply(self->lists, &name, &v);
-    } else {
+    if (self->evidence >= 0) /* judged by the hook's engine already */
+        r = judge_report(&j, &name, (evidence_t)self->evidence, self->bits, &self->query, &v, &cut);
+    else
         r = judge_name(&j, &name, &self->query, &v, &cut);
-    }
     s_after(self, &name, &v, r, &cut);
 }
 
