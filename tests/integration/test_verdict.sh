@@ -5,7 +5,8 @@
 # with query = local and with query = oracle, for names the block, allow and
 # drop lists and the allow-list file cover in every combination: a block
 # beats an allow-list file entry, a drop does not, the more specific of an
-# allow and a block wins. Real dnsoracled with a private MariaDB (the drop
+# allow and a block wins; and the action and mode words act as they say.
+# Real dnsoracled with a private MariaDB (the drop
 # list lives there). Skipped (77) without luajit, the module or mariadbd.
 set -uo pipefail
 build=$(cd "$1" && pwd)
@@ -77,7 +78,12 @@ for _, q in ipairs(arg) do
                  remoteaddr = { toString = function() return "127.0.0.1" end },
                  appliedPolicy = {}, rcode = 0 }
     local answered = preresolve(dq)
-    print(q, tostring(not answered and dq.appliedPolicy.policyKind == nil))
+    local good = not answered and dq.appliedPolicy.policyKind == nil
+    if os.getenv("HOW") then
+        good = answered and "rcode " .. dq.rcode or dq.appliedPolicy.policyKind and "dropped" or
+               "resolves"
+    end
+    print(q, tostring(good))
 end
 LUA
 }
@@ -91,4 +97,16 @@ for query in local oracle; do
     check "query = $query: the hook's verdicts are the daemon's" "$daemon" "$out"
     [ "$out" = "$daemon" ] || cat "$tmp/hook-$query.log" >&2
 done
+
+# The choice words the module takes from config.c reach the script's
+# decisions: a blocked name with each action, and in monitor mode.
+names=(www.blocked.test)
+for how in "action = refused:rcode 5" "action = drop:dropped" "action = nxdomain:rcode 3" \
+    "mode = monitor:resolves"; do
+    sed "s/^query = local$/query = oracle\n${how%%:*}/" "$tmp/local.conf" >"$tmp/how.conf"
+    check "${how%%:*}: a blocked name" "$(printf 'www.blocked.test\t%s' "${how#*:}")" \
+        "$(HOW=1 hook how 2>"$tmp/hook-how.log")"
+done
+check "mode = monitor: logged as would block" yes \
+    "$(grep -q 'would block www.blocked.test (blocklist)' "$tmp/hook-how.log" && echo yes)"
 finish
