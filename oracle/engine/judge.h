@@ -70,7 +70,9 @@ bool judge_settled(const judge_t *j, const name_t *name, verdict_t *v);
  * hook, query = local) is reported to the oracle's: one its domain layer
  * counts (judge_observed() of the engine's reason), or one the block or
  * drop list refused (the oracle keeps counting a domain it cut off, and
- * renews the cut). One the lists allow is not: it can never be cut. */
+ * renews the cut). One the lists allow is not: it can never be cut. A
+ * refused name the engine would not have observed (a reverse name under a
+ * blocked domain) is reported too: harmless, its evidence is none. */
 bool judge_reportable(const verdict_t *v);
 
 /* Observes a name already judged elsewhere (a hook's report with its
