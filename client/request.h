@@ -12,7 +12,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define REQUEST_REPLY_MAX (1 << 20) /* the biggest reply frame */
+#include "wire_limits.h"
+
+#define REQUEST_REPLY_MAX WIRE_MAX_REPLY /* the biggest reply frame */
 
 typedef struct request request_t;
 

@@ -11,9 +11,10 @@
 #include <unistd.h>
 
 #include "lines.h"
+#include "wire_limits.h"
 
-#define S_BATCH 256
-#define S_NAME_MAX 255 /* the wire limit; longer lines are false without asking */
+#define S_BATCH WIRE_CLIENT_BATCH
+#define S_NAME_MAX WIRE_MAX_NAME /* longer lines are false without asking */
 
 typedef struct {
     char names[S_BATCH][S_NAME_MAX + 1];

@@ -203,22 +203,18 @@ local function verdict(q, dq)
         -- address is made into text only here, on a cache miss.
         good, reason = h:judge(q, dq.qtype, dq.remoteaddr:toString())
     else
-        -- query = oracle: the oracle judges, and observes, the names asked,
-        -- and keeps its refusals as events (without the client: the verdict
-        -- protocol carries only the name). A refusal by the local lists is
-        -- reported as an event with the client.
-        local listed = h:listed(q)
-        if listed == "blocklist" or listed == "droplist" then
-            good, reason = false, listed
+        -- query = oracle: the oracle judges, and observes, the names asked
+        -- (ask() settles a name the lists cover without asking, as the
+        -- oracle would), and keeps its refusals as events (without the
+        -- client: the verdict protocol carries only the name). A refusal
+        -- the lists settled here is reported as an event with the client.
+        good, reason = h:ask(q)
+        if good == false and reason ~= "oracle" then
             h:refused(q, dq.qtype, dq.remoteaddr:toString(), reason)
-        elseif listed == "allowlist" then
-            good, reason = true, listed
-        else
-            good, reason = h:ask(q)
-            if good == nil then
-                -- The oracle is away (reason: timeout, breaker...).
-                return S.fail == "open", "oracle " .. reason
-            end
+        end
+        if good == nil then
+            -- The oracle is away (reason: timeout, breaker...).
+            return S.fail == "open", "oracle " .. reason
         end
     end
     cache_put(q, good, reason)

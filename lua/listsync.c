@@ -14,14 +14,16 @@
 #include <time.h>
 #include <zmq.h>
 
+#include "listbox.h"
+#include "wire_limits.h"
+
 #define S_POLL_SECONDS 0.05 /* the query path polls at most this often */
 #define S_CHUNK_SECONDS 3.0 /* a snapshot chunk not answered by then: away */
 #define S_AWAY_SECONDS 5.0  /* no heartbeat (sent every second) for this long */
 #define S_RETRY_SECONDS 1.0 /* after a failed snapshot */
-#define S_MAX_MESSAGE (1 << 20)
-#define S_BUFFERED 256 /* change messages kept while a snapshot comes */
-#define S_DRAIN 1024   /* messages taken per poll, at most */
-#define S_RING 512     /* changed domains remembered for the caches */
+#define S_BUFFERED 256      /* change messages kept while a snapshot comes */
+#define S_DRAIN 1024        /* messages taken per poll, at most */
+#define S_RING 512          /* changed domains remembered for the caches */
 
 struct listsync_view {
     atomic_uint refs;
@@ -99,7 +101,7 @@ static void *s_socket(listsync_t *self, int type, const char *endpoint)
     if (!s)
         return NULL;
     int zero = 0, hwm = 1000;
-    int64_t max = S_MAX_MESSAGE;
+    int64_t max = WIRE_MAX_REPLY;
     zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
     zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &max, sizeof max);
     zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
@@ -275,84 +277,31 @@ static void s_away(listsync_t *self, listsync_news_t *news)
     self->away_logged = true;
 }
 
-/* Adds the chunk's "kind domain" lines to the lists being built. Returns
- * false at the first line that is not one. */
-static bool s_add_lines(lists_t *l, char *text, size_t len)
-{
-    for (char *line = text, *end = text + len; line < end;) {
-        char *nl = memchr(line, '\n', (size_t)(end - line));
-        char *sp = nl ? memchr(line, ' ', (size_t)(nl - line)) : NULL;
-        if (!sp)
-            return false;
-        *sp = *nl = 0;
-        int kind = lists_kind_parse(line);
-        if (kind < 0 || lists_add(l, (list_kind_t)kind, sp + 1) != 0)
-            return false;
-        line = nl + 1;
-    }
-    return true;
-}
-
-/* Parses "lists EPOCH GEN TAIL\n"; returns the body, or NULL. *count is
- * the number of changes, -1 for a reset. */
-static char *s_header(char *msg, size_t len, uint64_t *epoch, uint64_t *gen, long *count)
-{
-    char *nl = memchr(msg, '\n', len), *end;
-    if (!nl || len < 6 || memcmp(msg, "lists ", 6) != 0)
-        return NULL;
-    *nl = 0;
-    *epoch = strtoull(msg + 6, &end, 10);
-    if (*end != ' ')
-        return NULL;
-    *gen = strtoull(end + 1, &end, 10);
-    if (*end != ' ')
-        return NULL;
-    if (strcmp(end + 1, "reset") == 0) {
-        *count = -1;
-    } else {
-        *count = strtol(end + 1, &end, 10);
-        if (*end || *count < 0)
-            return NULL;
-    }
-    return nl + 1;
-}
-
 /* Applies one change message (NUL-terminated at msg[len]) to the current
  * version, or notes that a snapshot is needed. */
 static void s_message(listsync_t *self, char *msg, size_t len)
 {
-    uint64_t epoch, gen;
-    long count;
-    char *body = s_header(msg, len, &epoch, &gen, &count);
-    if (!body)
+    listbox_message_t m;
+    if (listbox_parse_message(msg, len, &m) != 0)
         return;
-    if (epoch == self->epoch && gen <= self->generation)
+    if (m.epoch == self->epoch && m.generation <= self->generation)
         return; /* a heartbeat in step, or what we have already */
-    if (epoch != self->epoch || count <= 0 || gen != self->generation + 1 || !self->view) {
+    if (m.epoch != self->epoch || m.count <= 0 || m.generation != self->generation + 1 ||
+        !self->view) {
         /* another oracle start, a reset, a heartbeat ahead of us, a gap */
         if (!self->need_snapshot)
             self->stats.gaps++;
         self->need_snapshot = true;
         return;
     }
-    list_change_t *c = calloc((size_t)count, sizeof *c);
-    size_t n = 0;
-    for (char *line = body, *nl; c && n < (size_t)count && (nl = strchr(line, '\n'));
-         line = nl + 1) {
-        *nl = 0;
-        char *sp = strchr(line, ' ');
-        int kind =
-            sp && (line[0] == '+' || line[0] == '-') ? (*sp = 0, lists_kind_parse(line + 1)) : -1;
-        if (kind < 0)
-            break;
-        c[n++] = (list_change_t){line[0] == '+', (list_kind_t)kind, sp + 1};
-    }
-    lists_t *next = c && n == (size_t)count ? lists_change(self->view->lists, c, n) : NULL;
+    list_change_t *c = calloc((size_t)m.count, sizeof *c);
+    long n = c ? lists_parse_changes(m.body, c, (size_t)m.count) : -ENOMEM;
+    lists_t *next = n == m.count ? lists_change(self->view->lists, c, (size_t)n) : NULL;
     if (next) {
-        lists_set_generation(next, gen);
-        self->generation = gen;
-        self->stats.changes += n;
-        s_publish_view(self, next, c, n);
+        lists_set_generation(next, m.generation);
+        self->generation = m.generation;
+        self->stats.changes += (uint64_t)n;
+        s_publish_view(self, next, c, (size_t)n);
     } else {
         self->need_snapshot = true; /* malformed, or no memory */
     }
@@ -460,7 +409,7 @@ static int s_take_chunk(listsync_t *self, listsync_news_t *news)
     else if (self->pin_generation && (gen != self->pin_generation || epoch != self->pin_epoch))
         snprintf(why, sizeof why, "chunk of generation %llu, %llu asked", gen,
                  (unsigned long long)self->pin_generation);
-    else if (!s_add_lines(self->building, zmq_msg_data(&chunk), bytes))
+    else if (lists_add_chunk(self->building, zmq_msg_data(&chunk), bytes) != 0)
         snprintf(why, sizeof why, "a line is not \"kind domain\"");
     zmq_msg_close(&chunk);
     if (why[0]) {

@@ -8,7 +8,9 @@
  *                                           name is queued for a report
  *   h:refused(name, qtype, client, reason)  a cached refusal: an event (event.h)
  *   oracle.client(address, mode)  -> text   what the log line shows of a client
- *   h:ask(name)         -> good, reason     a round trip to dnsoracled; nil, why
+ *   h:ask(name)         -> good, reason     dnsoracled's verdict: the lists settle
+ *                                           what they cover, here; else a round
+ *                                           trip to dnsoracled; nil, why
  *   h:listed(name)      -> reason or nil    the local copy of the lists alone
  *   h:registrable(name) -> domain or nil    the registrable domain (PSL), lowercased
  *   h:sync([budget_ms]) -> changed, log      keeps the lists in step (listsync.h),
@@ -35,7 +37,9 @@
  *   query path.
  * - oracle: one synchronous round trip per name (REQ socket), bounded by
  *   timeout_ms; a REQ socket that missed its reply is replaced. The oracle
- *   observes those names itself: nothing is reported.
+ *   observes those names itself: nothing is reported. A name the lists
+ *   cover needs no round trip: the same verdict path settles it here
+ *   (judge_settled: the oracle's domain layer could not change it).
  *
  * Either way a circuit breaker guards the oracle: after a timeout or a full
  * send queue it is not contacted for breaker_seconds (ask returns nil,
@@ -61,15 +65,14 @@
 #include "event.h"
 #include "listsync.h"
 #include "name.h"
+#include "wire_limits.h"
 
 #define S_META "dnsoracle_c.handle"
-#define S_REPORT_BATCH 256
-#define S_MAX_NAME 255
 #define S_MAX_CLIENT 63 /* an IPv6 address with a zone fits */
 
 /* One name waiting to be reported. */
 typedef struct {
-    char name[S_MAX_NAME + 1];
+    char name[WIRE_MAX_NAME + 1];
     size_t len;
     char client[S_MAX_CLIENT + 1]; /* "" = unknown */
     unsigned qtype;                /* 0 = unknown */
@@ -90,7 +93,7 @@ typedef struct {
     void *dealer; /* reports, never waited for */
     double down_until;
     /* judged names waiting to be reported */
-    s_report_t report[S_REPORT_BATCH];
+    s_report_t report[WIRE_REPORT_BATCH];
     int nreport;
     /* [hook] curve_key and curve_server_key, read once at open */
     bool curve;
@@ -112,8 +115,8 @@ static void *s_socket(s_handle_t *h, int type)
     void *s = zmq_socket(h->ctx, type);
     if (!s)
         return NULL;
-    int zero = 0, hwm = 4 * S_REPORT_BATCH;
-    int64_t max = 1 << 20;
+    int zero = 0, hwm = 4 * WIRE_REPORT_BATCH;
+    int64_t max = WIRE_MAX_REPLY;
     zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
     zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &max, sizeof max);
     if (type == ZMQ_DEALER) {
@@ -234,21 +237,6 @@ static int s_flush_reports(s_handle_t *h)
     return n;
 }
 
-/* Whether a verdict of judge_name() (with lists, without domains) is one
- * the oracle's domain layer counts: judge_observed() of the engine's
- * reason. The lists overwrite that reason only with blocklist, droplist or
- * allowlist: a name they refuse is still reported (the oracle keeps counting
- * a domain it cut off, and renews the cut), one they allow is not (an
- * allowed domain can never be cut). A refused name the engine itself would
- * not have observed (a reverse name under a blocked domain) is reported
- * too: harmless, as its evidence is none. */
-static bool s_reportable(const verdict_t *v)
-{
-    if (v->reason_id == REASON_BLOCKLIST || v->reason_id == REASON_DROPLIST)
-        return true;
-    return judge_observed(v->reason_id);
-}
-
 static void s_queue_report(s_handle_t *h, const char *q, size_t len, unsigned qtype,
                            const char *client, size_t client_len, const verdict_t *v,
                            const event_refusal_t *refusal)
@@ -265,7 +253,7 @@ static void s_queue_report(s_handle_t *h, const char *q, size_t len, unsigned qt
     /* the oracle takes bits under 1e6; a name carries at most about 2000 */
     r->bits = v->bits >= 0 && v->bits < 1e5 ? v->bits : 0;
     r->refusal = *refusal;
-    if (h->nreport == S_REPORT_BATCH)
+    if (h->nreport == WIRE_REPORT_BATCH)
         s_flush_reports(h);
 }
 
@@ -283,15 +271,16 @@ static int l_judge(lua_State *L)
     if (qtype < 0 || qtype > 65535)
         qtype = 0;
     h->judged++;
-    if (len <= S_MAX_NAME && name_parse(q, len, &name) == 0) {
+    if (len <= WIRE_MAX_NAME && name_parse(q, len, &name) == 0) {
         /* exactly as dnsoracled judges, less the domain layer (its own) */
         judge_t j = {h->engine, listsync_lists(&h->reader), NULL};
         judge_query_t jq = {(unsigned)qtype, 0, 0};
         judge_name(&j, &name, &jq, &v, NULL);
         event_refusal_t refusal = {.action = -1};
         if (!v.good) /* an event too, even when the domain layer does not count it */
-            event_refusal(&refusal, engine_reason_name(v.reason_id), &h->cfg, !s_reportable(&v));
-        if (!v.good || s_reportable(&v))
+            event_refusal(&refusal, engine_reason_name(v.reason_id), &h->cfg,
+                          !judge_reportable(&v));
+        if (!v.good || judge_reportable(&v))
             s_queue_report(h, q, len, (unsigned)qtype, client, client_len, &v, &refusal);
     }
     v.reason = engine_reason_name(v.reason_id);
@@ -313,7 +302,7 @@ static int l_refused(lua_State *L)
     event_refusal_t refusal;
     event_refusal(&refusal, luaL_checkstring(L, 5), &h->cfg, true);
     name_t name;
-    if (len <= S_MAX_NAME && name_parse(q, len, &name) == 0)
+    if (len <= WIRE_MAX_NAME && name_parse(q, len, &name) == 0)
         s_queue_report(h, q, len, qtype > 0 && qtype <= 65535 ? (unsigned)qtype : 0, client,
                        client_len, &v, &refusal);
     return 0;
@@ -326,7 +315,7 @@ static int l_registrable(lua_State *L)
     const char *q = luaL_checklstring(L, 2, &len);
     name_t name;
     char buf[NAME_MAX_INPUT];
-    if (len > S_MAX_NAME || name_parse(q, len, &name) != 0)
+    if (len > WIRE_MAX_NAME || name_parse(q, len, &name) != 0)
         return 0;
     size_t reg = engine_registrable(h->engine, &name);
     if (reg >= name.nlabels)
@@ -345,7 +334,7 @@ static int l_listed(lua_State *L)
     const char *q = luaL_checklstring(L, 2, &len);
     name_t name;
     const lists_t *lists = listsync_lists(&h->reader);
-    if (!lists || len > S_MAX_NAME || name_parse(q, len, &name) != 0)
+    if (!lists || len > WIRE_MAX_NAME || name_parse(q, len, &name) != 0)
         return 0;
     reason_t r = lists_check(lists, &name);
     if (r == REASON_OK)
@@ -364,12 +353,23 @@ static int s_fail(lua_State *L, int rc)
     return 2;
 }
 
+/* ask(name): the oracle's verdict. A name the lists cover is settled here,
+ * as the oracle would judge it (judge_settled), with its reason; any other
+ * costs a round trip (reason "oracle"). */
 static int l_ask(lua_State *L)
 {
     s_handle_t *h = s_check(L);
     size_t len;
     const char *q = luaL_checklstring(L, 2, &len);
     char buf[16];
+    name_t name;
+    verdict_t v;
+    judge_t j = {h->engine, listsync_lists(&h->reader), NULL};
+    if (len <= WIRE_MAX_NAME && name_parse(q, len, &name) == 0 && judge_settled(&j, &name, &v)) {
+        lua_pushboolean(L, v.good);
+        lua_pushstring(L, v.reason);
+        return 2;
+    }
     h->asked++;
     int rc = s_roundtrip(h, &q, &len, 1, buf, sizeof buf, (int)h->cfg.hook.timeout_ms);
     if (rc < 0)
@@ -419,12 +419,6 @@ static int l_flush(lua_State *L)
     return 1;
 }
 
-static const char *const s_words[][4] = {
-    {"local", "oracle", NULL, NULL},       {"enforce", "monitor", NULL, NULL},
-    {"nxdomain", "refused", "drop", NULL}, {"open", "closed", NULL, NULL},
-    {"full", "truncated", "none", NULL},
-};
-
 static int l_settings(lua_State *L)
 {
     s_handle_t *h = s_check(L);
@@ -435,11 +429,11 @@ static int l_settings(lua_State *L)
     S_SET_STR("config_path", h->config_path);
     S_SET_STR("endpoint", c->hook.endpoint);
     S_SET_STR("curve", h->curve ? "yes" : "no");
-    S_SET_STR("query", s_words[0][c->hook.query]);
-    S_SET_STR("mode", s_words[1][c->hook.mode]);
-    S_SET_STR("action", s_words[2][c->hook.action]);
-    S_SET_STR("fail", s_words[3][c->hook.fail]);
-    S_SET_STR("events_client", s_words[4][c->events.client]);
+    S_SET_STR("query", config_choice_word("hook", "query", c->hook.query));
+    S_SET_STR("mode", config_choice_word("hook", "mode", c->hook.mode));
+    S_SET_STR("action", config_choice_word("hook", "action", c->hook.action));
+    S_SET_STR("fail", config_choice_word("hook", "fail", c->hook.fail));
+    S_SET_STR("events_client", config_choice_word("events", "client", c->events.client));
     S_SET_NUM("timeout_ms", c->hook.timeout_ms);
     S_SET_NUM("breaker_seconds", c->hook.breaker_seconds);
     S_SET_NUM("cache_size", c->hook.cache_size);

@@ -452,6 +452,20 @@ domain_t *config_domain_new(const config_t *cfg, char *err, size_t errcap)
     return d;
 }
 
+const char *config_choice_word(const char *section, const char *key, unsigned value)
+{
+    for (size_t i = 0; i < S_NOPTIONS; i++) {
+        const s_option_t *o = &s_options[i];
+        if (o->type != T_CHOICE || strcmp(o->section, section) != 0 || strcmp(o->key, key) != 0)
+            continue;
+        for (unsigned w = 0; o->choices[w]; w++)
+            if (w == value)
+                return o->choices[w];
+        return NULL;
+    }
+    return NULL;
+}
+
 void config_dump(const config_t *cfg, FILE *out)
 {
     const char *section = "";

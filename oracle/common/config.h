@@ -120,6 +120,12 @@ void config_domain_settings(const config_t *cfg, domain_settings_t *out);
  * err (a file that cannot be read, out of memory). */
 domain_t *config_domain_new(const config_t *cfg, char *err, size_t errcap);
 
+/* The word of choice `value` of option [section] key as the file spells it
+ * ("oracle" for [hook] query HOOK_QUERY_ORACLE), static; NULL when that
+ * option is not a choice or has no such value. The words live only in
+ * config.c: the hook's C module takes them from here. */
+const char *config_choice_word(const char *section, const char *key, unsigned value);
+
 /* Prints every option with its current value in file syntax to `out`. */
 void config_dump(const config_t *cfg, FILE *out);
 

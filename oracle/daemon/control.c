@@ -23,9 +23,10 @@
 #include "name.h"
 #include "store.h"
 #include "suffix.h"
+#include "wire_limits.h"
 
 #define S_MAX_ARGS 6
-#define S_REPLY_CAP (1 << 20)
+#define S_REPLY_CAP WIRE_MAX_REPLY
 /* Entries a list reply holds at most: 1,000 lines of at most ~700 bytes
  * fit in S_REPLY_CAP (and in the client's reply buffer). */
 #define S_PAGE 1000

@@ -20,12 +20,10 @@
 #include "front.h"
 #include "log.h"
 #include "protocol.h"
+#include "wire_limits.h"
 #include "zmtp.h"
 
 #define S_BACKEND "inproc://dnsoracle-workers"
-#define S_MAX_FRAME 4096      /* ZMQ_MAXMSGSIZE: larger frames drop the peer */
-#define S_MAX_NAME 255        /* larger frames are answered false */
-#define S_MAX_FRAMES 16384    /* frames of one request on the STREAM front, at most */
 #define S_MAX_IN_FLIGHT 512   /* requests with the workers before clients wait */
 #define S_CHUNK_REQUESTS 2048 /* requests one 8 KiB chunk can hold (4 bytes each) */
 #define S_BACK_HWM (4 * (S_MAX_IN_FLIGHT + S_CHUNK_REQUESTS)) /* proxy <-> workers */
@@ -706,7 +704,8 @@ static int s_bind_plain(server_t *self, const config_t *cfg, unsigned *bound, ch
         }
         bool tcp = strncmp(e, "tcp://", 6) == 0;
         if (tcp && !self->stream_front) {
-            zmtp_limits_t lim = {S_MAX_FRAME, S_MAX_NAME + 1, cfg->server.max_batch, S_MAX_FRAMES};
+            zmtp_limits_t lim = {WIRE_MAX_FRAME, WIRE_MAX_NAME + 1, cfg->server.max_batch,
+                                 WIRE_MAX_FRAMES};
             self->stream_front = front_new(self->ctx, &lim, cfg->server.max_connections,
                                            stats_slot(self->stats, self->nworkers));
             if (!self->stream_front) {
@@ -720,7 +719,7 @@ static int s_bind_plain(server_t *self, const config_t *cfg, unsigned *bound, ch
                 return -ENOMEM;
             }
             s_set_int(self->frontend, ZMQ_LINGER, 0);
-            int64_t maxsize = S_MAX_FRAME;
+            int64_t maxsize = WIRE_MAX_FRAME;
             zmq_setsockopt(self->frontend, ZMQ_MAXMSGSIZE, &maxsize, sizeof maxsize);
         }
         int rc = tcp ? front_bind(self->stream_front, e)
@@ -750,7 +749,7 @@ static int s_curve_front(server_t *self, const config_t *cfg, stats_slot_t *stat
         return -ENOMEM;
     }
     s_set_int(self->curve_front, ZMQ_LINGER, 0);
-    int64_t maxsize = S_MAX_FRAME;
+    int64_t maxsize = WIRE_MAX_FRAME;
     zmq_setsockopt(self->curve_front, ZMQ_MAXMSGSIZE, &maxsize, sizeof maxsize);
     rc = curve_server(self->curve_front, &keys, err, errcap);
     explicit_bzero(&keys, sizeof keys);

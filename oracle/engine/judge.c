@@ -58,10 +58,36 @@ void judge_explain(const judge_t *j, const name_t *name, double now, verdict_t *
              v);
 }
 
-domain_result_t judge_report(const judge_t *j, const name_t *name, evidence_t evidence, double bits,
-                             const judge_query_t *q, domain_evidence_t *cut)
+bool judge_settled(const judge_t *j, const name_t *name, verdict_t *v)
 {
-    if (!j->domains)
-        return DOMAIN_SKIP;
-    return s_observe(j, name, engine_registrable(j->engine, name), evidence, bits, q, cut);
+    if (!j->lists || lists_check(j->lists, name) == REASON_OK)
+        return false;
+    judge_t here = {j->engine, j->lists, NULL};
+    judge_query_t q = {0, 0, 0};
+    judge_name(&here, name, &q, v, NULL);
+    return true;
+}
+
+bool judge_reportable(const verdict_t *v)
+{
+    if (v->reason_id == REASON_BLOCKLIST || v->reason_id == REASON_DROPLIST)
+        return true;
+    return judge_observed(v->reason_id);
+}
+
+domain_result_t judge_report(const judge_t *j, const name_t *name, evidence_t evidence, double bits,
+                             const judge_query_t *q, verdict_t *v, domain_evidence_t *cut)
+{
+    size_t reg = engine_registrable(j->engine, name);
+    domain_result_t r = DOMAIN_SKIP;
+    if (j->domains)
+        r = s_observe(j, name, reg, evidence, bits, q, cut);
+    *v = (verdict_t){.good = evidence != EVIDENCE_STRONG,
+                     .evidence = evidence,
+                     .bits = bits,
+                     .reason_id = evidence == EVIDENCE_NONE ? REASON_OK : REASON_BIGRAM,
+                     .nlabels = name->nlabels,
+                     .registrable = reg};
+    s_finish(j, name, r == DOMAIN_CUT || r == DOMAIN_CUT_NOW, v);
+    return r;
 }

@@ -56,9 +56,33 @@ domain_result_t judge_name(const judge_t *j, const name_t *name, const judge_que
  * observing nothing: a question about a name, not a query for it. */
 void judge_explain(const judge_t *j, const name_t *name, double now, verdict_t *v);
 
+/* For the hook asking the oracle (query = oracle): whether the lists settle
+ * `name`, i.e. give it the verdict the oracle's judge_name() would give
+ * whatever the oracle's domain layer says; if so *v holds that verdict
+ * (judge_name() without the domain layer), else *v is untouched and the
+ * name is the oracle's to judge. They settle every name an entry covers: a
+ * block, or an allow that beats it, decides alone, and so does a drop,
+ * except against the allow-list file's verdict (the engine's allowlist),
+ * which the domain layer never counts. */
+bool judge_settled(const judge_t *j, const name_t *name, verdict_t *v);
+
+/* Whether a verdict of judge_name() made without the domain layer (the
+ * hook, query = local) is reported to the oracle's: one its domain layer
+ * counts (judge_observed() of the engine's reason), or one the block or
+ * drop list refused (the oracle keeps counting a domain it cut off, and
+ * renews the cut). One the lists allow is not: it can never be cut. A
+ * refused name the engine would not have observed (a reverse name under a
+ * blocked domain) is reported too: harmless, its evidence is none. */
+bool judge_reportable(const verdict_t *v);
+
 /* Observes a name already judged elsewhere (a hook's report with its
- * evidence): the domain layer only. Returns as judge_name(). */
+ * evidence): the domain layer only, then the verdict the name is stored
+ * by into *v: good unless the evidence is strong, the domain layer cut its
+ * domain off or the lists refuse it; reason ok for no evidence, else a
+ * test's (the report has the strength, not the test), so that
+ * judge_storable() keeps the names a hook let pass. Returns as
+ * judge_name(). */
 domain_result_t judge_report(const judge_t *j, const name_t *name, evidence_t evidence, double bits,
-                             const judge_query_t *q, domain_evidence_t *cut);
+                             const judge_query_t *q, verdict_t *v, domain_evidence_t *cut);
 
 #endif

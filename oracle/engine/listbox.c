@@ -246,11 +246,33 @@ static void s_publish_changes(listbox_t *self, const list_change_t *c, size_t n)
             len = count = 0;
         }
         if (i < n) {
-            len += (size_t)snprintf(body + len, sizeof body - len, "%c%s %s\n",
-                                    c[i].add ? '+' : '-', lists_kind_name(c[i].kind), c[i].domain);
+            len += lists_format_change(&c[i], body + len, sizeof body - len);
             count++;
         }
     }
+}
+
+int listbox_parse_message(char *msg, size_t len, listbox_message_t *out)
+{
+    char *nl = memchr(msg, '\n', len), *end;
+    if (!nl || len < 6 || memcmp(msg, "lists ", 6) != 0)
+        return -EINVAL;
+    *nl = 0;
+    out->epoch = strtoull(msg + 6, &end, 10);
+    if (*end != ' ')
+        return -EINVAL;
+    out->generation = strtoull(end + 1, &end, 10);
+    if (*end != ' ')
+        return -EINVAL;
+    if (strcmp(end + 1, "reset") == 0) {
+        out->count = -1;
+    } else {
+        out->count = strtol(end + 1, &end, 10);
+        if (*end || out->count < 0)
+            return -EINVAL;
+    }
+    out->body = nl + 1;
+    return 0;
 }
 
 static void s_put_locked(listbox_t *self, lists_t *lists)

@@ -75,6 +75,17 @@ size_t listbox_retired(listbox_t *self);
 uint64_t listbox_epoch(const listbox_t *self);
 const char *listbox_endpoint(const listbox_t *self);
 
+/* A change message as the box publishes it (above), parsed. */
+typedef struct {
+    uint64_t epoch, generation;
+    long count; /* change lines that follow (0: a heartbeat), -1: a reset */
+    char *body; /* those lines, inside the message: lists_parse_changes() */
+} listbox_message_t;
+
+/* Parses a message `len` bytes long, NUL-terminated at msg[len] and changed
+ * in place, into *out. Returns 0, or -EINVAL when it is not one. */
+int listbox_parse_message(char *msg, size_t len, listbox_message_t *out);
+
 /* Publishes `lists` whole (ownership passes to the box): a reset message.
  * Any thread may call it. */
 void listbox_put(listbox_t *self, lists_t *lists);

@@ -320,6 +320,54 @@ size_t lists_chunk(const lists_t *self, uint64_t cursor, char *buf, size_t cap, 
     return len;
 }
 
+int lists_add_chunk(lists_t *self, char *text, size_t len)
+{
+    for (char *line = text, *end = text + len; line < end;) {
+        char *nl = memchr(line, '\n', (size_t)(end - line));
+        char *sp = nl ? memchr(line, ' ', (size_t)(nl - line)) : NULL;
+        if (!sp)
+            return -EINVAL;
+        *sp = *nl = 0;
+        int kind = lists_kind_parse(line);
+        if (kind < 0)
+            return -EINVAL;
+        int rc = lists_add(self, (list_kind_t)kind, sp + 1);
+        if (rc != 0)
+            return rc;
+        line = nl + 1;
+    }
+    return 0;
+}
+
+size_t lists_format_change(const list_change_t *change, char *buf, size_t cap)
+{
+    int n = snprintf(buf, cap, "%c%s %s\n", change->add ? '+' : '-', s_kind_names[change->kind],
+                     change->domain);
+    if (n < 0 || (size_t)n >= cap) {
+        if (cap)
+            buf[0] = 0;
+        return 0;
+    }
+    return (size_t)n;
+}
+
+long lists_parse_changes(char *text, list_change_t *out, size_t cap)
+{
+    size_t n = 0;
+    for (char *line = text, *nl; n < cap && (nl = strchr(line, '\n')); line = nl + 1) {
+        *nl = 0;
+        char *sp = strchr(line, ' ');
+        if (!sp || (line[0] != '+' && line[0] != '-'))
+            return -EINVAL;
+        *sp = 0;
+        int kind = lists_kind_parse(line + 1);
+        if (kind < 0)
+            return -EINVAL;
+        out[n++] = (list_change_t){line[0] == '+', (list_kind_t)kind, sp + 1};
+    }
+    return (long)n;
+}
+
 /* The match of kind k: the first label of the longest entry that is a
  * suffix of `name`, or -1. */
 static int s_match(const lists_t *self, list_kind_t k, const name_t *name)

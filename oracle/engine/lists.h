@@ -81,6 +81,24 @@ void lists_set_generation(lists_t *self, uint64_t generation);
 size_t lists_chunk(const lists_t *self, uint64_t cursor, char *buf, size_t cap, uint64_t *next,
                    bool *more);
 
+/* Adds to lists being built (as lists_add) the entries of a chunk as
+ * lists_chunk() writes it, `len` bytes of "kind domain\n" lines at `text`
+ * (changed in place). Returns 0, -EINVAL at the first line that is not
+ * one (a bad kind, a malformed domain, no final newline), -ENOMEM; the
+ * entries before it stay added. */
+int lists_add_chunk(lists_t *self, char *text, size_t len);
+
+/* Writes one change as a line of a change message: "+kind domain\n" (an
+ * entry added) or "-kind domain\n" (removed). Returns the bytes written (no
+ * NUL), or 0 when the line does not fit in `cap` bytes (nothing written). */
+size_t lists_format_change(const list_change_t *change, char *buf, size_t cap);
+
+/* Parses lines as lists_format_change() writes them from `text`
+ * (NUL-terminated, changed in place: the domains of out[] point into it)
+ * into out[], at most `cap` of them (the rest is not looked at). Returns
+ * how many, or -EINVAL at the first line that is not one. */
+long lists_parse_changes(char *text, list_change_t *out, size_t cap);
+
 /* What the lists say about `name`: REASON_BLOCKLIST or REASON_DROPLIST (the
  * name is bad), REASON_ALLOWLIST (good whatever the tests say), or REASON_OK
  * (no entry covers it). */

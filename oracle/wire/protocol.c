@@ -9,15 +9,13 @@
 #include <string.h>
 
 #include "log.h"
+#include "wire_limits.h"
 
-#define S_MAX_NAME 255    /* larger frames are answered false */
 #define S_EXPLAIN_MAX 640 /* one explain reply: verdict, reason, every score */
 #define S_STATS_CAP 8192  /* the \0stats reply */
 /* Explain buffers bigger than this (about 100 replies) are freed when the
  * next request begins, so that one big batch does not pin its memory. */
 #define S_KEEP_BYTES 65536
-/* A \0snapshot chunk: about 12,000 entries (docs/protocol.md) */
-#define S_CHUNK_BYTES ((size_t)256 * 1024)
 
 typedef enum { S_VERDICTS, S_PING, S_SNAPSHOT, S_STATS, S_EXPLAIN, S_REPORT, S_UNKNOWN } s_kind_t;
 
@@ -59,7 +57,7 @@ struct protocol {
     /* \0snapshot: the version asked for (0: the current) and where */
     unsigned long long snap_generation, snap_cursor;
     bool snap_args;
-    char *chunk; /* S_CHUNK_BYTES, made on the first \0snapshot */
+    char *chunk; /* WIRE_CHUNK_BYTES, made on the first \0snapshot */
     size_t chunk_len;
     char snap_header[384];
     size_t snap_header_len;
@@ -168,7 +166,7 @@ static void s_event(protocol_t *self, const char *data, size_t size, const name_
     event_t e = {.time = time(NULL),
                  .client = client,
                  .qname = data,
-                 .qname_len = size < S_MAX_NAME ? size : S_MAX_NAME, /* a sample */
+                 .qname_len = size < WIRE_MAX_NAME ? size : WIRE_MAX_NAME, /* a sample */
                  .qtype = qtype,
                  .reason = reason,
                  .action = action,
@@ -196,7 +194,7 @@ static bool s_judge(protocol_t *self, const char *data, size_t size)
 #endif
     if (size == 0)
         stats_add(self->deps.stats, STAT_EMPTY_FRAMES, 1);
-    if (size > S_MAX_NAME) {
+    if (size > WIRE_MAX_NAME) {
         stats_add(self->deps.stats, STAT_OVERSIZE_FRAMES, 1);
     } else if (name_parse(data, size, &name) == 0) {
         judge_t j = s_judge_with(self);
@@ -252,7 +250,7 @@ static void s_explain_frame(protocol_t *self, size_t i, const char *data, size_t
     verdict_t v;
     name_t name;
     char scores[512];
-    if (size > S_MAX_NAME || name_parse(data, size, &name) != 0) {
+    if (size > WIRE_MAX_NAME || name_parse(data, size, &name) != 0) {
         engine_check_all(self->engine, "", 0, &v);
     } else {
         judge_t j = s_judge_with(self);
@@ -346,7 +344,7 @@ static void s_report_frame(protocol_t *self, size_t i, const char *data, size_t 
         return;
     }
     name_t name;
-    if (self->evidence == -2 || size > S_MAX_NAME || name_parse(data, size, &name) != 0) {
+    if (self->evidence == -2 || size > WIRE_MAX_NAME || name_parse(data, size, &name) != 0) {
         stats_add(self->deps.stats, STAT_BAD_REPORTS, 1);
         return;
     }
@@ -362,26 +360,10 @@ static void s_report_frame(protocol_t *self, size_t i, const char *data, size_t 
     domain_evidence_t cut;
     verdict_t v;
     domain_result_t r;
-    if (self->evidence >= 0) {
-        /* judged by the hook's engine already: only the domain layer */
-        r = judge_report(&j, &name, (evidence_t)self->evidence, self->bits, &self->query, &cut);
-        memset(&v, 0, sizeof v);
-        /* the hook sent the strength, not the reason: a test's reason
-         * stands for it, so that judge_storable() keeps weak names too */
-        v.evidence = (evidence_t)self->evidence;
-        v.good = v.evidence != EVIDENCE_STRONG;
-        v.reason_id = v.evidence == EVIDENCE_NONE ? REASON_OK : REASON_BIGRAM;
-        v.registrable = engine_registrable(self->engine, &name);
-        /* A name the hook refused by the lists, or under a domain cut off
-         * here, is counted but never stored as a good name. */
-        if (r == DOMAIN_CUT || r == DOMAIN_CUT_NOW) {
-            v.good = false;
-            v.reason_id = REASON_DROPLIST;
-        }
-        lists_apply(self->lists, &name, &v);
-    } else {
+    if (self->evidence >= 0) /* judged by the hook's engine already */
+        r = judge_report(&j, &name, (evidence_t)self->evidence, self->bits, &self->query, &v, &cut);
+    else
         r = judge_name(&j, &name, &self->query, &v, &cut);
-    }
     if (self->action >= 0)
         s_report_event(self, data, size, &name, v.registrable);
     s_after(self, &name, &v, r, &cut);
@@ -422,12 +404,12 @@ static size_t s_snapshot(protocol_t *self)
                            : listbox_find(box, self->deps.reader, self->snap_generation);
     if (box && self->snap_generation && !l)
         return s_single(self, "gone", 4);
-    if (!self->chunk && !(self->chunk = malloc(S_CHUNK_BYTES)))
+    if (!self->chunk && !(self->chunk = malloc(WIRE_CHUNK_BYTES)))
         return s_single(self, "error out of memory", 19);
     uint64_t next = 0;
     bool more = false;
     self->chunk_len =
-        l ? lists_chunk(l, self->snap_cursor, self->chunk, S_CHUNK_BYTES, &next, &more) : 0;
+        l ? lists_chunk(l, self->snap_cursor, self->chunk, WIRE_CHUNK_BYTES, &next, &more) : 0;
     const char *ep = box && listbox_endpoint(box)[0] ? listbox_endpoint(box) : "-";
     int n = snprintf(
         self->snap_header, sizeof self->snap_header, "snapshot %llu %llu %llu %d %zu %lu %s",

@@ -294,6 +294,14 @@ static void test_hook_choices(void **state)
     assert_non_null(
         strstr(fx->err, ":2: action: 'servfail' is not one of nxdomain, refused, drop"));
     assert_int_equal(s_load(fx, "[hook]\ntimeout_ms = 0\n"), -EINVAL);
+    /* the words the hook's module gives its script, from the same table */
+    assert_string_equal(config_choice_word("hook", "query", HOOK_QUERY_ORACLE), "oracle");
+    assert_string_equal(config_choice_word("hook", "mode", HOOK_MODE_ENFORCE), "enforce");
+    assert_string_equal(config_choice_word("hook", "action", HOOK_ACTION_REFUSED), "refused");
+    assert_string_equal(config_choice_word("hook", "fail", HOOK_FAIL_OPEN), "open");
+    assert_null(config_choice_word("hook", "action", HOOK_ACTION_DROP + 1));
+    assert_null(config_choice_word("hook", "timeout_ms", 0)); /* not a choice */
+    assert_null(config_choice_word("server", "query", 0));
 }
 
 static void test_missing_file_refused(void **state)

@@ -1,5 +1,6 @@
 /* tests/unit/test_lists.c - the drop, block and allow lists (oracle/lists.c):
- * precedence between the kinds, the text the hook reads, and the listbox:
+ * precedence between the kinds, the text the hook reads (snapshot chunks
+ * and change messages, written and parsed here), and the listbox:
  * a replaced object is freed only once every reader has moved past it,
  * however long a reader holds it. */
 #include <setjmp.h>
@@ -216,12 +217,121 @@ static void test_listbox_generations(void **state)
     assert_null(box);
 }
 
+/* A chunk as lists_chunk() writes it, added by lists_add_chunk() (the
+ * hook's snapshot), gives the same lists, in chunks of any size. */
+static void test_chunk_round_trip(void **state)
+{
+    (void)state;
+    lists_t *l = lists_new(), *copy = lists_new();
+    assert_non_null(l);
+    assert_non_null(copy);
+    char domain[64], buf[512];
+    for (int i = 0; i < 500; i++) {
+        snprintf(domain, sizeof domain, "r%d.example.test", i);
+        assert_int_equal(lists_add(l, (list_kind_t)(i % LIST_KINDS), domain), 0);
+    }
+    uint64_t cursor = 0;
+    bool more = true;
+    for (int chunks = 0; more; chunks++) {
+        assert_true(chunks < 1000);
+        size_t n = lists_chunk(l, cursor, buf, sizeof buf, &cursor, &more);
+        assert_int_equal(lists_add_chunk(copy, buf, n), 0);
+    }
+    list_change_t *d = NULL;
+    size_t n = 1;
+    assert_int_equal(lists_diff(l, copy, &d, &n), 0);
+    assert_int_equal(n, 0);
+    free(d);
+    assert_int_equal(lists_total(copy), 500);
+    /* what is not a chunk line */
+    char bad_kind[] = "block a.test\nkeep b.test\n", no_nl[] = "block c.test",
+         bad_domain[] = "drop bad..name\n";
+    assert_int_equal(lists_add_chunk(copy, bad_kind, strlen(bad_kind)), -EINVAL);
+    assert_true(lists_has(copy, LIST_BLOCK, "a.test")); /* the lines before stay */
+    assert_int_equal(lists_add_chunk(copy, no_nl, strlen(no_nl)), -EINVAL);
+    assert_int_equal(lists_add_chunk(copy, bad_domain, strlen(bad_domain)), -EINVAL);
+    lists_destroy(&copy);
+    lists_destroy(&l);
+}
+
+typedef struct {
+    char text[32768];
+    size_t len;
+    int messages;
+} s_published_t;
+
+static void s_publish(void *arg, const char *text, size_t len)
+{
+    s_published_t *p = arg;
+    assert_true(len < sizeof p->text);
+    memcpy(p->text, text, len);
+    p->text[len] = 0;
+    p->len = len;
+    p->messages++;
+}
+
+/* The change messages the box publishes, parsed as the hook parses them
+ * (listbox_parse_message, lists_parse_changes), turn the old lists into
+ * the new ones. */
+static void test_change_messages(void **state)
+{
+    (void)state;
+    listbox_t *box = listbox_new(1, 0);
+    assert_non_null(box);
+    s_published_t *p = calloc(1, sizeof *p);
+    assert_non_null(p);
+    listbox_set_publisher(box, s_publish, p, "");
+    listbox_put(box, s_lists());
+    listbox_message_t m;
+    assert_int_equal(listbox_parse_message(p->text, p->len, &m), 0);
+    assert_int_equal(m.count, -1); /* a reset */
+    uint64_t epoch = m.epoch, generation = m.generation;
+    lists_t *mirror = s_lists();
+    const list_change_t c[] = {
+        {true, LIST_BLOCK, "evil.test"},
+        {false, LIST_DROP, "busy.test"},
+        {true, LIST_ALLOW, "good.example.test"},
+    };
+    assert_int_equal(listbox_change(box, c, 3), 0);
+    assert_int_equal(p->messages, 2);
+    assert_int_equal(listbox_parse_message(p->text, p->len, &m), 0);
+    assert_true(m.epoch == epoch && m.generation == generation + 1);
+    assert_int_equal(m.count, 3);
+    list_change_t got[3];
+    assert_int_equal(lists_parse_changes(m.body, got, 3), 3);
+    lists_t *next = lists_change(mirror, got, 3);
+    assert_non_null(next);
+    const lists_t *cur = listbox_enter(box, 0);
+    list_change_t *d = NULL;
+    size_t n = 1;
+    assert_int_equal(lists_diff(next, cur, &d, &n), 0);
+    assert_int_equal(n, 0);
+    free(d);
+    listbox_leave(box, 0);
+    /* one line written and read back; what is not a message or a change */
+    char line[64];
+    assert_int_equal(lists_format_change(&c[1], line, sizeof line), strlen("-drop busy.test\n"));
+    assert_string_equal(line, "-drop busy.test\n");
+    assert_int_equal(lists_format_change(&c[1], line, 8), 0);
+    char not_msg[] = "list 1 2 3\n", no_count[] = "lists 1 2 x\n", bad_change[] = "*drop a.test\n",
+         bad_kind[] = "+keep a.test\n";
+    assert_int_equal(listbox_parse_message(not_msg, strlen(not_msg), &m), -EINVAL);
+    assert_int_equal(listbox_parse_message(no_count, strlen(no_count), &m), -EINVAL);
+    assert_int_equal(lists_parse_changes(bad_change, got, 3), -EINVAL);
+    assert_int_equal(lists_parse_changes(bad_kind, got, 3), -EINVAL);
+    lists_destroy(&next);
+    lists_destroy(&mirror);
+    listbox_destroy(&box);
+    free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_precedence),          cmocka_unit_test(test_apply),
         cmocka_unit_test(test_chunks_and_kinds),    cmocka_unit_test(test_change_and_diff),
-        cmocka_unit_test(test_listbox_generations),
+        cmocka_unit_test(test_listbox_generations), cmocka_unit_test(test_chunk_round_trip),
+        cmocka_unit_test(test_change_messages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
