@@ -310,25 +310,43 @@ if [ -e "$rec_conf" ] && [ "$force" != yes ] && others=$(rec_other_scripts) && [
     refuse_other_script "$others"
 fi
 
-# Port 5555 (or the configured endpoint's) must be free or ours.
+# The ports dnsoracled binds must be free or ours. port_holder PORT: the
+# program that listens on PORT, unless it is nothing or dnsoracled.
+port_holder() {
+    local holder
+    holder=$(ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'users:(("[^"]*"' | head -n 1) &&
+        [ -n "$holder" ] && [ "$holder" != 'users:(("dnsoracled"' ] && echo "${holder#users:((}"
+}
+# 5555, or the configured endpoint's.
 port=5555
 if [ -r "$conf" ]; then
     ep=$(conf_get server endpoints | awk '{print $1}' | tr -d ,)
     case $ep in tcp://*:*) port=${ep##*:} ;; esac
 fi
-if holder=$(ss -Hltnp "sport = :$port" 2>/dev/null | grep -o 'users:(("[^"]*"' | head -n 1) &&
-    [ -n "$holder" ] && [ "$holder" != 'users:(("dnsoracled"' ]; then
-    die "port $port is taken by ${holder#users:((} (stop it, or choose another port: copy oracle/dnsoracle.conf.example to $conf and set [server] endpoints and [hook] endpoint)"
+if holder=$(port_holder "$port"); then
+    die "port $port is taken by $holder (stop it, or choose another port: copy oracle/dnsoracle.conf.example to $conf and set [server] endpoints and [hook] endpoint)"
 fi
-# So must the /metrics port, 9154 (or [metrics] listen's; empty: none).
+# The list changes pushed to the hooks, 5556 (or [server] publish's; empty:
+# none). Taken, the oracle would run without it and every hook would fetch
+# the whole lists every refresh_seconds instead.
+publish=tcp://127.0.0.1:5556
+if [ -r "$conf" ] && [ "$(conf_get server publish | wc -l)" -gt 0 ]; then
+    publish=$(conf_get server publish)
+fi
+case $publish in
+tcp://*:*)
+    if holder=$(port_holder "${publish##*:}"); then
+        die "port ${publish##*:} ([server] publish) is taken by $holder (stop it, or set [server] publish in $conf to another endpoint, or to nothing)"
+    fi
+    ;;
+esac
+# The /metrics port, 9154 (or [metrics] listen's; empty: none).
 mlisten=127.0.0.1:9154
 if [ -r "$conf" ] && [ "$(conf_get metrics listen | wc -l)" -gt 0 ]; then
     mlisten=$(conf_get metrics listen)
 fi
-mport=${mlisten##*:}
-if [ -n "$mlisten" ] && holder=$(ss -Hltnp "sport = :$mport" 2>/dev/null | grep -o 'users:(("[^"]*"' | head -n 1) &&
-    [ -n "$holder" ] && [ "$holder" != 'users:(("dnsoracled"' ]; then
-    die "port $mport ([metrics] listen) is taken by ${holder#users:((} (stop it, or set [metrics] listen in $conf to another address, or to nothing)"
+if [ -n "$mlisten" ] && holder=$(port_holder "${mlisten##*:}"); then
+    die "port ${mlisten##*:} ([metrics] listen) is taken by $holder (stop it, or set [metrics] listen in $conf to another address, or to nothing)"
 fi
 
 packages=(cmake make gcc pkg-config libpsl-dev publicsuffix libinih-dev libbsd-dev

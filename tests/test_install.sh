@@ -39,6 +39,24 @@ preexisting=" $(daemons | awk '{ print $1 }' | tr '\n' ' ')"
 [ "$preexisting" = " " ] ||
     echo "note: already running before the test, not counted: pids$preexisting"
 
+# A port dnsoracled needs, taken by another program: refused before changing
+# anything, naming the setting (here [server] publish's 5556: the oracle
+# would otherwise run without pushing list changes, and say so only in its log).
+if command -v ss >/dev/null && command -v socat >/dev/null; then
+    socat TCP-LISTEN:5556,bind=127.0.0.1,reuseaddr,fork /dev/null &
+    holder=$!
+    for _ in $(seq 1 50); do
+        ss -Hltn "sport = :5556" | grep -q . && break
+        sleep 0.1
+    done
+    ./install.sh --with-recursor </dev/null >"$tmp/taken.log" 2>&1
+    check "port 5556 taken: refused (exit 1)" 1 "$?"
+    check "... naming the program and [server] publish" yes \
+        "$(grep -q 'port 5556 (\[server\] publish) is taken by "socat"' "$tmp/taken.log" && echo yes)"
+    kill "$holder" 2>/dev/null
+    wait "$holder" 2>/dev/null
+fi
+
 # An operator's own Lua script in the recursor: refused, then replaced with
 # --force, and restored by --uninstall.
 apt-get install -y -q pdns-recursor >/dev/null 2>&1
