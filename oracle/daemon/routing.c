@@ -1,5 +1,4 @@
-/* oracle/daemon/routing.c - the proxy: requests from the clients' sockets to the workers, replies
- * back. */
+/* oracle/daemon/routing.c - the proxy: requests to the workers, replies back to their socket. */
 #include "routing.h"
 
 #include <errno.h>

@@ -1,5 +1,4 @@
-/* oracle/daemon/routing.h - the proxy: requests from the clients' sockets to the workers, replies
- * back.
+/* oracle/daemon/routing.h - the proxy: requests to the workers, replies back to their socket.
  *
  * Clients reach the daemon on three kinds of socket: a ROUTER (ipc://), a
  * ROUTER with CURVE (curve_endpoints) and the STREAM front (tcp://,

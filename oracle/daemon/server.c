@@ -396,7 +396,10 @@ void server_stop(server_t *self, int drain_ms)
      * not answer even then, it still holds the client sockets (the CURVE one
      * too): the context is shut down, which ends its poll, and it is joined
      * before the CURVE handler goes, so that no CURVE handshake can run
-     * without its handler. */
+     * without its handler (the handler, its poll ended by the shutdown too,
+     * keeps its ZAP socket bound until auth_destroy: a handshake then waits
+     * for an answer that never comes, auth.c). test_curve.sh makes the proxy
+     * miss its deadline. */
     if (self->proxy.actor && actor_stop(self->proxy.actor, drain_ms, S_REPLY_TIMEOUT) != 0) {
         log_error("server", "the proxy thread did not stop within %d ms", drain_ms);
         zmq_ctx_shutdown(self->ctx);
