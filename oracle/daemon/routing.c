@@ -125,13 +125,24 @@ static int s_reserve(s_proxy_t *px)
 /* ------------------------------------------------------------------------ */
 /* Requests                                                                  */
 
+/* Sends one frame of a request: moved without a copy when it is the whole
+ * of a message received (`part`, a ROUTER's), else copied. */
+static int s_send_frame(void *back, const zmtp_frame_t *f, zmq_msg_t *part, int flags)
+{
+    if (part && f->len == f->size)
+        return zmq_msg_send(part, back, flags) < 0 ? -1 : 0;
+    return zmq_send(back, f->data, f->len, flags) < 0 ? -1 : 0;
+}
+
 /* The one way a request goes to the workers, from whatever front:
  * [id][stamp][envelope...][""][header][frames...]. A malformed request is
- * counted and dropped, as a ROUTER drops what it cannot route. The
- * backend's queue holds every request in flight, so a send fails only when
- * the context ends. */
+ * counted and dropped, as a ROUTER drops what it cannot route. `parts`
+ * (NULL for the STREAM front) are the messages the envelope and frames are
+ * in, in order: they are moved, not copied (the caller still closes them).
+ * The backend's queue holds every request in flight, so a send fails only
+ * when the context ends. */
 static void s_forward(s_proxy_t *px, routing_via_t via, const void *id, size_t idlen,
-                      const zmtp_request_t *r)
+                      const zmtp_request_t *r, zmq_msg_t *parts)
 {
     if (r->malformed) {
         stats_add(px->fronts->stats, STAT_MALFORMED, 1);
@@ -145,14 +156,14 @@ static void s_forward(s_proxy_t *px, routing_via_t via, const void *id, size_t i
         zmq_send(back, stamp, sizeof stamp, ZMQ_SNDMORE) < 0)
         return;
     for (unsigned i = 0; i < r->nenvelope; i++)
-        if (zmq_send(back, r->envelope[i].data, r->envelope[i].len, ZMQ_SNDMORE) < 0)
+        if (s_send_frame(back, &r->envelope[i], parts ? &parts[i] : NULL, ZMQ_SNDMORE) != 0)
             return;
     if (zmq_send(back, "", 0, ZMQ_SNDMORE) < 0 ||
         zmq_send(back, header, sizeof header, ZMQ_SNDMORE) < 0)
         return;
     for (unsigned i = 0; i < r->nframes; i++)
-        if (zmq_send(back, r->frames[i].data, r->frames[i].len,
-                     i + 1 < r->nframes ? ZMQ_SNDMORE : 0) < 0)
+        if (s_send_frame(back, &r->frames[i], parts ? &parts[r->nenvelope + i] : NULL,
+                         i + 1 < r->nframes ? ZMQ_SNDMORE : 0) != 0)
             return;
     px->in_flight++; /* (not malformed: at least one frame) */
 }
@@ -161,7 +172,7 @@ static void s_forward(s_proxy_t *px, routing_via_t via, const void *id, size_t i
 static void s_stream_request(void *arg, const uint8_t *id, const zmtp_request_t *r)
 {
     s_proxy_t *px = arg;
-    s_forward(px, ROUTING_VIA_STREAM, id, FRONT_ID, r);
+    s_forward(px, ROUTING_VIA_STREAM, id, FRONT_ID, r, NULL);
 }
 
 /* Receives the next part of a ROUTER request into px->msg[px->nmsg] (kept)
@@ -240,7 +251,7 @@ static void s_router_request(s_proxy_t *px, void *sock, routing_via_t via)
     zmtp_request_t r;
     if (s_read_router(px, sock, &r) != 0)
         return;
-    s_forward(px, via, zmq_msg_data(&px->id), zmq_msg_size(&px->id), &r);
+    s_forward(px, via, zmq_msg_data(&px->id), zmq_msg_size(&px->id), &r, px->msg);
     s_release(px);
 }
 
