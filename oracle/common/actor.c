@@ -1,4 +1,5 @@
-/* oracle/common/actor.c - one way to run a long-lived thread: start, ready, commands, stop, join. */
+/* oracle/common/actor.c - one way to run a long-lived thread: start, ready, commands, stop, join.
+ */
 #include "actor.h"
 
 #include <bsd/string.h>

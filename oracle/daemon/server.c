@@ -1,5 +1,6 @@
-/* oracle/daemon/server.c - the ZeroMQ service: a proxy and its worker threads.
- * The workers only move frames between their REP socket and protocol.c. */
+/* oracle/daemon/server.c - the ZeroMQ service: its sockets, threads, reload and stop.
+ * The proxy is routing.c; the workers only move frames between their REP
+ * socket and protocol.c. */
 #include "server.h"
 
 #include <bsd/string.h>
@@ -15,21 +16,13 @@
 #include <zmq.h>
 
 #include "actor.h"
-#include "auth.h"
-#include "curve.h"
-#include "front.h"
+#include "fronts.h"
 #include "log.h"
 #include "protocol.h"
-#include "wire_limits.h"
-#include "zmtp.h"
+#include "routing.h"
+#include "testhook.h"
 
-#define S_BACKEND "inproc://dnsoracle-workers"
-#define S_MAX_IN_FLIGHT 512   /* requests with the workers before clients wait */
-#define S_CHUNK_REQUESTS 2048 /* requests one 8 KiB chunk can hold (4 bytes each) */
-#define S_BACK_HWM (4 * (S_MAX_IN_FLIGHT + S_CHUNK_REQUESTS)) /* proxy <-> workers */
 #define S_REPLY_TIMEOUT ACTOR_TIMEOUT_MS /* ms the main thread waits for a thread's answer */
-#define S_GRACE_MS 100                   /* ms requests are still taken after "stop" */
-#define S_FLUSH_MS 500                   /* ms replies may take to leave at close */
 
 typedef struct {
     server_t *server;
@@ -38,7 +31,9 @@ typedef struct {
     stats_slot_t *stats;
     engine_t *engine; /* the worker's at start; then the last one it confirmed */
     unsigned max_batch;
-    uint32_t asked; /* the number of the command the main thread waits for */
+    uint32_t asked;        /* the number of the command the main thread waits for */
+    const char *hang_name; /* testhook.h; NULL but in tests */
+    unsigned hang_ms;
 } s_thread_t;
 
 /* What "reload" hands a worker. */
@@ -49,13 +44,11 @@ typedef struct {
 
 struct server {
     void *ctx;
-    /* The ROUTER is made and bound by server_new(), so that a bind error is
-     * reported there; from then on only the proxy thread touches it
-     * (pthread_create orders the hand-over) and closes it. */
-    void *frontend;
-    void *curve_front;     /* the CURVE endpoints' ROUTER, or NULL; as frontend */
-    front_t *stream_front; /* the plaintext tcp:// endpoints, or NULL; as frontend */
-    auth_t *auth;          /* its ZAP handler */
+    /* The clients' sockets are made and bound by server_new(), so that a
+     * bind error is reported there; from then on only the proxy thread
+     * touches them (pthread_create orders the hand-over) and closes them. */
+    routing_fronts_t fronts;
+    auth_t *auth; /* the CURVE ROUTER's ZAP handler */
     char endpoints[1024];
     unsigned nworkers;
     s_thread_t proxy;
@@ -70,43 +63,13 @@ struct server {
     bool stopped;
 };
 
-static uint64_t s_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void s_set_int(void *sock, int option, int value)
 {
     (void)zmq_setsockopt(sock, option, &value, sizeof value);
 }
 
-/* zmq_msg_send, closing the message when it could not be sent (a failed
- * send leaves it the caller's). Returns 0 or -1. */
-static int s_msg_send(zmq_msg_t *m, void *sock, int flags)
-{
-    if (zmq_msg_send(m, sock, flags) >= 0)
-        return 0;
-    zmq_msg_close(m);
-    return -1;
-}
-
 /* ------------------------------------------------------------------------ */
 /* Workers                                                                  */
-
-/* True for endpoints only this host can reach: ipc://, inproc://, and tcp://
- * on 127.0.0.0/8, ::1 or localhost (not "*", not an interface name). */
-static bool s_local_endpoint(const char *ep)
-{
-    if (strncmp(ep, "ipc://", 6) == 0 || strncmp(ep, "inproc://", 9) == 0)
-        return true;
-    if (strncmp(ep, "tcp://", 6) != 0)
-        return false;
-    const char *host = ep + 6;
-    return strncmp(host, "127.", 4) == 0 || strncmp(host, "[::1]:", 6) == 0 ||
-           strncmp(host, "localhost:", 10) == 0;
-}
 
 /* Receives the rest of a multipart message and discards it. */
 static void s_drain_parts(void *sock)
@@ -132,30 +95,41 @@ static int s_rcvmore(void *sock)
     return more;
 }
 
-/* Serves one request: the proxy's header frame first (S_HEADER: frames the
- * STREAM front counted past max_batch and did not forward), then every
- * frame through the worker's protocol_t (protocol.h), then its reply frames
- * go back. A reply the socket refuses leaves the REP socket wanting the rest
- * of it, so the remaining frames are still sent (and fail the same way). */
-static void s_serve_request(void *rep, protocol_t *proto)
+/* testhook.h: a request whose first frame is DNSORACLE_TEST_HANG_NAME keeps
+ * the worker away from its socket and its pipe for DNSORACLE_TEST_HANG_MS. */
+static void s_test_hang(const s_thread_t *w, zmq_msg_t *frame)
 {
-    uint32_t overflow = 0;
-    int n = zmq_recv(rep, &overflow, sizeof overflow, 0);
+    size_t n = strlen(w->hang_name);
+    if (zmq_msg_size(frame) == n && memcmp(zmq_msg_data(frame), w->hang_name, n) == 0)
+        testhook_sleep(w->hang_ms);
+}
+
+/* Serves one request: the proxy's header frame first (routing.h: the frames
+ * it counted past the limit and did not forward), then every frame through
+ * the worker's protocol_t (protocol.h), then its reply frames go back. A
+ * reply the socket refuses leaves the REP socket wanting the rest of it, so
+ * the remaining frames are still sent (and fail the same way). */
+static void s_serve_request(const s_thread_t *w, void *rep, protocol_t *proto)
+{
+    uint8_t header[ROUTING_HEADER_SIZE];
+    uint32_t overflow;
+    int n = zmq_recv(rep, header, sizeof header, 0);
     if (n < 0)
         return;
-    if (n != (int)sizeof overflow || !s_rcvmore(rep)) {
+    if (routing_header_decode(header, (size_t)n, &overflow) != 0 || !s_rcvmore(rep)) {
         /* not from our proxy: it always sends a header and a frame */
         s_drain_parts(rep);
-        overflow = 0;
         zmq_send(rep, "", 0, 0);
         return;
     }
     zmq_msg_t frame;
     zmq_msg_init(&frame);
     protocol_begin(proto);
-    for (;;) {
+    for (bool first = true;; first = false) {
         if (zmq_msg_recv(&frame, rep, 0) < 0)
             break;
+        if (first && w->hang_name)
+            s_test_hang(w, &frame);
         protocol_frame(proto, zmq_msg_data(&frame), zmq_msg_size(&frame));
         if (!s_rcvmore(rep))
             break;
@@ -238,7 +212,7 @@ static void s_worker(void *pipe, void *arg)
     int status = !rep || !proto ? -ENOMEM : 0;
     if (status == 0) {
         s_set_int(rep, ZMQ_LINGER, 0);
-        if (zmq_connect(rep, S_BACKEND) != 0)
+        if (zmq_connect(rep, ROUTING_BACKEND) != 0)
             status = -errno;
     }
     if (actor_ready(pipe, status) != 0 || status != 0)
@@ -251,7 +225,7 @@ static void s_worker(void *pipe, void *arg)
             break; /* context terminated */
         }
         if (items[1].revents & ZMQ_POLLIN)
-            s_serve_request(rep, proto);
+            s_serve_request(w, rep, proto);
         if ((items[0].revents & ZMQ_POLLIN) && !s_worker_command(w, pipe, proto))
             break;
     }
@@ -262,502 +236,29 @@ done:
 }
 
 /* ------------------------------------------------------------------------ */
-/* The proxy                                                                */
-
-/* Where a request came in, kept in its stamp so the reply goes back there. */
-enum { S_VIA_ROUTER, S_VIA_CURVE, S_VIA_STREAM, S_VIAS };
-
-/* The stamp the proxy puts after the id of every request it forwards, and
- * the REP socket hands back with the reply: when it arrived and which socket
- * it came from. */
-typedef struct {
-    uint64_t t0;
-    uint8_t via;
-} s_stamp_t;
-
-static int s_send_stamp(void *back, s_stamp_t st)
-{
-    uint8_t b[9];
-    memcpy(b, &st.t0, 8);
-    b[8] = st.via;
-    return zmq_send(back, b, sizeof b, ZMQ_SNDMORE) < 0 ? -1 : 0;
-}
-
-/* The header frame that starts the body of every request the workers get:
- * the frames the STREAM front counted past max_batch and did not forward
- * (0 from a ROUTER, which forwards every frame); protocol.c answers them. */
-static int s_send_header(void *back, uint32_t overflow)
-{
-    return zmq_send(back, &overflow, sizeof overflow, ZMQ_SNDMORE) < 0 ? -1 : 0;
-}
-
-/* Moves one request ROUTER -> DEALER as
- * [id][stamp][envelope...][""][header][frames...].
- * The envelope is what a client puts before the empty delimiter: nothing
- * for a plain REQ socket, a request id with ZMQ_REQ_CORRELATE. Returns 1 if
- * a request was forwarded, 0 if it was malformed (no delimiter, or nothing
- * after it) and dropped, -1 when nothing could be read. */
-static int s_forward_request(s_thread_t *p, void *front, uint8_t via, void *back)
-{
-    zmq_msg_t id, env[ZMTP_MAX_ENVELOPE + 1], m;
-    int nenv = 0;
-    zmq_msg_init(&id);
-    if (zmq_msg_recv(&id, front, 0) < 0) {
-        zmq_msg_close(&id);
-        return -1;
-    }
-    bool delimited = false;
-    while (nenv <= ZMTP_MAX_ENVELOPE && s_rcvmore(front)) {
-        zmq_msg_init(&env[nenv]);
-        if (zmq_msg_recv(&env[nenv], front, 0) < 0) {
-            zmq_msg_close(&env[nenv]);
-            break;
-        }
-        nenv++;
-        if (zmq_msg_size(&env[nenv - 1]) == 0) {
-            delimited = true;
-            break;
-        }
-    }
-    if (!delimited || !s_rcvmore(front)) {
-        s_drain_parts(front);
-        for (int i = 0; i < nenv; i++)
-            zmq_msg_close(&env[i]);
-        zmq_msg_close(&id);
-        stats_add(p->stats, STAT_MALFORMED, 1);
-        return 0;
-    }
-    /* The backend's queue is sized for every request in flight, so a send
-     * fails only when the context ends; what is left is then closed. */
-    int failed = s_msg_send(&id, back, ZMQ_SNDMORE);
-    failed |= s_send_stamp(back, (s_stamp_t){s_now_ns(), via});
-    for (int i = 0; i < nenv; i++) /* ends with the delimiter */
-        failed |= failed ? (zmq_msg_close(&env[i]), -1) : s_msg_send(&env[i], back, ZMQ_SNDMORE);
-    failed |= failed ? -1 : s_send_header(back, 0);
-    for (;;) {
-        zmq_msg_init(&m);
-        if (zmq_msg_recv(&m, front, 0) < 0) {
-            zmq_msg_close(&m);
-            break;
-        }
-        int more = s_rcvmore(front);
-        failed |= failed ? (zmq_msg_close(&m), -1) : s_msg_send(&m, back, more ? ZMQ_SNDMORE : 0);
-        if (!more)
-            break;
-    }
-    return failed ? 0 : 1;
-}
-
-/* The proxy thread's own state. */
-typedef struct {
-    s_thread_t *thread;
-    void *back;
-    void *routers[2]; /* S_VIA_ROUTER, S_VIA_CURVE (or NULL) */
-    front_t *front;   /* S_VIA_STREAM (or NULL) */
-    uint64_t in_flight;
-    uint8_t *reply; /* a STREAM reply being framed */
-    size_t reply_cap;
-} s_proxy_t;
-
-/* A request from the STREAM front (front.h), already parsed and bounded:
- * on to the workers as a ROUTER's would go. */
-static void s_front_request(void *arg, const uint8_t *id, const zmtp_request_t *r)
-{
-    s_proxy_t *px = arg;
-    stats_slot_t *stats = px->thread->stats;
-    if (r->malformed) {
-        stats_add(stats, STAT_MALFORMED, 1);
-        return;
-    }
-    /* the frames past max_batch are counted and answered by the worker */
-    if (zmq_send(px->back, id, FRONT_ID, ZMQ_SNDMORE) < 0 ||
-        s_send_stamp(px->back, (s_stamp_t){s_now_ns(), S_VIA_STREAM}) != 0)
-        return;
-    for (unsigned i = 0; i < r->nenvelope; i++)
-        if (zmq_send(px->back, r->envelope[i].data, r->envelope[i].len, ZMQ_SNDMORE) < 0)
-            return;
-    if (zmq_send(px->back, "", 0, ZMQ_SNDMORE) < 0 || s_send_header(px->back, r->overflow) != 0)
-        return;
-    for (unsigned i = 0; i < r->nframes; i++)
-        if (zmq_send(px->back, r->frames[i].data, r->frames[i].len,
-                     i + 1 < r->nframes ? ZMQ_SNDMORE : 0) < 0)
-            return;
-    px->in_flight++; /* (not malformed: at least one frame, as max_batch >= 1) */
-}
-
-/* Appends one frame (header and bytes) to the STREAM reply being built. */
-static int s_reply_frame(s_proxy_t *px, size_t *len, const void *data, size_t size, bool more)
-{
-    if (!px->reply || *len + ZMTP_MAX_HEADER + size > px->reply_cap) {
-        size_t cap = px->reply_cap ? px->reply_cap : 4096;
-        while (cap < *len + ZMTP_MAX_HEADER + size)
-            cap *= 2;
-        uint8_t *r = realloc(px->reply, cap);
-        if (!r)
-            return -1;
-        px->reply = r;
-        px->reply_cap = cap;
-    }
-    *len += zmtp_header(px->reply + *len, size, more);
-    memcpy(px->reply + *len, data, size);
-    *len += size;
-    return 0;
-}
-
-/* Moves one reply DEALER -> the socket its request came from, taking the
- * stamp out; for the STREAM front the frames are written in ZMTP. */
-static void s_forward_reply(s_proxy_t *px)
-{
-    zmq_msg_t id, stamp, m;
-    void *back = px->back;
-    zmq_msg_init(&id);
-    zmq_msg_init(&stamp);
-    if (zmq_msg_recv(&id, back, 0) < 0 || zmq_msg_recv(&stamp, back, 0) < 0) {
-        zmq_msg_close(&id);
-        zmq_msg_close(&stamp);
-        return;
-    }
-    s_stamp_t st = {0, S_VIA_ROUTER};
-    if (zmq_msg_size(&stamp) == 9) {
-        const uint8_t *b = zmq_msg_data(&stamp);
-        memcpy(&st.t0, b, 8);
-        st.via = b[8] < S_VIAS ? b[8] : S_VIA_ROUTER;
-    }
-    zmq_msg_close(&stamp);
-    bool stream = st.via == S_VIA_STREAM && px->front;
-    void *to = stream ? NULL : px->routers[st.via == S_VIA_CURVE];
-    size_t len = 0;
-    bool oom = false;
-    /* a ROUTER drops what it cannot route; a send fails only at the end */
-    bool failed = !stream && s_msg_send(&id, to, ZMQ_SNDMORE) != 0;
-    for (;;) {
-        zmq_msg_init(&m);
-        if (zmq_msg_recv(&m, back, 0) < 0) {
-            zmq_msg_close(&m);
-            break;
-        }
-        int more = s_rcvmore(back);
-        if (!stream) {
-            if (failed)
-                zmq_msg_close(&m);
-            else
-                failed = s_msg_send(&m, to, more ? ZMQ_SNDMORE : 0) != 0;
-        } else {
-            if (!oom)
-                oom = s_reply_frame(px, &len, zmq_msg_data(&m), zmq_msg_size(&m), more) != 0;
-            zmq_msg_close(&m);
-        }
-        if (!more)
-            break;
-    }
-    if (stream) {
-        if (!oom && zmq_msg_size(&id) == FRONT_ID)
-            front_send(px->front, zmq_msg_data(&id), px->reply, len);
-        zmq_msg_close(&id);
-        if (px->reply_cap > (1u << 20)) { /* a big reply: give the memory back */
-            free(px->reply);
-            px->reply = NULL;
-            px->reply_cap = 0;
-        }
-    }
-    stats_add(px->thread->stats, STAT_REQUESTS, 1);
-    if (st.t0)
-        stats_latency(px->thread->stats, s_now_ns() - st.t0);
-}
-
-/* A command from the main thread: "limits" (SIGHUP: max_batch for new
- * connections, and max_connections) is done here; returns the drain time in ms for "stop" (kept
- * in *stop, answered when the proxy is done), -1 after "batch" or a ping,
- * -2 when the pipe failed. */
-static int s_proxy_command(s_proxy_t *px, void *pipe, actor_cmd_t *stop)
-{
-    actor_cmd_t cmd;
-    int rc = actor_recv(pipe, &cmd), value = 0;
-    if (rc != 0)
-        return rc > 0 ? -1 : -2;
-    if (cmd.len == sizeof value)
-        memcpy(&value, cmd.data, sizeof value);
-    if (strcmp(cmd.name, "stop") == 0) {
-        *stop = cmd;
-        return value < 0 ? 0 : value;
-    }
-    unsigned limits[2]; /* max_batch, max_connections */
-    if (strcmp(cmd.name, "limits") == 0 && cmd.len == sizeof limits) {
-        memcpy(limits, cmd.data, sizeof limits);
-        if (px->front) {
-            front_set_max_batch(px->front, limits[0]);
-            front_set_max_connections(px->front, limits[1]);
-        }
-        actor_reply(pipe, &cmd, 0, NULL, 0);
-    } else {
-        actor_reply(pipe, &cmd, -EINVAL, NULL, 0);
-    }
-    return -1;
-}
-
-static void s_proxy(void *ctl, void *arg)
-{
-    s_thread_t *p = arg;
-    server_t *server = p->server;
-    s_proxy_t px = {p,    NULL, {server->frontend, server->curve_front}, server->stream_front, 0,
-                    NULL, 0};
-    actor_cmd_t stop = {0};
-    px.back = zmq_socket(server->ctx, ZMQ_DEALER);
-    if (!px.back) {
-        actor_ready(ctl, -ENOMEM);
-        return;
-    }
-    s_set_int(px.back, ZMQ_LINGER, 0);
-    /* At most S_MAX_IN_FLIGHT requests are with the workers when the
-     * clients' sockets are read, and one read may bring a whole chunk of
-     * small requests (S_CHUNK_REQUESTS): the queues to and from the workers
-     * must hold all of them, or a REP socket drops a reply. */
-    s_set_int(px.back, ZMQ_SNDHWM, S_BACK_HWM);
-    s_set_int(px.back, ZMQ_RCVHWM, S_BACK_HWM);
-    int status = zmq_bind(px.back, S_BACKEND) == 0 ? 0 : -errno;
-    if (actor_ready(ctl, status) != 0 || status != 0)
-        goto done;
-
-    /* ctl, back, then the sockets clients reach, with where they are */
-    zmq_pollitem_t items[2 + S_VIAS] = {{ctl, 0, ZMQ_POLLIN, 0}, {px.back, 0, ZMQ_POLLIN, 0}};
-    uint8_t via[2 + S_VIAS];
-    int nitems = 2;
-    for (int v = 0; v < 2; v++)
-        if (px.routers[v]) {
-            via[nitems] = (uint8_t)v;
-            items[nitems++] = (zmq_pollitem_t){px.routers[v], 0, ZMQ_POLLIN, 0};
-        }
-    if (px.front) {
-        via[nitems] = S_VIA_STREAM;
-        items[nitems++] = (zmq_pollitem_t){front_socket(px.front), 0, ZMQ_POLLIN, 0};
-    }
-
-    /* Stopping has two phases. For S_GRACE_MS after "stop" requests are
-     * still taken, so that everything a client sent before the signal
-     * reached us is in; then reading stops, and the loop goes on until every
-     * request taken has been answered or the drain deadline passes. */
-    uint64_t stop_reading = 0, deadline = 0;
-    bool stopping = false;
-    for (;;) {
-        uint64_t now = s_now_ns();
-        bool reading = !stopping || now < stop_reading;
-        /* replies waiting for room in a slow client's queue: retry soon */
-        int timeout = px.front && front_pending(px.front) ? 1 : -1;
-        if (stopping) {
-            if ((!reading && px.in_flight == 0) || now >= deadline)
-                break;
-            uint64_t until = reading ? stop_reading : deadline;
-            int left = (int)((until - now) / 1000000u) + 1;
-            if (timeout < 0 || left < timeout)
-                timeout = left;
-        }
-        /* with S_MAX_IN_FLIGHT requests out, only replies are read */
-        bool taking = reading && px.in_flight < S_MAX_IN_FLIGHT;
-        if (zmq_poll(items, taking ? nitems : 2, timeout) < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        if (items[1].revents & ZMQ_POLLIN) {
-            s_forward_reply(&px);
-            px.in_flight--;
-        }
-        if (px.front && front_pending(px.front))
-            front_flush(px.front);
-        for (int i = 2; taking && i < nitems; i++) {
-            if (!(items[i].revents & ZMQ_POLLIN))
-                continue;
-            if (via[i] == S_VIA_STREAM)
-                front_read(px.front, s_front_request, &px);
-            else
-                px.in_flight += s_forward_request(p, items[i].socket, via[i], px.back) == 1;
-        }
-        int drain =
-            !stopping && (items[0].revents & ZMQ_POLLIN) ? s_proxy_command(&px, ctl, &stop) : -1;
-        if (drain == -2)
-            break;
-        if (drain >= 0) { /* "stop" */
-            stopping = true;
-            uint64_t t = s_now_ns();
-            stop_reading = t + (uint64_t)(drain < S_GRACE_MS ? drain : S_GRACE_MS) * 1000000u;
-            deadline = t + (uint64_t)drain * 1000000u;
-        }
-    }
-    if (px.in_flight)
-        log_warning("server", "stopped with %llu requests unanswered (drain deadline)",
-                    (unsigned long long)px.in_flight);
-    /* The replies just sent may still be in ZeroMQ's queues: give them a
-     * bounded time to reach the clients. */
-    for (int v = 0; v < 2; v++)
-        if (px.routers[v]) {
-            s_set_int(px.routers[v], ZMQ_LINGER, S_FLUSH_MS);
-            zmq_close(px.routers[v]);
-        }
-    server->frontend = server->curve_front = NULL;
-    front_destroy(&server->stream_front, S_FLUSH_MS);
-    if (stopping)
-        actor_reply(ctl, &stop, 0, NULL, 0);
-done:
-    free(px.reply);
-    zmq_close(px.back);
-}
-
-/* ------------------------------------------------------------------------ */
 /* The main thread's side                                                   */
 
-static int s_start(server_t *self, s_thread_t *t, unsigned index, actor_fn *fn)
+/* Starts worker `index`, or the proxy (index nworkers). */
+static int s_start(server_t *self, s_thread_t *t, unsigned index)
 {
-    char name[32];
     int status;
     t->server = self;
     t->index = index;
-    snprintf(name, sizeof name, fn == s_proxy ? "proxy" : "worker %u", index);
-    t->actor = actor_new(self->ctx, name, fn, t, &status);
+    if (index == self->nworkers) {
+        t->actor = actor_new(self->ctx, "proxy", routing_proxy, &self->fronts, &status);
+    } else {
+        char name[32];
+        t->hang_name = testhook_text("DNSORACLE_TEST_HANG_NAME");
+        t->hang_ms = testhook_ms("DNSORACLE_TEST_HANG_MS");
+        snprintf(name, sizeof name, "worker %u", index);
+        t->actor = actor_new(self->ctx, name, s_worker, t, &status);
+    }
     return t->actor ? 0 : status;
-}
-
-/* Binds every endpoint of the list `eps` on sock, counting them in *bound. */
-static int s_bind_all(void *sock, const char *eps, unsigned *bound, char *err, size_t errcap)
-{
-    char list[1024], *save = NULL;
-    strlcpy(list, eps, sizeof list);
-    for (char *e = strtok_r(list, " ,\t", &save); e; e = strtok_r(NULL, " ,\t", &save)) {
-        if (zmq_bind(sock, e) != 0) {
-            snprintf(err, errcap, "cannot bind %s: %s", e, zmq_strerror(errno));
-            return -errno;
-        }
-        (*bound)++;
-    }
-    return 0;
-}
-
-/* The message for an endpoint other hosts could reach in [server] endpoints. */
-static void s_not_local(const char *e, char *err, size_t errcap)
-{
-    snprintf(err, errcap,
-             "%s: not a loopback or ipc endpoint, and [server] endpoints are not "
-             "authenticated: list it in curve_endpoints (ZeroMQ CURVE, with curve_secret_key and "
-             "curve_clients) so that only resolvers whose key you allowed can ask",
-             e);
-}
-
-/* The oracle's CURVE key pair into *keys, and its clients directory
- * readable (unreadable later, it would refuse every client). */
-static int s_curve_keys(const config_t *cfg, curve_keys_t *keys, char *err, size_t errcap)
-{
-    char why[512];
-    int rc = curve_load(cfg->server.curve_secret_key, true, true, keys, why, sizeof why);
-    if (rc != 0) {
-        snprintf(err, errcap, "[server] curve_secret_key: %s", why);
-        return rc;
-    }
-    uint8_t none[32] = {0};
-    char who[8];
-    rc = curve_find_client(cfg->server.curve_clients, none, who, sizeof who);
-    if (rc < 0) {
-        snprintf(err, errcap, "[server] curve_clients: %s: %s", cfg->server.curve_clients,
-                 strerror(-rc));
-        explicit_bzero(keys, sizeof *keys);
-        return rc;
-    }
-    return 0;
 }
 
 int server_check(const config_t *cfg, char *err, size_t errcap)
 {
-    char list[sizeof cfg->server.endpoints], *save = NULL;
-    strlcpy(list, cfg->server.endpoints, sizeof list);
-    for (char *e = strtok_r(list, " ,\t", &save); e; e = strtok_r(NULL, " ,\t", &save))
-        if (!s_local_endpoint(e)) {
-            s_not_local(e, err, errcap);
-            return -EPERM;
-        }
-    const char *ctl = cfg->server.control_endpoint;
-    if (ctl[0] && !s_local_endpoint(ctl)) {
-        snprintf(err, errcap,
-                 "[server] control_endpoint %s: operator commands must stay on this host: use "
-                 "an ipc:// socket (its file mode decides who may send them)",
-                 ctl);
-        return -EPERM;
-    }
-    if (cfg->server.curve_endpoints[0]) {
-        curve_keys_t keys;
-        int rc = s_curve_keys(cfg, &keys, err, errcap);
-        explicit_bzero(&keys, sizeof keys);
-        return rc;
-    }
-    return 0;
-}
-
-/* Binds the [server] endpoints (loopback and ipc only): tcp:// on the
- * STREAM front (front.h: a bound per connection), ipc:// and inproc:// on
- * a ROUTER (a Unix socket's peers are local users the file mode lets in). */
-static int s_bind_plain(server_t *self, const config_t *cfg, unsigned *bound, char *err,
-                        size_t errcap)
-{
-    char list[sizeof cfg->server.endpoints], *save = NULL;
-    strlcpy(list, cfg->server.endpoints, sizeof list);
-    for (char *e = strtok_r(list, " ,\t", &save); e; e = strtok_r(NULL, " ,\t", &save)) {
-        if (!s_local_endpoint(e)) {
-            s_not_local(e, err, errcap);
-            return -EPERM;
-        }
-        bool tcp = strncmp(e, "tcp://", 6) == 0;
-        if (tcp && !self->stream_front) {
-            zmtp_limits_t lim = {WIRE_MAX_FRAME, WIRE_MAX_NAME + 1, cfg->server.max_batch,
-                                 WIRE_MAX_FRAMES};
-            self->stream_front = front_new(self->ctx, &lim, cfg->server.max_connections,
-                                           stats_slot(self->stats, self->nworkers));
-            if (!self->stream_front) {
-                snprintf(err, errcap, "cannot create the socket: %s", zmq_strerror(errno));
-                return -ENOMEM;
-            }
-        } else if (!tcp && !self->frontend) {
-            self->frontend = zmq_socket(self->ctx, ZMQ_ROUTER);
-            if (!self->frontend) {
-                snprintf(err, errcap, "cannot create the socket: %s", zmq_strerror(errno));
-                return -ENOMEM;
-            }
-            s_set_int(self->frontend, ZMQ_LINGER, 0);
-            int64_t maxsize = WIRE_MAX_FRAME;
-            zmq_setsockopt(self->frontend, ZMQ_MAXMSGSIZE, &maxsize, sizeof maxsize);
-        }
-        int rc = tcp ? front_bind(self->stream_front, e)
-                     : (zmq_bind(self->frontend, e) == 0 ? 0 : -errno);
-        if (rc != 0) {
-            snprintf(err, errcap, "cannot bind %s: %s", e, zmq_strerror(-rc));
-            return rc;
-        }
-        (*bound)++;
-    }
-    return 0;
-}
-
-/* Makes the CURVE ROUTER with the oracle's key pair and starts its ZAP
- * handler, which must be up before anything binds. */
-static int s_curve_front(server_t *self, const config_t *cfg, stats_slot_t *stats, char *err,
-                         size_t errcap)
-{
-    curve_keys_t keys;
-    int rc = s_curve_keys(cfg, &keys, err, errcap);
-    if (rc != 0)
-        return rc;
-    self->curve_front = zmq_socket(self->ctx, ZMQ_ROUTER);
-    if (!self->curve_front) {
-        snprintf(err, errcap, "cannot create the CURVE socket: %s", zmq_strerror(errno));
-        explicit_bzero(&keys, sizeof keys);
-        return -ENOMEM;
-    }
-    s_set_int(self->curve_front, ZMQ_LINGER, 0);
-    int64_t maxsize = WIRE_MAX_FRAME;
-    zmq_setsockopt(self->curve_front, ZMQ_MAXMSGSIZE, &maxsize, sizeof maxsize);
-    rc = curve_server(self->curve_front, &keys, err, errcap);
-    explicit_bzero(&keys, sizeof keys);
-    if (rc != 0)
-        return rc;
-    self->auth =
-        auth_new(self->ctx, self->curve_front, cfg->server.curve_clients, stats, err, errcap);
-    return self->auth ? 0 : -EIO;
+    return fronts_check(cfg, err, errcap);
 }
 
 unsigned server_threads_for(const config_t *cfg)
@@ -790,20 +291,12 @@ server_t *server_new(const config_t *cfg, engine_t *engine, const server_deps_t 
         snprintf(err, errcap, "out of memory");
         goto fail;
     }
-    unsigned bound = 0;
-    if (s_bind_plain(self, cfg, &bound, err, errcap) != 0)
-        goto fail;
-    if (cfg->server.curve_endpoints[0]) {
-        if (s_curve_front(self, cfg, deps->auth_stats, err, errcap) != 0 ||
-            s_bind_all(self->curve_front, cfg->server.curve_endpoints, &bound, err, errcap) != 0)
-            goto fail;
-    }
-    if (bound == 0) {
-        snprintf(err, errcap, "no endpoints configured ([server] endpoints)");
-        goto fail;
-    }
     self->proxy.stats = stats_slot(self->stats, self->nworkers);
-    if (s_start(self, &self->proxy, self->nworkers, s_proxy) != 0) {
+    self->fronts =
+        (routing_fronts_t){self->ctx, NULL, NULL, NULL, self->proxy.stats, cfg->server.max_batch};
+    if (fronts_open(&self->fronts, cfg, deps->auth_stats, &self->auth, err, errcap) != 0)
+        goto fail;
+    if (s_start(self, &self->proxy, self->nworkers) != 0) {
         snprintf(err, errcap, "cannot start the proxy thread");
         goto fail;
     }
@@ -812,7 +305,7 @@ server_t *server_new(const config_t *cfg, engine_t *engine, const server_deps_t 
         w->engine = engine;
         w->max_batch = cfg->server.max_batch;
         w->stats = stats_slot(self->stats, i);
-        if (s_start(self, w, i, s_worker) != 0) {
+        if (s_start(self, w, i) != 0) {
             snprintf(err, errcap, "cannot start worker thread %u", i);
             goto fail;
         }
@@ -852,8 +345,7 @@ int server_reload(server_t *self, engine_t *engine, const config_t *cfg)
     self->engine = engine;
     unsigned limits[2] = {cfg->server.max_batch, cfg->server.max_connections};
     int rc = 0;
-    if (self->stream_front &&
-        actor_ask(self->proxy.actor, "limits", limits, sizeof limits, S_REPLY_TIMEOUT) != 0)
+    if (actor_ask(self->proxy.actor, "limits", limits, sizeof limits, S_REPLY_TIMEOUT) != 0)
         rc = -ETIMEDOUT;
     /* A worker answers once it no longer uses its old engine; one that does
      * not answer in time keeps its old engine alive (its late answer is
@@ -910,7 +402,10 @@ void server_stop(server_t *self, int drain_ms)
      * not answer even then, it still holds the client sockets (the CURVE one
      * too): the context is shut down, which ends its poll, and it is joined
      * before the CURVE handler goes, so that no CURVE handshake can run
-     * without its handler. */
+     * without its handler (the handler, its poll ended by the shutdown too,
+     * keeps its ZAP socket bound until auth_destroy: a handshake then waits
+     * for an answer that never comes, auth.c). test_curve.sh makes the proxy
+     * miss its deadline. */
     if (self->proxy.actor && actor_stop(self->proxy.actor, drain_ms, S_REPLY_TIMEOUT) != 0) {
         log_error("server", "the proxy thread did not stop within %d ms", drain_ms);
         zmq_ctx_shutdown(self->ctx);
@@ -941,11 +436,7 @@ void server_destroy(server_t **self_p)
     actor_destroy(&self->proxy.actor);
     for (unsigned i = 0; self->workers && i < self->nworkers; i++)
         actor_destroy(&self->workers[i].actor);
-    if (self->frontend)
-        zmq_close(self->frontend);
-    front_destroy(&self->stream_front, 0);
-    if (self->curve_front)
-        zmq_close(self->curve_front);
+    fronts_close(&self->fronts); /* when the proxy did not start (it closes them) */
     if (self->ctx)
         zmq_ctx_term(self->ctx);
     free(self->workers);

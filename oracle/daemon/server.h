@@ -1,15 +1,16 @@
-/* oracle/daemon/server.h - the ZeroMQ service: a proxy and its worker threads.
+/* oracle/daemon/server.h - the ZeroMQ service: its sockets, threads, reload and stop.
  *
  * One ROUTER socket binds the ipc endpoints, a STREAM socket (front.h) the
- * loopback tcp ones, a second ROUTER, with CURVE, the curve_endpoints. A
- * proxy thread moves requests from them to an inproc DEALER, behind which N
- * worker threads each own a REP socket and answer with the engine: a worker
- * only moves frames between its socket and its protocol_t (protocol.h,
- * docs/protocol.md), which judges them and makes the replies. The proxy
- * stamps each request with the time it arrived, in a routing frame the REP
- * socket hands back untouched, so it can measure every request's latency
- * inside the daemon, and it counts what is in flight so that a stop can
- * finish it.
+ * loopback tcp ones, a second ROUTER, with CURVE, the curve_endpoints
+ * (fronts.h makes and binds them). A proxy thread (routing.h) moves
+ * requests from them to an inproc DEALER, as one request type under one
+ * limit whatever the socket, behind which N worker threads each own a REP
+ * socket and answer with the engine: a worker only moves frames between its
+ * socket and its protocol_t (protocol.h, docs/protocol.md), which judges
+ * them and makes the replies. The proxy stamps each request with the time
+ * it arrived and its socket, in a routing frame the REP socket hands back
+ * untouched, so it can measure every request's latency inside the daemon,
+ * and it counts what is in flight so that a stop can finish it.
  *
  * Every thread is an actor (actor.h): it says "ready" once its sockets are
  * set up; "reload" hands a worker a new engine between two requests

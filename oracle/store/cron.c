@@ -15,7 +15,6 @@
 #include "store.h"
 
 #define S_PENDING 256 /* cuts waiting for the database, at most */
-#define S_EVENTS_RETENTION_S 3600
 
 struct cron {
     config_t cfg;
@@ -26,21 +25,16 @@ struct cron {
     size_t npending;
     stats_slot_t *stats;
     store_t *store;
+    duty_clock_t clock; /* its rows of the duty table */
     actor_t *actor;
     pthread_mutex_t lock;
     pthread_cond_t wake;
     bool stop;
 };
 
-static double s_now(void)
+bool cron_reread(void *arg)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void s_refresh(cron_t *self)
-{
+    cron_t *self = arg;
     lists_t *lists;
     if (droplist_load(self->store, &lists) == 0) {
         log_debug("cron", "lists: %zu drop, %zu block, %zu allow", lists_size(lists, LIST_DROP),
@@ -48,15 +42,14 @@ static void s_refresh(cron_t *self)
         listbox_reload(self->lists, lists); /* publishes the difference */
         stats_add(self->stats, STAT_LIST_REFRESHES, 1);
     }
+    return false;
 }
 
-/* Domains the domain layer cut off go on the drop list, in the database and
- * in memory (one change each, no reread); those the database did not take
- * wait (at most S_PENDING, the oldest dropped: they stay cut in this
- * oracle's memory anyway). Returns true when the lists must be reread (no
- * lists in memory yet). */
-static bool s_cuts(cron_t *self)
+/* Those the database did not take wait (at most S_PENDING, the oldest
+ * dropped: they stay cut in this oracle's memory anyway). */
+bool cron_cuts(void *arg)
 {
+    cron_t *self = arg;
     domain_evidence_t e;
     while (domain_take_cut(self->domains, &e)) {
         if (self->npending == S_PENDING)
@@ -81,74 +74,48 @@ static bool s_cuts(cron_t *self)
     return reread;
 }
 
-static void s_update(cron_t *self)
+bool cron_exchange(void *arg)
 {
-    unsigned long long cuts = 0, deleted = 0;
+    cron_t *self = arg;
+    unsigned long long cuts = 0;
     if (droplist_update(self->store, &self->cfg, self->domains, self->instance, domain_now(),
                         &cuts) == 0) {
         stats_add(self->stats, STAT_DROPLIST_UPDATES, 1);
         if (cuts)
             log_info("cron", "evidence of every oracle: %llu domains cut off", cuts);
     }
+    return true; /* publish the new drop list now */
+}
+
+bool cron_retention(void *arg)
+{
+    cron_t *self = arg;
+    unsigned long long deleted = 0;
     if (droplist_retention(self->store, &self->cfg, &deleted) == 0 && deleted)
         log_info("cron", "retention: %llu names older than %u s deleted", deleted,
                  self->cfg.droplist.retention_seconds);
+    return false;
 }
 
-static void s_events_retention(cron_t *self)
+bool cron_events_retention(void *arg)
 {
+    cron_t *self = arg;
     unsigned long long deleted = 0;
     if (events_retention(self->store, &self->cfg, &deleted) == 0 && deleted)
         log_info("cron", "retention: %llu event rows older than %u days deleted", deleted,
                  self->cfg.events.retention_days);
-}
-
-/* Every periodic duty of the timer thread, with its period:
- *   every second          cuts: domains the domain layer cut off go on the
- *                         drop list, and into the lists at once (published
- *                         to the hooks as a change);
- *   every update_seconds  the evidence exchange with the other oracles
- *                         (droplist_update), then the retention of stored
- *                         names, then the lists are reread;
- *   every refresh_seconds the lists are reread (operator changes made
- *                         through other instances, expiry); only the
- *                         difference is applied and published;
- *   every hour            the retention of events ([events] retention_days),
- *                         the first a minute after the start. */
-static void s_tick(cron_t *self, double now, double *next_refresh, double *next_update,
-                   double *next_events)
-{
-    if (now >= *next_events) {
-        s_events_retention(self);
-        *next_events = now + S_EVENTS_RETENTION_S;
-    }
-    if (s_cuts(self))
-        *next_refresh = now;
-    if (now >= *next_update) {
-        s_update(self);
-        *next_update = now + self->cfg.droplist.update_seconds;
-        *next_refresh = now; /* publish the new drop list now */
-    }
-    if (now >= *next_refresh) {
-        s_refresh(self);
-        *next_refresh = now + self->cfg.droplist.refresh_seconds;
-    }
+    return false;
 }
 
 static void s_run(void *pipe, void *arg)
 {
     cron_t *self = arg;
-    double start = s_now();
-    /* Lists at once; the first update after one period (a restart must not
-     * recount right away what another instance just counted). */
-    double next_refresh = start, next_update = start + self->cfg.droplist.update_seconds;
-    double next_events = start + 60;
     if (actor_ready(pipe, 0) != 0)
         return;
     pthread_mutex_lock(&self->lock);
     while (!self->stop) {
         pthread_mutex_unlock(&self->lock);
-        s_tick(self, s_now(), &next_refresh, &next_update, &next_events);
+        duty_clock_run(&self->clock, self, duty_now());
         pthread_mutex_lock(&self->lock);
         if (self->stop)
             break;
@@ -175,12 +142,14 @@ static void s_free(cron_t *self)
     free(self);
 }
 
-cron_t *cron_new(const config_t *cfg, listbox_t *lists, domain_t *domains, stats_slot_t *slot)
+cron_t *cron_new(const config_t *cfg, listbox_t *lists, domain_t *domains, stats_slot_t *slot,
+                 const duty_t *duties, size_t nduties)
 {
     cron_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
     self->cfg = *cfg;
+    duty_clock_init(&self->clock, duties, nduties, DUTY_CRON, cfg, duty_now());
     self->lists = lists;
     self->domains = domains;
     droplist_instance(cfg, self->instance, sizeof self->instance);

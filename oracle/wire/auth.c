@@ -28,6 +28,13 @@ struct auth {
     char dir[4096];
     stats_slot_t *stats;
     log_limit_t limits[K_KINDS]; /* the thread's own */
+    /* The thread's sockets, closed by auth_destroy() once it is joined: a
+     * thread that left its poll because the context was shut down keeps
+     * the ZAP endpoint bound, so that a CURVE socket still open then (a
+     * proxy that missed its stop deadline) finds a handler that never
+     * answers, and lets no one in, instead of no handler at all, with
+     * which libzmq lets every key in. */
+    void *zap, *monitor;
 };
 
 /* Copies a frame's bytes into buf as a C string (cut to fit). */
@@ -157,8 +164,8 @@ static void s_run(void *pipe, void *arg)
 {
     auth_t *self = arg;
     int zero = 0;
-    void *zap = zmq_socket(self->ctx, ZMQ_REP);
-    void *monitor = zmq_socket(self->ctx, ZMQ_PAIR);
+    void *zap = self->zap = zmq_socket(self->ctx, ZMQ_REP);
+    void *monitor = self->monitor = zmq_socket(self->ctx, ZMQ_PAIR);
     int status = zap && monitor ? 0 : -ENOMEM;
     if (status == 0) {
         zmq_setsockopt(zap, ZMQ_LINGER, &zero, sizeof zero);
@@ -167,7 +174,7 @@ static void s_run(void *pipe, void *arg)
             status = -errno;
     }
     if (actor_ready(pipe, status) != 0 || status != 0)
-        goto done;
+        return;
     zmq_pollitem_t items[3] = {
         {pipe, 0, ZMQ_POLLIN, 0}, {zap, 0, ZMQ_POLLIN, 0}, {monitor, 0, ZMQ_POLLIN, 0}};
     for (;;) {
@@ -191,11 +198,6 @@ static void s_run(void *pipe, void *arg)
             }
         }
     }
-done:
-    if (monitor)
-        zmq_close(monitor);
-    if (zap)
-        zmq_close(zap);
 }
 
 auth_t *auth_new(void *ctx, void *curve, const char *clients_dir, stats_slot_t *stats, char *err,
@@ -241,6 +243,10 @@ void auth_destroy(auth_t **self_p)
     /* no answer when the context is already shut down: the thread then
      * leaves its poll by itself, and is joined */
     actor_destroy(&self->actor);
+    if (self->monitor)
+        zmq_close(self->monitor);
+    if (self->zap)
+        zmq_close(self->zap);
     free(self);
     *self_p = NULL;
 }

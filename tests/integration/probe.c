@@ -19,6 +19,11 @@
  *                                               SIGTERM to PID; prints how
  *                                               many requests sent before the
  *                                               signal went unanswered
+ *   dnsoracle_probe ENDPOINT handshake KEY PUB MS  a CURVE handshake with our
+ *                                               key pair KEY and the server's
+ *                                               PUB; prints "succeeded",
+ *                                               "refused" or "none" (nothing
+ *                                               within MS ms)
  * Exit status 0 when the check holds, 1 when not, 2 on usage errors. Every
  * loop is bounded in count and time; every timeout and time limit is
  * multiplied by DNSORACLE_SLOW (a whole number, default 1), which the tests
@@ -36,6 +41,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "curve.h"
 #include "pipeline.h"
 
 static void *s_ctx;
@@ -284,6 +290,43 @@ static int s_term(pid_t pid, int clients, int ms)
     return lost == 0 && sent > 0 && exited - t0 < 2.0 * s_slow ? 0 : 1;
 }
 
+/* A CURVE handshake as a DEALER, watched through a socket monitor: what
+ * the client learns of its outcome, whatever the server then answers. */
+static int s_handshake(const char *key, const char *pub, int ms)
+{
+    char err[512];
+    void *s = zmq_socket(s_ctx, ZMQ_DEALER);
+    void *mon = zmq_socket(s_ctx, ZMQ_PAIR);
+    int zero = 0, timeout = ms * s_slow;
+    zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt(mon, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt(mon, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+    int events = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                 ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
+    if (curve_client(s, key, pub, err, sizeof err) != 0 ||
+        zmq_socket_monitor(s, "inproc://probe-monitor", events) != 0 ||
+        zmq_connect(mon, "inproc://probe-monitor") != 0 || zmq_connect(s, s_endpoint) != 0) {
+        fprintf(stderr, "probe: handshake: %s\n", err);
+        zmq_close(mon);
+        zmq_close(s);
+        return 2;
+    }
+    uint8_t ev[6];
+    char addr[256];
+    int n = zmq_recv(mon, ev, sizeof ev, 0);
+    if (n >= 2)
+        (void)zmq_recv(mon, addr, sizeof addr, 0);
+    uint16_t event = 0;
+    if (n >= 2)
+        memcpy(&event, ev, sizeof event);
+    printf("%s\n", n < 2                                    ? "none"
+                   : event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED ? "succeeded"
+                                                            : "refused");
+    zmq_close(mon);
+    zmq_close(s);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -310,6 +353,8 @@ int main(int argc, char **argv)
         rc = s_burst(atol(argv[3]));
     else if (strcmp(argv[2], "term") == 0 && argc == 6)
         rc = s_term((pid_t)atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
+    else if (strcmp(argv[2], "handshake") == 0 && argc == 6)
+        rc = s_handshake(argv[3], argv[4], atoi(argv[5]));
     else
         fprintf(stderr, "probe: bad arguments\n");
     zmq_ctx_term(s_ctx);

@@ -9,9 +9,10 @@ probe=$build/tests/integration/dnsoracle_probe
 
 port=$(free_port)
 endpoint=tcp://127.0.0.1:$port
+ipc=ipc://$tmp/oracle.ipc # the same daemon on a ROUTER: the same replies
 conf=$tmp/dnsoracle.conf
 # [metrics] listen = : no /metrics (test_metrics.sh has its own port)
-printf '[server]\nendpoints = %s\nthreads = 2\ncontrol_endpoint =\n[metrics]\nlisten =\n' "$endpoint" >"$conf"
+printf '[server]\nendpoints = %s %s\nthreads = 2\ncontrol_endpoint =\n[metrics]\nlisten =\n' "$endpoint" "$ipc" >"$conf"
 hex=88d8de31bbea6b65722f66e3fae3a1b2c3d4e5f6.0718293a4b5c6d7e8f9051a2b3c4d5e6f7a8b9c0.example.net
 
 # --check-config
@@ -75,8 +76,8 @@ done
 # SIGHUP: a new allow list and max_batch take effect; a bad file is refused
 # and the running configuration kept.
 check "before reload" false "$("$probe" "$endpoint" send "$hex")"
-printf '[server]\nendpoints = %s\nthreads = 2\nmax_batch = 2\ncontrol_endpoint =\n[engine]\nallow = example.net\n[metrics]\nlisten =\n' \
-    "$endpoint" >"$conf"
+printf '[server]\nendpoints = %s %s\nthreads = 2\nmax_batch = 2\ncontrol_endpoint =\n[engine]\nallow = example.net\n[metrics]\nlisten =\n' \
+    "$endpoint" "$ipc" >"$conf"
 kill -HUP "$daemon_pid"
 nap 0.5
 check "after reload: allow list applied" true "$("$probe" "$endpoint" send "$hex")"
@@ -95,8 +96,17 @@ check "overflow counted" 1 "$(stat overflow_frames)"
 out=$("$probe" "$endpoint" send c:ping a.example.com b.example.com c.example.com | tr '\n' ' ')
 check "past max_batch: ping still gets one reply" "pong " "$out"
 out=$("$probe" "$endpoint" send c:explain a.example.com b.example.com c.example.com)
-check "past max_batch: explain keeps its form" "3 2" \
+check "past max_batch: explain keeps its form, max_batch names explained" "3 1" \
     "$(echo "$out" | wc -l) $(echo "$out" | grep -c "^false"$'\t'"overflow")"
+# Every front keeps the same frames of a request (the command frame and
+# max_batch after it): tcp:// (the STREAM front) and ipc:// (a ROUTER) give
+# the same replies.
+for req in "c:explain a.example.com b.example.com c.example.com" \
+    "a.example.com b.example.com $hex x.example.com" "c:ping a.example.com b.example.com c.example.com"; do
+    # shellcheck disable=SC2086 # the request's frames
+    check "tcp and ipc agree: $req" "$("$probe" "$ipc" send $req | cut -f1,2 | tr '\n' ' ')" \
+        "$("$probe" "$endpoint" send $req | cut -f1,2 | tr '\n' ' ')"
+done
 grep -q "reload refused, keeping the running configuration: $conf:2: max_hex" "$tmp/daemon.log"
 check "bad reload logged with file:line" 0 "$?"
 grep -q "verdict: false 88d8de31bbea" "$tmp/daemon.log"
@@ -104,8 +114,8 @@ check "false verdicts are logged with the name" 0 "$?"
 
 # max_connections: three connections held open, a fourth is closed at once
 # and counted; once one ends, new ones are served again.
-printf '[server]\nendpoints = %s\nthreads = 2\nmax_connections = 3\ncontrol_endpoint =\n[metrics]\nlisten =\n' \
-    "$endpoint" >"$conf"
+printf '[server]\nendpoints = %s %s\nthreads = 2\nmax_connections = 3\ncontrol_endpoint =\n[metrics]\nlisten =\n' \
+    "$endpoint" "$ipc" >"$conf"
 kill -HUP "$daemon_pid"
 nap 0.5
 exec 3<>"/dev/tcp/127.0.0.1/$port" 4<>"/dev/tcp/127.0.0.1/$port" 5<>"/dev/tcp/127.0.0.1/$port"
@@ -118,7 +128,7 @@ stats=$("$probe" "$endpoint" send c:stats)
 check "refusals counted, connections open shown" "yes 3" \
     "$([ "$(stat connections_refused)" -ge 1 ] && echo yes) $(stat tcp_connections)"
 exec 3>&- 4>&-
-printf '[server]\nendpoints = %s\nthreads = 2\ncontrol_endpoint =\n[metrics]\nlisten =\n' "$endpoint" >"$conf"
+printf '[server]\nendpoints = %s %s\nthreads = 2\ncontrol_endpoint =\n[metrics]\nlisten =\n' "$endpoint" "$ipc" >"$conf"
 kill -HUP "$daemon_pid"
 nap 0.5
 
