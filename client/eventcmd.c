@@ -154,12 +154,14 @@ static const char *s_count(char *buf, size_t cap, const char *n, const char *nou
  * said apart. */
 static void s_report_heading(unsigned long since_s, const char *const *t, const char *unknown)
 {
-    char events[48], clients[48], domains[48], without[48];
+    char events[48], clients[48], domains[48];
     printf("refusals over the last %lu s: %s, %s", since_s,
            s_count(events, sizeof events, t[0], "event"),
            s_count(clients, sizeof clients, t[1], "client"));
-    if (strcmp(unknown, "0") != 0)
+    if (strcmp(unknown, "0") != 0) {
+        char without[48];
         printf(" and %s without a client", s_count(without, sizeof without, unknown, "event"));
+    }
     printf(", %s\n", s_count(domains, sizeof domains, t[2], "domain"));
 }
 

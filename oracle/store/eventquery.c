@@ -77,7 +77,8 @@ static bool s_report(store_t *store, unsigned long secs, s_text_t *t)
     if (!s_query(store, sql, t, "unknown"))
         return false;
     snprintf(sql, sizeof sql,
-             "SELECT domain, SUM(count) AS n, COUNT(DISTINCT client), %s, %s FROM events "
+             "SELECT domain, SUM(count) AS n, COUNT(DISTINCT NULLIF(client, '-')), %s, %s "
+             "FROM events "
              "WHERE %s GROUP BY domain ORDER BY n DESC, domain LIMIT 50",
              s_first, s_last, where);
     if (!s_query(store, sql, t, "domain"))
