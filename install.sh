@@ -476,7 +476,7 @@ if [ "$systemd" = yes ]; then
         changed "dnsoracle.service (re)started"
     fi
     how="systemctl status dnsoracle; journalctl -u dnsoracle -f"
-    reload_hint="systemctl reload dnsoracle (and rec_control reload-lua-script for [hook] and, with query = local, [engine])"
+    reload_hint="systemctl reload dnsoracle for [engine] and the logging keys, systemctl restart dnsoracle for the rest (the log says which keys); then rec_control reload-lua-script for [hook], [events] client and, with query = local, [engine]"
 else
     if [ "$changes" -gt 0 ] || ! alive "$pidfile" dnsoracled >/dev/null; then
         stop_pid "$pidfile" dnsoracled
@@ -486,7 +486,7 @@ else
         changed "no systemd here: dnsoracled started in the background, not supervised"
     fi
     how="log: $logdir/dnsoracled.log; pid: $pidfile"
-    reload_hint="kill -HUP \$(cat $pidfile) (and rec_control reload-lua-script for [hook] and, with query = local, [engine])"
+    reload_hint="kill -HUP \$(cat $pidfile) for [engine] and the logging keys, kill \$(cat $pidfile) and ./install.sh again for the rest (the log says which keys); then rec_control reload-lua-script for [hook], [events] client and, with query = local, [engine]"
 fi
 
 recursor=no

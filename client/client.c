@@ -215,11 +215,47 @@ static bool s_value(s_opts_t *o, int opt)
     return true;
 }
 
+/* getopt's own messages are off (opterr = 0): a usage error is one line,
+ * as every other. Returns false after printing it when the option just
+ * read (opt, long option `li` or -1) was refused: unknown, its value
+ * missing, or a value that is the next option (--events --since 30m). */
+static bool s_option_ok(int opt, int li, char **argv)
+{
+    char name[40];
+    const char *given = argv[optind - 1];
+    if (li >= 0)
+        snprintf(name, sizeof name, "--%s", s_longs[li].name);
+    else if (opt != '?' && opt != ':')
+        snprintf(name, sizeof name, "-%c", opt);
+    else if (optopt > 0 && optopt < 256)
+        snprintf(name, sizeof name, "-%c", optopt);
+    else
+        snprintf(name, sizeof name, "%.*s", (int)strcspn(given, "="), given);
+    const char *why = NULL, *what = "";
+    if (opt == '?' && optopt >= 256)
+        why = "takes no value";
+    else if (opt == '?')
+        why = optopt > 0 ? "unknown option" : "unknown or ambiguous option";
+    else if (opt == ':')
+        why = "needs a value";
+    else if (optarg && strncmp(optarg, "--", 2) == 0)
+        why = "needs a value, not the option ", what = optarg;
+    if (!why)
+        return true;
+    fprintf(stderr, "dnsoracle_client: %s: %s%s (see --help)\n", name, why, what);
+    return false;
+}
+
 /* Reads the options into o. Returns -1 to go on, or the exit status. */
 static int s_parse(s_opts_t *o, int argc, char **argv)
 {
-    int opt;
-    while ((opt = getopt_long(argc, argv, "e:t:C:h", s_longs, NULL)) != -1) {
+    int opt, li = -1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":e:t:C:h", s_longs, &li)) != -1) {
+        bool ok = s_option_ok(opt, li, argv);
+        li = -1;
+        if (!ok)
+            return S_EXIT_FAIL;
         switch (opt) {
         case 'e':
             o->endpoint = optarg;
@@ -232,7 +268,9 @@ static int s_parse(s_opts_t *o, int argc, char **argv)
             errno = 0;
             long v = strtol(optarg, &end, 10);
             if (!optarg[0] || *end || errno || v < 1 || v > 600000) {
-                fprintf(stderr, "dnsoracle_client: -t %s: not a number of ms from 1 to 600000\n",
+                fprintf(stderr,
+                        "dnsoracle_client: -t %s: not a number of ms from 1 to 600000 "
+                        "(see --help)\n",
                         optarg);
                 return S_EXIT_FAIL;
             }
@@ -268,16 +306,14 @@ static int s_parse(s_opts_t *o, int argc, char **argv)
             if (o->mode && o->mode != opt) {
                 fprintf(stderr, "dnsoracle_client: one of --explain, --stats, --ping, --block, "
                                 "--allow, --unlist, --list, --update-now, --import, --report, "
-                                "--events at a time\n");
+                                "--events at a time (see --help)\n");
                 return S_EXIT_FAIL;
             }
             o->mode = opt;
             break;
         default:
-            if (s_value(o, opt))
-                break;
-            s_usage(stderr);
-            return S_EXIT_FAIL;
+            s_value(o, opt); /* s_option_ok has refused any other */
+            break;
         }
     }
     o->args = argv + optind;
@@ -309,6 +345,11 @@ static const char *s_usage_error(const s_opts_t *o)
         return "--import KIND takes one FILE (- for stdin)";
     if (o->domain && strlen(o->domain) > 253)
         return "the domain is longer than 253 bytes";
+    if (m == O_EVENTS && eventcmd_key_error(o->key)) {
+        static char msg[320];
+        snprintf(msg, sizeof msg, "--events %.255s: %s", o->key, eventcmd_key_error(o->key));
+        return msg;
+    }
     if ((m == O_STATS || m == O_PING || m == O_UPDATE || m == O_BLOCK || m == O_ALLOW ||
          m == O_UNLIST || m == O_REPORT || m == O_EVENTS) &&
         o->rest > 0)

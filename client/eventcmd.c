@@ -1,6 +1,8 @@
 /* client/eventcmd.c - the operator's questions about refusals. */
 #include "eventcmd.h"
 
+#include <arpa/inet.h>
+#include <bsd/string.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,6 +142,29 @@ static const s_col_t s_client_cols[] = {{"client", false, true},
                                         {"last", false, false}};
 static const s_col_t s_reason_cols[] = {{"reason", false, false}, {"events", true, false}};
 
+/* "1 event", "2 events": a count and its noun, singular or plural. */
+static const char *s_count(char *buf, size_t cap, const char *n, const char *noun)
+{
+    snprintf(buf, cap, "%s %s%s", n, noun, strcmp(n, "1") != 0 ? "s" : "");
+    return buf;
+}
+
+/* The report's first line. The unknown client "-" (a refusal asked on the
+ * query port, or [events] client = none) is not a client: its events are
+ * said apart. */
+static void s_report_heading(unsigned long since_s, const char *const *t, const char *unknown)
+{
+    char events[48], clients[48], domains[48];
+    printf("refusals over the last %lu s: %s, %s", since_s,
+           s_count(events, sizeof events, t[0], "event"),
+           s_count(clients, sizeof clients, t[1], "client"));
+    if (strcmp(unknown, "0") != 0) {
+        char without[48];
+        printf(" and %s without a client", s_count(without, sizeof without, unknown, "event"));
+    }
+    printf(", %s\n", s_count(domains, sizeof domains, t[2], "domain"));
+}
+
 int eventcmd_report(request_t *req, unsigned long since_s, bool json)
 {
     char secs[32];
@@ -148,11 +173,11 @@ int eventcmd_report(request_t *req, unsigned long since_s, bool json)
     request_reply_t r;
     int rc = 0;
     const char *text = s_ask(req, f, 2, &r, &rc);
-    s_rows_t *rows = calloc(4, sizeof *rows);
-    char *copy[4] = {NULL};
-    for (int i = 0; text && i < 4; i++)
+    s_rows_t *rows = calloc(5, sizeof *rows);
+    char *copy[5] = {NULL};
+    for (int i = 0; text && i < 5; i++)
         copy[i] = strdup(text);
-    if (text && (!rows || !copy[0] || !copy[1] || !copy[2] || !copy[3])) {
+    if (text && (!rows || !copy[0] || !copy[1] || !copy[2] || !copy[3] || !copy[4])) {
         fprintf(stderr, "dnsoracle_client: out of memory\n");
         rc = 2;
     } else if (text) {
@@ -160,13 +185,15 @@ int eventcmd_report(request_t *req, unsigned long since_s, bool json)
         s_split(copy[1], "domain", 5, &rows[1]);
         s_split(copy[2], "client", 5, &rows[2]);
         s_split(copy[3], "reason", 2, &rows[3]);
+        s_split(copy[4], "unknown", 1, &rows[4]);
         const char *t[3] = {"0", "0", "0"};
         if (rows[0].n)
             memcpy(t, rows[0].field[0], sizeof t);
+        const char *unknown = rows[4].n ? rows[4].field[0][0] : "0";
         if (json) {
-            printf("{\"since_seconds\":%lu,\"events\":%s,\"clients\":%s,\"domains\":%s,"
-                   "\"by_domain\":",
-                   since_s, t[0], t[1], t[2]);
+            printf("{\"since_seconds\":%lu,\"events\":%s,\"clients\":%s,"
+                   "\"events_without_client\":%s,\"domains\":%s,\"by_domain\":",
+                   since_s, t[0], t[1], unknown, t[2]);
             s_json_rows(s_domain_cols, 5, &rows[1]);
             printf(",\"by_client\":");
             s_json_rows(s_client_cols, 5, &rows[2]);
@@ -174,14 +201,13 @@ int eventcmd_report(request_t *req, unsigned long since_s, bool json)
             s_json_rows(s_reason_cols, 2, &rows[3]);
             printf("}\n");
         } else {
-            printf("refusals over the last %lu s: %s events, %s clients, %s domains\n", since_s,
-                   t[0], t[1], t[2]);
+            s_report_heading(since_s, t, unknown);
             s_table("refused domains", s_domain_cols, 5, &rows[1]);
             s_table("clients with the most refusals", s_client_cols, 5, &rows[2]);
             s_table("by reason", s_reason_cols, 2, &rows[3]);
         }
     }
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 5; i++)
         free(copy[i]);
     free(rows);
     request_reply_free(&r);
@@ -216,6 +242,61 @@ static int s_event_table(const s_rows_t *rows)
     return 0;
 }
 
+/* A domain name as the oracle takes one: 1 to 253 bytes (a final dot
+ * aside) of labels of 1 to 63 printable bytes, the last not a number. */
+static bool s_domain_name(const char *key)
+{
+    size_t n = strlen(key), label = 0, last = 0;
+    if (n && key[n - 1] == '.')
+        n--;
+    if (n == 0 || n > 253)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)key[i];
+        if (c <= ' ' || c > '~')
+            return false;
+        if (c == '.') {
+            if (label == 0)
+                return false;
+            label = 0;
+            last = i + 1;
+        } else if (++label > 63) {
+            return false;
+        }
+    }
+    return label > 0 && strspn(key + last, "0123456789") < n - last;
+}
+
+const char *eventcmd_key_error(const char *key)
+{
+    char plain[64];
+    unsigned char bytes[16];
+    strlcpy(plain, key, sizeof plain);
+    plain[strcspn(plain, "%")] = 0; /* fe80::1%eth0 */
+    if (!strcmp(key, "-") || inet_pton(AF_INET, plain, bytes) == 1 ||
+        inet_pton(AF_INET6, plain, bytes) == 1 || s_domain_name(key))
+        return NULL;
+    return "neither an address nor a domain name";
+}
+
+/* The heading of --events: what was looked for (the reply's "key" line). */
+static void s_events_heading(const s_rows_t *key, const char *asked, unsigned long since_s,
+                             size_t n)
+{
+    char rows[48], count[24];
+    snprintf(count, sizeof count, "%zu", n);
+    printf("events of ");
+    char *const *k = key->field[0];
+    if (key->n && !strcmp(k[0], "domain") && strcmp(k[1], k[2]) != 0)
+        printf("%s (the registrable domain of %s)", k[1], k[2]);
+    else if (key->n && !strcmp(k[0], "client") && strcmp(k[1], k[2]) != 0)
+        printf("%s and of its network %s (rows stored truncated)", k[1], k[2]);
+    else
+        printf("%s", key->n ? k[1] : asked);
+    printf(" over the last %lu s: %s (one per minute, client, domain and reason)\n", since_s,
+           s_count(rows, sizeof rows, count, "row"));
+}
+
 int eventcmd_events(request_t *req, const char *key, unsigned long since_s, bool json)
 {
     char secs[32];
@@ -224,27 +305,35 @@ int eventcmd_events(request_t *req, const char *key, unsigned long since_s, bool
     request_reply_t r;
     int rc = 0;
     const char *text = s_ask(req, f, 3, &r, &rc);
-    s_rows_t *rows = calloc(1, sizeof *rows);
-    char *copy = text ? strdup(text) : NULL;
-    if (text && (!rows || !copy)) {
+    s_rows_t *rows = calloc(2, sizeof *rows);
+    char *copy = text ? strdup(text) : NULL, *copy2 = text ? strdup(text) : NULL;
+    if (text && (!rows || !copy || !copy2)) {
         fprintf(stderr, "dnsoracle_client: out of memory\n");
         rc = 2;
     } else if (text) {
-        s_split(copy, NULL, 10, rows);
+        s_split(copy, NULL, 10, &rows[0]);
+        s_split(copy2, "key", 3, &rows[1]);
         if (json) {
             printf("{\"since_seconds\":%lu,\"key\":", since_s);
             s_json_string(key);
+            if (rows[1].n) {
+                printf(",\"%s\":", rows[1].field[0][0]);
+                s_json_string(rows[1].field[0][1]);
+            }
+            if (rows[1].n && !strcmp(rows[1].field[0][0], "client")) {
+                printf(",\"network\":");
+                s_json_string(rows[1].field[0][2]);
+            }
             printf(",\"events\":");
-            s_json_rows(s_event_cols, 10, rows);
+            s_json_rows(s_event_cols, 10, &rows[0]);
             printf("}\n");
         } else {
-            printf("events of %s over the last %lu s: %zu rows (one per minute, client, domain "
-                   "and reason)\n",
-                   key, since_s, rows->n);
-            rc = s_event_table(rows);
+            s_events_heading(&rows[1], key, since_s, rows[0].n);
+            rc = s_event_table(&rows[0]);
         }
     }
     free(copy);
+    free(copy2);
     free(rows);
     request_reply_free(&r);
     return rc;

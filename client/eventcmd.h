@@ -19,7 +19,13 @@
 int eventcmd_report(request_t *req, unsigned long since_s, bool json);
 
 /* --events DOMAIN|ADDRESS [--since DURATION]: the event rows of one
- * registrable domain or one client. Returns the exit status. */
+ * client, or of the registrable domain of DOMAIN (the oracle reduces a
+ * subdomain to it, and the heading says so). Returns the exit status. */
 int eventcmd_events(request_t *req, const char *key, unsigned long since_s, bool json);
+
+/* Returns NULL when KEY can be asked for (an address, "-" the unknown
+ * client, or a domain name), else why not (a static string): 999.1.1.1
+ * and a..b are neither. */
+const char *eventcmd_key_error(const char *key);
 
 #endif

@@ -90,11 +90,38 @@ static bool s_type(const char *f)
     return false;
 }
 
+static bool s_number(const char *f) { return f[0] && strspn(f, "0123456789") == strlen(f); }
+
 static bool s_ttl_or_class(const char *f)
 {
     if (strcasecmp(f, "IN") == 0 || strcasecmp(f, "CH") == 0 || strcasecmp(f, "HS") == 0)
         return true;
-    return f[0] && strspn(f, "0123456789") == strlen(f);
+    return s_number(f);
+}
+
+/* Whether a record's data fits its type, so that a line of words that
+ * happens to hold a type ("not a domain!!": A) is not taken for a record.
+ * rdata: the fields after the type, n of them. */
+static bool s_rdata(const char *type, char **rdata, int n)
+{
+    unsigned char bin[16];
+    if (n < 1)
+        return false;
+    if (strcasecmp(type, "A") == 0)
+        return n == 1 && inet_pton(AF_INET, rdata[0], bin) == 1;
+    if (strcasecmp(type, "AAAA") == 0)
+        return n == 1 && inet_pton(AF_INET6, rdata[0], bin) == 1;
+    if (strcasecmp(type, "CNAME") == 0 || strcasecmp(type, "DNAME") == 0 ||
+        strcasecmp(type, "NS") == 0 || strcasecmp(type, "PTR") == 0) {
+        const char *t = strncmp(rdata[0], "*.", 2) == 0 ? rdata[0] + 2 : rdata[0];
+        char name[FEED_DOMAIN_MAX + 2];
+        return n == 1 && (strcmp(t, ".") == 0 || s_domain(t, name));
+    }
+    if (strcasecmp(type, "TXT") == 0)
+        return rdata[0][0] == '"';
+    if (strcasecmp(type, "HINFO") == 0 || strcasecmp(type, "SOA") == 0)
+        return true;
+    return s_number(rdata[0]); /* MX, SRV, CAA, NAPTR, SVCB, HTTPS, DS, LOC */
 }
 
 /* Splits the line, its comment cut off, into fields; counts its parens. */
@@ -191,7 +218,7 @@ feed_result_t feed_line(feed_t *self, const char *line, size_t len, char *out, c
     int t = indented ? 0 : 1;
     for (int k = 0; k < 2 && t < nf && s_ttl_or_class(f[t]); k++)
         t++;
-    if (t < nf && s_type(f[t])) {
+    if (t < nf && s_type(f[t]) && (indented || s_rdata(f[t], f + t + 1, nf - t - 1))) {
         if (strcasecmp(f[t], "SOA") == 0 && !indented && !self->origin[0] &&
             f[0][strlen(f[0]) - 1] == '.')
             s_domain(f[0], self->origin); /* the zone, when no $ORIGIN said it */
@@ -201,6 +228,6 @@ feed_result_t feed_line(feed_t *self, const char *line, size_t len, char *out, c
     }
     if (nf == 1)
         return s_owner(self, f[0], out, why);
-    *why = "not a domain, a hosts line or a zone record";
+    *why = "not a domain, hosts-file or RPZ line";
     return FEED_BAD;
 }

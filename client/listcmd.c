@@ -97,7 +97,11 @@ static bool s_begin(s_import_t *x)
     return ok;
 }
 
-/* Sends the chunk; prints each domain the oracle refused with its line. */
+/* "1 domain", "2 domains". */
+static const char *s_plural(unsigned long n) { return n == 1 ? "" : "s"; }
+
+/* Sends the chunk; prints each domain the oracle refused with its line
+ * (a bad line, not counted as sent). */
 static bool s_flush(s_import_t *x)
 {
     if (x->n == 0 || (!x->id[0] && !s_begin(x)))
@@ -110,6 +114,7 @@ static bool s_flush(s_import_t *x)
         request_reply_free(&r);
         return false;
     }
+    unsigned long rejected = 0;
     for (const char *p = strchr(text, '\n'); p && p[1]; p = strchr(p + 1, '\n')) {
         unsigned long i;
         char why[32];
@@ -121,9 +126,10 @@ static bool s_flush(s_import_t *x)
                                                   : "refused by the oracle",
                 (int)strcspn(d, "\n"), d);
         x->bad++;
+        rejected++;
     }
     request_reply_free(&r);
-    x->sent += (unsigned long)x->n;
+    x->sent += (unsigned long)x->n - rejected;
     x->n = 0;
     x->len = 0;
     return true;
@@ -154,8 +160,8 @@ static int s_line(void *user, const char *line, size_t len)
         return 1;
     double now = s_now();
     if (now >= x->progress_at) {
-        fprintf(stderr, "dnsoracle_client: %s: %lu lines read, %lu domains sent (%.0f s)\n",
-                x->o->path, x->line, x->sent, now - x->t0);
+        fprintf(stderr, "dnsoracle_client: %s: %lu line%s read, %lu domain%s sent (%.0f s)\n",
+                x->o->path, x->line, s_plural(x->line), x->sent, s_plural(x->sent), now - x->t0);
         x->progress_at = now + S_PROGRESS_S;
     }
     return 0;
@@ -168,8 +174,8 @@ static int s_commit(s_import_t *x)
                 x->o->replace ? ": --replace would empty the list; nothing changed" : "");
         return x->o->replace ? 1 : 0;
     }
-    fprintf(stderr, "dnsoracle_client: %s: %lu domains sent in %.1f s, applying\n", x->o->path,
-            x->sent, s_now() - x->t0);
+    fprintf(stderr, "dnsoracle_client: %s: %lu domain%s sent in %.1f s, applying\n", x->o->path,
+            x->sent, s_plural(x->sent), s_now() - x->t0);
     const char *f[] = {"import-commit", x->id};
     size_t l[] = {13, strlen(x->id)};
     request_reply_t r;
@@ -179,7 +185,8 @@ static int s_commit(s_import_t *x)
     request_reply_free(&r);
     x->id[0] = 0; /* committed or refused: the oracle has closed it */
     if (x->bad)
-        fprintf(stderr, "dnsoracle_client: %s: %lu bad lines skipped\n", x->o->path, x->bad);
+        fprintf(stderr, "dnsoracle_client: %s: %lu bad line%s skipped\n", x->o->path, x->bad,
+                s_plural(x->bad));
     return x->rc;
 }
 

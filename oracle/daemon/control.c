@@ -370,7 +370,7 @@ static bool s_do_update(control_t *self, char **argv, int argc, const char *data
 static bool s_do_events(control_t *self, char **argv, int argc, const char *data, size_t len)
 {
     (void)data, (void)len;
-    return eventquery_run(self->store, &self->cfg, argv, argc, self->reply, S_REPLY_CAP);
+    return eventquery_run(self->store, self->psl, argv, argc, self->reply, S_REPLY_CAP);
 }
 
 /* Every command of the control socket (docs/protocol.md, "The control

@@ -9,6 +9,7 @@
 
 #include "name.h"
 #include "privacy.h"
+#include "suffix.h"
 
 #define S_MAX_SECONDS (3650UL * 86400) /* ten years: longer than any retention */
 #define S_TIME_FORMAT "%Y-%m-%dT%TZ"   /* MariaDB's DATE_FORMAT: 2026-01-02T03:04:05Z */
@@ -65,13 +66,19 @@ static bool s_report(store_t *store, unsigned long secs, s_text_t *t)
              ">= UTC_TIMESTAMP() - INTERVAL %lu SECOND",
              secs, secs);
     snprintf(sql, sizeof sql,
-             "SELECT COALESCE(SUM(count), 0), COUNT(DISTINCT client), COUNT(DISTINCT domain) "
-             "FROM events WHERE %s",
+             "SELECT COALESCE(SUM(count), 0), COUNT(DISTINCT NULLIF(client, '-')), "
+             "COUNT(DISTINCT domain) FROM events WHERE %s",
              where);
     if (!s_query(store, sql, t, "total"))
         return false;
+    /* the refusals without a client: asked on the query port, or client = none */
     snprintf(sql, sizeof sql,
-             "SELECT domain, SUM(count) AS n, COUNT(DISTINCT client), %s, %s FROM events "
+             "SELECT COALESCE(SUM(count), 0) FROM events WHERE %s AND client = '-'", where);
+    if (!s_query(store, sql, t, "unknown"))
+        return false;
+    snprintf(sql, sizeof sql,
+             "SELECT domain, SUM(count) AS n, COUNT(DISTINCT NULLIF(client, '-')), %s, %s "
+             "FROM events "
              "WHERE %s GROUP BY domain ORDER BY n DESC, domain LIMIT 50",
              s_first, s_last, where);
     if (!s_query(store, sql, t, "domain"))
@@ -89,41 +96,98 @@ static bool s_report(store_t *store, unsigned long secs, s_text_t *t)
     return s_query(store, sql, t, "reason");
 }
 
-/* KEY: a client address (cut as stored) or a domain name (lowercased).
- * Writes the WHERE condition on its column into cond. */
-static bool s_key(store_t *store, const config_t *cfg, const char *key, char *cond, size_t cap)
+/* What `events` looks for: rows whose column holds one of the values. */
+typedef struct {
+    const char *column;
+    char value[3][NAME_MAX_TEXT + 1];
+    int n;
+} s_key_t;
+
+/* KEY as a client address: the rows of the address itself and those of its
+ * network as [events] client = truncated stores it, whatever the setting
+ * says now. Rows keep the form they were stored in, so after a switch of the
+ * setting the older rows are in the other form until retention_days. */
+static bool s_key_address(const char *key, s_key_t *k)
 {
     unsigned char bytes[16];
-    char text[NAME_MAX_TEXT + 1], esc[2 * sizeof text + 1];
-    const char *column = "client";
     char plain[INET6_ADDRSTRLEN + 1];
+    if (strlen(key) >= sizeof plain)
+        return false;
     strlcpy(plain, key, sizeof plain);
     plain[strcspn(plain, "%")] = 0;
-    if (inet_pton(AF_INET, plain, bytes) == 1 || inet_pton(AF_INET6, plain, bytes) == 1 ||
-        !strcmp(key, "-")) {
-        privacy_client(key, (events_client_t)cfg->events.client, text, sizeof text);
-    } else {
-        name_t n;
-        if (name_parse(key, strlen(key), &n) != 0 || n.nlabels == 0)
-            return false;
-        if (name_format(&n, 0, text, sizeof text) < 0)
-            return false;
-        column = "domain";
-    }
-    if (store_escape(store, esc, text, strlen(text)) < 0)
+    int af = inet_pton(AF_INET, plain, bytes) == 1    ? AF_INET
+             : inet_pton(AF_INET6, plain, bytes) == 1 ? AF_INET6
+                                                      : 0;
+    if (!af)
         return false;
-    snprintf(cond, cap, "%s = '%s'", column, esc);
+    k->column = "client";
+    inet_ntop(af, bytes, k->value[0], sizeof k->value[0]); /* 2001:DB8::0:1 as stored */
+    privacy_client(k->value[0], EVENTS_CLIENT_TRUNCATED, k->value[1], sizeof k->value[1]);
+    k->n = 2;
+    /* an address with its zone (fe80::1%eth0) is stored whole when full */
+    size_t i = 0;
+    for (; key[i]; i++) /* shorter than value[2]: it is an address */
+        k->value[2][i] = (char)(key[i] >= 'A' && key[i] <= 'Z' ? key[i] + 32 : key[i]);
+    k->value[2][i] = 0;
+    if (strcmp(k->value[2], k->value[0]) != 0)
+        k->n = 3;
     return true;
 }
 
-static bool s_events(store_t *store, const config_t *cfg, const char *key, unsigned long secs,
+/* KEY as a domain name: its registrable domain, which events are kept by.
+ * Returns NULL, or why KEY is not one. */
+static const char *s_key_domain(const suffix_t *psl, const char *key, s_key_t *k)
+{
+    name_t n;
+    if (name_parse(key, strlen(key), &n) != 0 || n.nlabels == 0)
+        return "neither a domain name nor an address";
+    size_t last = n.nlabels - 1;
+    if (strspn((const char *)n.lower + n.off[last], "0123456789") >= n.len[last])
+        return "neither a domain name (its last label is a number) nor an address";
+    size_t first = psl ? suffix_split(psl, &n) : 0;
+    if (first >= n.nlabels)
+        return "a public suffix: events are kept by registrable domain (example.co.uk)";
+    if (name_format(&n, first, k->value[0], sizeof k->value[0]) < 0)
+        return "neither a domain name nor an address";
+    k->column = "domain";
+    k->n = 1;
+    return NULL;
+}
+
+/* Writes the WHERE condition of k into cond; false when it does not fit. */
+static bool s_key_cond(store_t *store, const s_key_t *k, char *cond, size_t cap)
+{
+    size_t w = (size_t)snprintf(cond, cap, "%s IN (", k->column);
+    for (int i = 0; i < k->n && w < cap; i++) {
+        char esc[2 * sizeof k->value[0] + 1];
+        if (store_escape(store, esc, k->value[i], strlen(k->value[i])) < 0)
+            return false;
+        w += (size_t)snprintf(cond + w, cap - w, "%s'%s'", i ? "," : "", esc);
+    }
+    w += (size_t)snprintf(cond + w, w < cap ? cap - w : 0, ")");
+    return w < cap;
+}
+
+/* The first line says what was looked for: "key domain REGISTRABLE ASKED"
+ * or "key client ADDRESS NETWORK" ("key client - -": the unknown client). */
+static bool s_events(store_t *store, const suffix_t *psl, const char *key, unsigned long secs,
                      s_text_t *t)
 {
-    char cond[2 * NAME_MAX_TEXT + 32], sql[1536];
-    if (!s_key(store, cfg, key, cond, sizeof cond)) {
-        snprintf(t->buf, t->cap, "events: '%.255s' is neither a domain name nor an address", key);
+    char cond[8 * NAME_MAX_TEXT + 64], sql[8 * NAME_MAX_TEXT + 640];
+    s_key_t k = {"client", {"-", "-", ""}, 1};
+    const char *why = NULL;
+    if (strcmp(key, "-") != 0 && !s_key_address(key, &k))
+        why = s_key_domain(psl, key, &k);
+    if (why) {
+        snprintf(t->buf, t->cap, "events: '%.255s' is %s", key, why);
         return false;
     }
+    if (!s_key_cond(store, &k, cond, sizeof cond)) {
+        snprintf(t->buf, t->cap, "events: '%.255s' cannot be looked for", key);
+        return false;
+    }
+    t->len = (size_t)snprintf(t->buf, t->cap, "key\t%s\t%s\t%s\n", k.column, k.value[0],
+                              k.column[0] == 'd' ? key : k.value[1]);
     snprintf(sql, sizeof sql,
              "SELECT DATE_FORMAT(first_seen, '%s'), DATE_FORMAT(last_seen, '%s'), client, "
              "domain, reason, count, qname, qtype, action, resolver FROM events WHERE %s AND "
@@ -134,7 +198,7 @@ static bool s_events(store_t *store, const config_t *cfg, const char *key, unsig
     return s_query(store, sql, t, NULL);
 }
 
-bool eventquery_run(store_t *store, const config_t *cfg, char **argv, int argc, char *out,
+bool eventquery_run(store_t *store, const suffix_t *psl, char **argv, int argc, char *out,
                     size_t cap)
 {
     bool report = !strcmp(argv[0], "report");
@@ -150,5 +214,5 @@ bool eventquery_run(store_t *store, const config_t *cfg, char **argv, int argc, 
         snprintf(out, cap, "events need the database: %s", store_error(store));
         return false;
     }
-    return report ? s_report(store, secs, &t) : s_events(store, cfg, argv[1], secs, &t);
+    return report ? s_report(store, secs, &t) : s_events(store, psl, argv[1], secs, &t);
 }

@@ -96,15 +96,23 @@ check "dead endpoint, stdin: exit 2" 2 "$(
     echo $?
 )"
 
-# Usage errors: exit 2 with a message.
+# Usage errors: exit 2 with one line, which points at --help.
 for args in "-t 0 x" "-t abc x" "--stats extra" "--explain" "--reason why x" "--list a b" \
-    "--ping --stats" "--bogus"; do
+    "--ping --stats" "--bogus" "--events" "-t" "-x" "--json=yes" "--events --since 30m"; do
     # shellcheck disable=SC2086
     err=$("$client" $args 2>&1 >/dev/null)
     rc=$?
-    check "usage error ($args): exit 2 and a message" "2 yes" \
-        "$rc $([ -n "$err" ] && echo yes)"
+    check "usage error ($args): exit 2 and one line" "2 1 yes" \
+        "$rc $(echo "$err" | wc -l) $(echo "$err" | grep -q '^dnsoracle_client: .*(see --help)$' && echo yes)"
 done
+check "a missing value: named" "dnsoracle_client: --events: needs a value (see --help)" \
+    "$("$client" --events 2>&1)"
+check "an option taken for a value: refused" \
+    "dnsoracle_client: --events: needs a value, not the option --since (see --help)" \
+    "$("$client" --events --since 30m 2>&1)"
+check "... for every option with a value" \
+    "dnsoracle_client: --reason: needs a value, not the option --list (see --help)" \
+    "$("$client" --block x.example --reason --list 2>&1)"
 out=$("$client" --help)
 check "--help: exit 0 with usage" "0 yes" "$? $(echo "$out" | grep -q '^usage:' && echo yes)"
 

@@ -98,7 +98,8 @@ check "... and monitor mode's with its action" yes \
 # --report: text aligned for a terminal, and JSON.
 out=$(ctl --report)
 check "--report: exit 0" 0 "$?"
-check "--report: the totals" "refusals over the last 3600 s: 504 events, 3 clients, 3 domains" \
+check "--report: the totals (the unknown client is not one)" \
+    "refusals over the last 3600 s: 504 events, 2 clients and 1 event without a client, 3 domains" \
     "$(echo "$out" | head -1)"
 check "--report: the most refused domain first, with its count and clients" yes \
     "$(echo "$out" | sed -n '/^refused domains/,/^$/p' | sed -n 3p | grep -qE "^$tun +500 +1 +20[0-9-]+T" && echo yes)"
@@ -111,6 +112,8 @@ check "--report --json is valid JSON" 0 "$(echo "$json" | python3 -m json.tool >
 check "--report --json: fields" "1800 504 $tun 500 1 10.1.2.3 2" \
     "$(echo "$json" | jq -r '[.since_seconds, .events, .by_domain[0].domain, .by_domain[0].events,
         .by_domain[0].clients, .by_client[0].client, (.by_reason | length)] | join(" ")')"
+check "--report --json: clients known, events without one" "2 1" \
+    "$(echo "$json" | jq -r '[.clients, .events_without_client] | join(" ")')"
 check "--report --json: the unknown client is null" null \
     "$(echo "$json" | jq -r '.by_client[] | select(.events == 1) | .client')"
 
@@ -118,6 +121,15 @@ check "--report --json: the unknown client is null" null \
 out=$(ctl --events evil.example --since 2d)
 check "--events DOMAIN: a heading, a header and one row per minute and client" yes \
     "$(echo "$out" | sed -n 3p | grep -qE '^20[0-9T:-]+Z +20[0-9T:-]+Z +192\.0\.2\.99 +evil\.example +blocklist +3 +1 +would-block +resolver2 +a\.evil\.example$' && echo yes)"
+check "--events DOMAIN: the heading, one row in the singular" \
+    "events of evil.example over the last 172800 s: 1 row (one per minute, client, domain and reason)" \
+    "$(echo "$out" | head -1)"
+out=$(ctl --events A.Evil.Example)
+check "--events SUBDOMAIN: its registrable domain's events, said in the heading" \
+    "events of evil.example (the registrable domain of A.Evil.Example) over the last 3600 s: 1 row" \
+    "$(echo "$out" | head -1 | sed 's/ (one per.*//')"
+check "--events SUBDOMAIN --json: the domain looked for" "evil.example 1" \
+    "$(ctl --events a.evil.example --json | jq -r '[.domain, (.events | length)] | join(" ")')"
 json=$(ctl --events 10.1.2.3 --json)
 check "--events ADDRESS --json" "1 500 $tun refused" \
     "$(echo "$json" | jq -r '[(.events | length), .events[0].events, .events[0].domain, .events[0].action] | join(" ")')"
@@ -125,8 +137,14 @@ check "--events: nothing for another address" 0 "$(ctl --events 10.1.2.4 --json 
 # errors
 out=$(ctl --report --since 5x 2>&1)
 check "--since: a bad duration" "2 dnsoracle_client: --since: a duration like 30m, 1h, 2d (s, m, h, d, w; at most ten years) (see --help)" "$? $out"
-out=$(ctl --events 'a..b' 2>&1)
-check "--events: not a domain nor an address" "1" "$?"
+for key in 'a..b' 999.1.1.1 'two words'; do
+    out=$(ctl --events "$key" 2>&1)
+    check "--events $key: neither a domain nor an address, one line, exit 2" \
+        "2 dnsoracle_client: --events $key: neither an address nor a domain name (see --help)" "$? $out"
+done
+out=$(ctl --events co.uk 2>&1)
+check "--events PUBLIC-SUFFIX: refused by the oracle, saying why" "1 yes" \
+    "$? $(echo "$out" | grep -q "'co.uk' is a public suffix: events are kept by registrable domain" && echo yes)"
 out=$(ctl --json 2>&1)
 check "--json alone" 2 "$?"
 
@@ -148,6 +166,13 @@ check "client = truncated: in the log too" "yes no" \
     "$(grep -q 'client 10.7.8.0 action' "$tmp/daemon.log" && echo yes) $(grep -q '10.7.8.9' "$tmp/daemon.log" && echo yes || echo no)"
 check "client = truncated: --events by an address of the network" 1 \
     "$(ctl --events 10.7.8.200 --json | jq '.events | length')"
+# A switch from full to truncated: the rows stored before keep the whole
+# address, and --events ADDRESS finds both.
+"$probe" "$endpoint" send c:report "1 10.1.2.77 - - blocklist refused r" x.switch.example >/dev/null
+wait_for "SELECT COUNT(*) FROM events WHERE domain = 'switch.example'" 1
+check "after a switch to truncated: --events ADDRESS finds its full rows and its network's" \
+    "10.1.2.0: 10.1.2.0 10.1.2.3" \
+    "$(ctl --events 10.1.2.3 --json --since 2d | jq -r '.network + ": " + (.events | map(.client) | unique | join(" "))')"
 stop_daemon
 
 write_conf none 10000
@@ -157,6 +182,8 @@ start_daemon "$conf" || exit 1
 wait_for "SELECT COUNT(*) FROM events WHERE domain = 'none.example'" 1
 check "client = none: no address stored" "-" "$(sql "SELECT client FROM events WHERE domain = 'none.example'")"
 check "client = none: none logged" "no" "$(grep -q '10\.7\.8' "$tmp/daemon.log" && echo yes || echo no)"
+check "after a switch back: --events ADDRESS finds the network's rows, not the unknown client's" \
+    "trunc.example" "$(ctl --events 10.7.8.9 --json --since 2d | jq -r '.events | map(.domain) | unique | join(" ")')"
 stop_daemon
 
 # MariaDB stopped: refusals go on at full speed, events wait in the

@@ -54,6 +54,7 @@ com
 two words here
 co.uk
 kept.example
+not a domain!!
 EOF
 check "a block by hand before the feed" "block kept.example" \
     "$("$client" --block kept.example --reason analyst)"
@@ -65,12 +66,16 @@ case $out in
 *) ok="no: $out" ;;
 esac
 check "import: the counts" yes "$ok"
-for n in 15 16 17 18; do
+for n in 15 16 17 18 20; do
     check "bad line $n reported with FILE:LINE" 1 "$(grep -c "^$feed:$n: " "$tmp/err")"
 done
 check "... the public suffixes as such" 2 "$(grep -c "^$feed:1[68]: a public suffix" "$tmp/err")"
-check "... and no other line" 0 "$(grep "^$feed:" "$tmp/err" | grep -vc "^$feed:1[5-8]: ")"
-check "... the count of bad lines" 1 "$(grep -c ": 4 bad lines skipped$" "$tmp/err")"
+check "... words that are no format as such (not their first word as a domain)" \
+    "$feed:20: not a domain, hosts-file or RPZ line: "'not\032a\032domain!!' "$(grep "^$feed:20: " "$tmp/err")"
+check "... and no other line" 0 "$(grep "^$feed:" "$tmp/err" | grep -vc "^$feed:\(1[5-8]\|20\): ")"
+check "... the count of bad lines" 1 "$(grep -c ": 5 bad lines skipped$" "$tmp/err")"
+check "... the domains sent: the oracle's refusals not among them" 1 \
+    "$(grep -c ": 8 domains sent in " "$tmp/err")"
 for name in www.plain.example upper.example a.hosts.example six.example www.rpz.example \
     x.y.wild.example wild.example abs.example; do
     check "imported: $name refused at once" "false $name" "$("$client" "$name")"

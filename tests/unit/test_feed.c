@@ -90,6 +90,25 @@ static void test_rpz(void **state)
     s_expect(f, "ns.evil.example.rpz-nsdname CNAME .", FEED_SKIP, NULL);
     s_expect(f, "walled.example A 192.0.2.1 ; a walled garden", FEED_DOMAIN, "walled.example");
     s_expect(f, "bad!.example CNAME .", FEED_BAD, NULL);
+    s_expect(f, "aaaa.example AAAA 2001:db8::1", FEED_DOMAIN, "aaaa.example");
+    s_expect(f, "mx.example 300 MX 10 mail.example.", FEED_DOMAIN, "mx.example");
+    s_expect(f, "txt.example TXT \"blocked\"", FEED_DOMAIN, "txt.example");
+    s_expect(f, "pass.example CNAME rpz-passthru.", FEED_DOMAIN, "pass.example");
+    s_expect(f, "sub.example CNAME *.walled.example.", FEED_DOMAIN, "sub.example");
+    feed_destroy(&f);
+    /* Words that hold a type are not a record when the data does not fit:
+     * "not A domain!!" is neither a domain nor an RPZ owner "not". */
+    f = feed_new();
+    const char *why = NULL;
+    char out[FEED_DOMAIN_MAX + 1];
+    const char *line = "not a domain!!";
+    assert_int_equal(feed_line(f, line, strlen(line), out, &why), FEED_BAD);
+    assert_string_equal(why, "not a domain, hosts-file or RPZ line");
+    s_expect(f, "it is a mistake", FEED_BAD, NULL);
+    s_expect(f, "call ns now!", FEED_BAD, NULL);
+    s_expect(f, "plain.example CNAME . extra", FEED_BAD, NULL);
+    s_expect(f, "my mx record", FEED_BAD, NULL);
+    s_expect(f, "quote txt unquoted", FEED_BAD, NULL);
     feed_destroy(&f);
     /* No $ORIGIN: the SOA owner names the zone. */
     f = feed_new();
