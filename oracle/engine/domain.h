@@ -53,6 +53,10 @@
 #include "engine.h"
 #include "name.h"
 
+/* Client hashes kept per domain: more show as "8+ clients" (few_clients
+ * must stay below). */
+#define DOMAIN_MAX_CLIENTS 8
+
 typedef struct {
     double window_seconds;     /* time constant of the counters */
     double threshold;          /* weighted names that cut a domain off */
