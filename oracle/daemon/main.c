@@ -226,7 +226,8 @@ int main(int argc, char **argv)
         goto done;
     }
     if (lists && (publish = publish_new(server_context(server), &cfg, err, sizeof err)))
-        listbox_set_publisher(lists, publish_send, publish, publish_endpoint(publish));
+        listbox_set_publisher(lists, publish_send, publish, publish_endpoint(publish),
+                              publish_curve_endpoint(publish));
     else if (lists && err[0])
         log_warning("server", "%s: the hooks fetch the lists every refresh_seconds instead", err);
     if (cfg.database.enabled && cfg.server.control_endpoint[0]) {
@@ -242,6 +243,9 @@ int main(int argc, char **argv)
     if (cfg.server.curve_endpoints[0])
         log_info("server", "listening with CURVE on %s, for the clients whose keys are in %s",
                  cfg.server.curve_endpoints, cfg.server.curve_clients);
+    if (publish && publish_curve_endpoint(publish)[0])
+        log_info("server", "publishing list changes with CURVE on %s",
+                 publish_curve_endpoint(publish));
     sd_notifyf(0, "READY=1\nSTATUS=listening on %s", cfg.server.endpoints);
 
 #ifdef __GLIBC__
@@ -281,14 +285,16 @@ int main(int argc, char **argv)
      * the database, then take everything down. */
     sd_notify(0, "STOPPING=1");
     metrics_destroy(&metrics);
+    /* The publish sockets go before the server's CURVE handler does: a
+     * CURVE handshake without its handler would be let in unchecked. */
+    if (lists)
+        listbox_set_publisher(lists, NULL, NULL, "", "");
+    publish_destroy(&publish);
     server_stop(server, S_DRAIN_MS);
     control_destroy(&control);
     cron_destroy(&cron);
     if (writer)
         writer_stop(writer, (int)cfg.database.flush_ms);
-    if (lists)
-        listbox_set_publisher(lists, NULL, NULL, "");
-    publish_destroy(&publish);
     server_destroy(&server);
     log_info("server", "stopped");
     status = 0;

@@ -216,12 +216,45 @@ static void test_listbox_generations(void **state)
     assert_null(box);
 }
 
+/* A replaced version is kept for a snapshot only when one began on it: a
+ * stream of single changes does not pile up keep_seconds of versions. */
+static void test_listbox_wanted(void **state)
+{
+    (void)state;
+    listbox_t *box = listbox_new(1, 30);
+    assert_non_null(box);
+    listbox_put(box, s_lists());
+    for (int i = 0; i < 100; i++) {
+        char d[32];
+        snprintf(d, sizeof d, "c%d.churn.test", i);
+        list_change_t c = {i % 2 == 0, LIST_BLOCK, d};
+        assert_int_equal(listbox_change(box, &c, 1), 0);
+    }
+    assert_int_equal(listbox_retired(box), 0); /* nobody reads, nobody fetches */
+    const lists_t *fetched = listbox_enter(box, 0);
+    uint64_t gen = lists_generation(fetched);
+    listbox_want(box, gen); /* a snapshot began on it */
+    listbox_leave(box, 0);
+    list_change_t c = {true, LIST_BLOCK, "after.churn.test"};
+    assert_int_equal(listbox_change(box, &c, 1), 0);
+    assert_int_equal(listbox_change(box, &c, 1), 0); /* changes nothing: no version */
+    c.add = false;
+    assert_int_equal(listbox_change(box, &c, 1), 0);
+    assert_int_equal(listbox_retired(box), 1); /* kept for its snapshot, the other freed */
+    const lists_t *cur = listbox_enter(box, 0);
+    assert_ptr_not_equal(cur, fetched);
+    assert_ptr_equal(listbox_find(box, 0, gen), fetched);
+    assert_null(listbox_find(box, 0, gen + 1)); /* not wanted: gone */
+    listbox_leave(box, 0);
+    listbox_destroy(&box);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_precedence),          cmocka_unit_test(test_apply),
         cmocka_unit_test(test_chunks_and_kinds),    cmocka_unit_test(test_change_and_diff),
-        cmocka_unit_test(test_listbox_generations),
+        cmocka_unit_test(test_listbox_generations), cmocka_unit_test(test_listbox_wanted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
