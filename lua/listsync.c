@@ -230,11 +230,10 @@ static void s_publish_view(listsync_t *self, lists_t *lists, const list_change_t
 /* The first line of a poll is kept; the work logs once per event. */
 __attribute__((format(printf, 2, 3))) static void s_log(listsync_news_t *news, const char *fmt, ...)
 {
-    if (news->log[0])
-        return;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(news->log, sizeof news->log, fmt, ap);
+    if (!news->log[0])
+        vsnprintf(news->log, sizeof news->log, fmt, ap);
     va_end(ap);
 }
 
@@ -440,9 +439,9 @@ static int s_take_chunk(listsync_t *self, listsync_news_t *news)
     head[got > 0 ? (got < (int)sizeof head ? got : (int)sizeof head - 1) : 0] = 0;
     if (zmq_getsockopt(self->req, ZMQ_RCVMORE, &more, &sz) == 0 && more)
         zmq_msg_recv(&chunk, self->req, 0);
-    unsigned long long epoch, gen, next, bytes;
-    unsigned long crc;
-    int more_chunks;
+    unsigned long long epoch = 0, gen = 0, next = 0, bytes = 0;
+    unsigned long crc = 0;
+    int more_chunks = 0;
     if (got > 0 && strcmp(head, "gone") == 0) {
         /* the oracle no longer holds that version: start again */
         zmq_msg_close(&chunk);

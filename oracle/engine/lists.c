@@ -308,14 +308,14 @@ size_t lists_chunk(const lists_t *self, uint64_t cursor, char *buf, size_t cap, 
             if (table % 2 == 0 && suffixset_size(self->removed[k]) && s_in(self->removed[k], d))
                 continue;
             if (len + strlen(d) + 8 > cap) {
-                *next = ((uint64_t)table << S_SLOT_BITS) | at;
+                *next = (uint64_t)table * (S_SLOT_MASK + 1) | at;
                 *more = true;
                 return len;
             }
             len += (size_t)snprintf(buf + len, cap - len, "%s %s\n", s_kind_names[k], d);
         }
     }
-    *next = (uint64_t)table << S_SLOT_BITS;
+    *next = (uint64_t)table * (S_SLOT_MASK + 1);
     *more = false;
     return len;
 }

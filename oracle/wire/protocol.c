@@ -16,7 +16,7 @@
  * next request begins, so that one big batch does not pin its memory. */
 #define S_KEEP_BYTES 65536
 /* A \0snapshot chunk: about 12,000 entries (docs/protocol.md) */
-#define S_CHUNK_BYTES (256 * 1024)
+#define S_CHUNK_BYTES ((size_t)256 * 1024)
 
 typedef enum { S_VERDICTS, S_PING, S_SNAPSHOT, S_STATS, S_EXPLAIN, S_REPORT, S_UNKNOWN } s_kind_t;
 
