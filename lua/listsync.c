@@ -107,8 +107,8 @@ static void *s_socket(listsync_t *self, int type, const char *endpoint)
     zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
     if (type == ZMQ_SUB)
         zmq_setsockopt(s, ZMQ_SUBSCRIBE, "lists ", 6);
-    if ((type == ZMQ_REQ && self->curve &&
-         curve_client_keys(s, &self->keys[0], &self->keys[1]) != 0) ||
+    /* a CURVE hook subscribes with its keys too ([server] curve_publish) */
+    if ((self->curve && curve_client_keys(s, &self->keys[0], &self->keys[1]) != 0) ||
         zmq_connect(s, endpoint) != 0) {
         zmq_close(s);
         return NULL;
@@ -232,11 +232,10 @@ static void s_publish_view(listsync_t *self, lists_t *lists, const list_change_t
 /* The first line of a poll is kept; the work logs once per event. */
 __attribute__((format(printf, 2, 3))) static void s_log(listsync_news_t *news, const char *fmt, ...)
 {
-    if (news->log[0])
-        return;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(news->log, sizeof news->log, fmt, ap);
+    if (!news->log[0])
+        vsnprintf(news->log, sizeof news->log, fmt, ap);
     va_end(ap);
 }
 
@@ -339,10 +338,12 @@ static void s_drain(listsync_t *self)
     }
 }
 
-/* Subscribes to what the snapshot named ("-": nothing is published; the
- * snapshot is then fetched again every refresh_seconds). */
-static void s_subscribe(listsync_t *self, const char *endpoint)
+/* Subscribes to what the snapshot named: `plain` for a hook without CURVE,
+ * `curve` for one with it ("-": nothing is published there; the snapshot
+ * is then fetched again every refresh_seconds). */
+static void s_subscribe(listsync_t *self, const char *plain, const char *curve)
 {
+    const char *endpoint = self->curve ? curve : plain;
     if (strcmp(endpoint, self->sub_endpoint) == 0 && (self->sub || !strcmp(endpoint, "-")))
         return;
     if (self->sub)
@@ -352,7 +353,7 @@ static void s_subscribe(listsync_t *self, const char *endpoint)
 }
 
 /* The last chunk came: the new lists, then the changes published since. */
-static void s_finish_fetch(listsync_t *self, const char *endpoint)
+static void s_finish_fetch(listsync_t *self, const char *plain, const char *curve)
 {
     lists_t *l = self->building;
     self->building = NULL;
@@ -370,7 +371,7 @@ static void s_finish_fetch(listsync_t *self, const char *endpoint)
     }
     self->nbuffered = 0;
     self->overflowed = false;
-    s_subscribe(self, endpoint);
+    s_subscribe(self, plain, curve);
     self->next_refresh = s_now() + self->cfg.hook.refresh_seconds;
 }
 
@@ -378,7 +379,7 @@ static void s_finish_fetch(listsync_t *self, const char *endpoint)
  * -EPROTO with the chunk refused (the fetch is abandoned). */
 static int s_take_chunk(listsync_t *self, listsync_news_t *news)
 {
-    char head[400], endpoint[256], why[96] = "";
+    char head[640], endpoint[256], curve[256] = "-", why[96] = "";
     int got = zmq_recv(self->req, head, sizeof head - 1, 0), more = 0;
     size_t sz = sizeof more;
     zmq_msg_t chunk;
@@ -387,9 +388,9 @@ static int s_take_chunk(listsync_t *self, listsync_news_t *news)
     head[got > 0 ? (got < (int)sizeof head ? got : (int)sizeof head - 1) : 0] = 0;
     if (zmq_getsockopt(self->req, ZMQ_RCVMORE, &more, &sz) == 0 && more)
         zmq_msg_recv(&chunk, self->req, 0);
-    unsigned long long epoch, gen, next, bytes;
-    unsigned long crc;
-    int more_chunks;
+    unsigned long long epoch = 0, gen = 0, next = 0, bytes = 0;
+    unsigned long crc = 0;
+    int more_chunks = 0;
     if (got > 0 && strcmp(head, "gone") == 0) {
         /* the oracle no longer holds that version: start again */
         zmq_msg_close(&chunk);
@@ -397,8 +398,9 @@ static int s_take_chunk(listsync_t *self, listsync_news_t *news)
         self->need_snapshot = true;
         return 0;
     }
-    if (!more || sscanf(head, "snapshot %llu %llu %llu %d %llu %lu %255s", &epoch, &gen, &next,
-                        &more_chunks, &bytes, &crc, endpoint) != 7)
+    /* CURVE_PUBLISH, the 8th field, is missing from an older oracle's */
+    if (!more || sscanf(head, "snapshot %llu %llu %llu %d %llu %lu %255s %255s", &epoch, &gen,
+                        &next, &more_chunks, &bytes, &crc, endpoint, curve) < 7)
         snprintf(why, sizeof why, "bad header \"%.40s\"", head);
     else if (bytes != zmq_msg_size(&chunk))
         snprintf(why, sizeof why, "chunk of %zu bytes, %llu announced", zmq_msg_size(&chunk),
@@ -420,7 +422,7 @@ static int s_take_chunk(listsync_t *self, listsync_news_t *news)
     self->pin_generation = gen;
     self->cursor = next;
     if (!more_chunks)
-        s_finish_fetch(self, endpoint);
+        s_finish_fetch(self, endpoint, curve);
     return 0;
 }
 
@@ -429,8 +431,11 @@ static int s_take_chunk(listsync_t *self, listsync_news_t *news)
 static void s_work(listsync_t *self, double until, listsync_news_t *news)
 {
     double now = s_now();
-    if (!self->sub && !self->fetching && self->view && now >= self->next_refresh)
-        self->need_snapshot = true; /* nothing is published: poll */
+    /* nothing is published, or nothing heard (a subscription refused, an
+     * endpoint this host cannot reach): poll */
+    bool silent = self->sub && now - self->last_heard > S_AWAY_SECONDS;
+    if ((!self->sub || silent) && !self->fetching && self->view && now >= self->next_refresh)
+        self->need_snapshot = true;
     if (self->sub && self->view && now - self->last_heard > S_AWAY_SECONDS && !self->away_logged) {
         s_log(news, "no word from the oracle's %s for %.0f s: keeping the lists in use",
               self->sub_endpoint, S_AWAY_SECONDS);

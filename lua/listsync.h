@@ -13,8 +13,11 @@
  *   trip, each one checked (its length, its CRC-32, every line): a bad one
  *   is refused with a log line and the lists in use are kept;
  * - otherwise the changes published by the oracle (SUB socket on the
- *   endpoint the snapshot names) are applied in generation order, each batch
- *   making a new version that shares the old one's base (lists.h).
+ *   endpoint the snapshot names: [server] publish, or curve_publish for a
+ *   hook with CURVE keys, which subscribes with them) are applied in
+ *   generation order, each batch making a new version that shares the old
+ *   one's base (lists.h); a subscription that hears nothing, not even the
+ *   heartbeat, falls back to a snapshot every refresh_seconds.
  *
  * A version is swapped in behind a mutex held for a pointer copy, and freed
  * when the last handle that used it has moved on (a reference count). Each

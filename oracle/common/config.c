@@ -93,6 +93,7 @@ static const s_option_t s_options[] = {
     OPT("server", curve_secret_key, T_PATH, server.curve_secret_key, 0, 0, "", X),
     OPT("server", curve_clients, T_PATH, server.curve_clients, 0, 0, "", X),
     OPT("server", publish, T_STRING, server.publish, 0, 0, "tcp://127.0.0.1:5556", X),
+    OPT("server", curve_publish, T_STRING, server.curve_publish, 0, 0, "", X),
     OPT("database", enabled, T_BOOL, database.enabled, 0, 1, "true", X),
     OPT("database", queue_size, T_UINT, database.queue_size, 1000, 10000000, "100000", X),
     OPT("database", flush_ms, T_UINT, database.flush_ms, 0, 60000, "1000", X),

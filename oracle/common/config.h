@@ -39,6 +39,7 @@ typedef struct {
         char curve_secret_key[PATH_MAX]; /* the oracle's key pair (curve.h) */
         char curve_clients[PATH_MAX];    /* directory of the public keys let in */
         char publish[256];               /* PUB endpoint of list changes ("" = none) */
+        char curve_publish[256];         /* the same served with CURVE, any address */
     } server;
     struct {                 /* [database] */
         bool enabled;        /* false: no storage, no drop list */

@@ -240,7 +240,8 @@ static int s_start_service(s_daemon_t *d, engine_t *engine)
     }
     void *ctx = server_context(d->server);
     if (d->lists && (d->publish = publish_new(ctx, cfg, err, sizeof err)))
-        listbox_set_publisher(d->lists, publish_send, d->publish, publish_endpoint(d->publish));
+        listbox_set_publisher(d->lists, publish_send, d->publish, publish_endpoint(d->publish),
+                              publish_curve_endpoint(d->publish));
     else if (d->lists && err[0])
         log_warning("server", "%s: the hooks fetch the lists every refresh_seconds instead", err);
     if (cfg->database.enabled && cfg->server.control_endpoint[0]) {
@@ -284,14 +285,16 @@ static void s_stop(s_daemon_t *d)
 {
     sd_notify(0, "STOPPING=1");
     metrics_destroy(&d->metrics);
+    /* The publish sockets go before the server's CURVE handler does: a
+     * CURVE handshake without its handler would be let in unchecked. */
+    if (d->lists)
+        listbox_set_publisher(d->lists, NULL, NULL, "", "");
+    publish_destroy(&d->publish);
     server_stop(d->server, S_DRAIN_MS);
     control_destroy(&d->control);
     cron_destroy(&d->cron);
     if (d->writer)
         writer_stop(d->writer, (int)d->cfg.database.flush_ms);
-    if (d->lists)
-        listbox_set_publisher(d->lists, NULL, NULL, "");
-    publish_destroy(&d->publish);
     server_destroy(&d->server);
     log_info("server", "stopped");
 }
@@ -344,6 +347,9 @@ int main(int argc, char **argv)
         if (d.cfg.server.curve_endpoints[0])
             log_info("server", "listening with CURVE on %s, for the clients whose keys are in %s",
                      d.cfg.server.curve_endpoints, d.cfg.server.curve_clients);
+        if (d.publish && publish_curve_endpoint(d.publish)[0])
+            log_info("server", "publishing list changes with CURVE on %s",
+                     publish_curve_endpoint(d.publish));
         sd_notifyf(0, "READY=1\nSTATUS=listening on %s", d.cfg.server.endpoints);
         s_wait(&d);
         s_stop(&d);

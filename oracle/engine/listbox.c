@@ -18,15 +18,20 @@
  * S_RESET_CHANGES is published as a reset: a snapshot is cheaper. */
 #define S_MESSAGE_BYTES 16384
 #define S_RESET_CHANGES 4096
+#define S_WANTED 16
 
 /* Freeing by reader generation. Every reader (a worker) has a slot saying
  * which version number it may use: 0 while it reads nothing, else the
  * number `visible` had when it began. Each version becomes current at one
  * number (`from`) and is retired at the next (`until`); it is freed once no
- * slot holds a number below `until` (every reader has moved past it) and it
- * has been retired `keep_seconds` (so that a snapshot fetched chunk by chunk
- * can still find it). Readers only store and load (no lock, no wait); the
- * publishers take the lock. A reader stores its slot before it loads the
+ * slot holds a number below `until` (every reader has moved past it) and,
+ * if a snapshot began on it (listbox_want), `keep_seconds` after that, so
+ * that the snapshot fetched chunk by chunk can still find it. Only those
+ * are kept: a busy stream of changes makes a version each (about 1.5 kB
+ * with an empty delta), and holding every one for keep_seconds would grow
+ * with the rate of changes. At most S_WANTED are wanted at once (the
+ * oldest is forgotten: its hook is told "gone" and starts again). Readers only store and load (no
+ * lock, no wait); the publishers take the lock. A reader stores its slot before it loads the
  * pointer (both sequentially consistent), and a publisher exchanges the
  * pointer before it makes the new number visible and scans the slots, so a
  * reader that read the new number can only load the new pointer, and one
@@ -34,7 +39,6 @@
 typedef struct s_retired {
     lists_t *lists;
     uint64_t from, until;
-    double since; /* monotonic seconds */
     struct s_retired *next;
 } s_retired_t;
 
@@ -47,11 +51,15 @@ struct listbox {
     pthread_mutex_t lock; /* writers, the retired list and the publisher */
     s_retired_t *retired;
     size_t nretired;
+    struct {
+        uint64_t generation; /* 0: a free slot */
+        double at;           /* monotonic seconds: when its snapshot began */
+    } wanted[S_WANTED];
     uint64_t epoch;
     uint64_t generation; /* of the last message */
     listbox_publish_fn publish;
     void *publish_arg;
-    char endpoint[256];
+    char endpoint[256], curve_endpoint[256];
     char message[S_MESSAGE_BYTES + 512];
 };
 
@@ -107,12 +115,15 @@ void listbox_destroy(listbox_t **self_p)
     *self_p = NULL;
 }
 
-void listbox_set_publisher(listbox_t *self, listbox_publish_fn fn, void *arg, const char *endpoint)
+void listbox_set_publisher(listbox_t *self, listbox_publish_fn fn, void *arg, const char *endpoint,
+                           const char *curve_endpoint)
 {
     pthread_mutex_lock(&self->lock);
     self->publish = fn;
     self->publish_arg = arg;
     strlcpy(self->endpoint, endpoint ? endpoint : "", sizeof self->endpoint);
+    strlcpy(self->curve_endpoint, curve_endpoint ? curve_endpoint : "",
+            sizeof self->curve_endpoint);
     pthread_mutex_unlock(&self->lock);
 }
 
@@ -155,8 +166,37 @@ uint64_t listbox_epoch(const listbox_t *self) { return self->epoch; }
 
 const char *listbox_endpoint(const listbox_t *self) { return self->endpoint; }
 
-/* Frees what every reader has moved past and was kept long enough. Under
- * the lock. */
+const char *listbox_curve_endpoint(const listbox_t *self) { return self->curve_endpoint; }
+
+void listbox_want(listbox_t *self, uint64_t generation)
+{
+    pthread_mutex_lock(&self->lock);
+    unsigned slot = 0;
+    for (unsigned i = 0; i < S_WANTED; i++) {
+        if (self->wanted[i].generation == generation) {
+            slot = i;
+            break;
+        }
+        if (self->wanted[i].at < self->wanted[slot].at)
+            slot = i; /* the oldest (or a free one) */
+    }
+    self->wanted[slot].generation = generation;
+    self->wanted[slot].at = s_monotonic();
+    pthread_mutex_unlock(&self->lock);
+}
+
+/* Whether a snapshot began on generation `g` less than keep_seconds ago.
+ * Under the lock. */
+static bool s_wanted(const listbox_t *self, uint64_t g, double now)
+{
+    for (unsigned i = 0; i < S_WANTED; i++)
+        if (self->wanted[i].generation == g && now - self->wanted[i].at < self->keep_seconds)
+            return true;
+    return false;
+}
+
+/* Frees what every reader has moved past and no snapshot still needs.
+ * Under the lock. */
 static void s_collect(listbox_t *self)
 {
     uint64_t oldest = UINT64_MAX;
@@ -167,7 +207,7 @@ static void s_collect(listbox_t *self)
     }
     double now = s_monotonic();
     for (s_retired_t **p = &self->retired; *p;) {
-        if ((*p)->until <= oldest && now - (*p)->since >= self->keep_seconds) {
+        if ((*p)->until <= oldest && !s_wanted(self, lists_generation((*p)->lists), now)) {
             s_retired_t *r = *p;
             *p = r->next;
             lists_destroy(&r->lists);
@@ -190,7 +230,7 @@ static void s_swap(listbox_t *self, lists_t *lists)
     if (old) {
         s_retired_t *r = malloc(sizeof *r);
         if (r) {
-            *r = (s_retired_t){old, from, until, s_monotonic(), self->retired};
+            *r = (s_retired_t){old, from, until, self->retired};
             self->retired = r;
             self->nretired++;
         } /* else: leak rather than free under a reader */

@@ -18,9 +18,10 @@
  * (docs/protocol.md). Each reader (a worker thread) has a slot: it reads
  * between listbox_enter() and listbox_leave(), and a replaced version is
  * freed once every reader has left the versions that could see it, however
- * long a reader stalls (never after a fixed delay alone), and once it has
- * been retired keep_seconds, so that a hook fetching a snapshot chunk by
- * chunk over several requests still finds it (listbox_find).
+ * long a reader stalls (never after a fixed delay alone), and, when a
+ * snapshot began on it (listbox_want), keep_seconds after that, so that a
+ * hook fetching a snapshot chunk by chunk over several requests still
+ * finds it (listbox_find).
  */
 #ifndef DNSORACLE_LISTBOX_H
 #define DNSORACLE_LISTBOX_H
@@ -40,16 +41,18 @@ typedef struct listbox listbox_t;
 typedef void (*listbox_publish_fn)(void *arg, const char *text, size_t len);
 
 /* Returns an empty box (readers get NULL: no lists) with `readers` reader
- * slots (0 .. readers-1) that keeps replaced versions findable for
- * `keep_seconds`, or NULL on no memory. */
+ * slots (0 .. readers-1) that keeps a replaced version on which a snapshot
+ * began findable for `keep_seconds` after it began, or NULL on no memory. */
 listbox_t *listbox_new(unsigned readers, unsigned keep_seconds);
 
 /* Frees the box and every lists_t it holds; only when no reader remains. */
 void listbox_destroy(listbox_t **self_p);
 
-/* Messages go to fn(arg, ...) from now on; `endpoint` (copied) is where
- * hooks subscribe, told them in snapshot replies ("" = nowhere). */
-void listbox_set_publisher(listbox_t *self, listbox_publish_fn fn, void *arg, const char *endpoint);
+/* Messages go to fn(arg, ...) from now on; `endpoint` and `curve_endpoint`
+ * (copied) are where hooks subscribe, without CURVE and with it, told them
+ * in snapshot replies ("" or NULL = nowhere). */
+void listbox_set_publisher(listbox_t *self, listbox_publish_fn fn, void *arg, const char *endpoint,
+                           const char *curve_endpoint);
 
 /* Reader `reader` (one thread per slot) begins to read: returns the current
  * lists, or NULL, valid until its listbox_leave(). Never blocks. */
@@ -63,17 +66,24 @@ void listbox_leave(listbox_t *self, unsigned reader);
  * retired and kept), else NULL. Takes the lock. */
 const lists_t *listbox_find(listbox_t *self, unsigned reader, uint64_t generation);
 
+/* A snapshot begins on generation `generation` (the version a reader
+ * holds): keep it findable for keep_seconds from now, even once replaced.
+ * At most 16 at once; the oldest is forgotten. Takes the lock. */
+void listbox_want(listbox_t *self, uint64_t generation);
+
 /* Entries in each list of the current lists (0 without lists), for any
  * thread that is not a reader (the statistics, the control thread). */
 void listbox_sizes(listbox_t *self, size_t sizes[LIST_KINDS]);
 
 /* Replaced versions still held (after freeing those it can): what stalled
- * readers and the keep time hold. */
+ * readers and snapshots in progress hold. */
 size_t listbox_retired(listbox_t *self);
 
-/* This box's epoch, and where hooks subscribe ("" = nowhere). */
+/* This box's epoch, and where hooks subscribe, without CURVE and with it
+ * ("" = nowhere). */
 uint64_t listbox_epoch(const listbox_t *self);
 const char *listbox_endpoint(const listbox_t *self);
+const char *listbox_curve_endpoint(const listbox_t *self);
 
 /* A change message as the box publishes it (above), parsed. */
 typedef struct {

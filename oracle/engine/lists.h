@@ -2,13 +2,15 @@
  *
  * A lists_t is never changed once it is shared, so every reader (a worker
  * of dnsoracled, a recursor thread of the hook) reads it without a lock. A
- * change makes a new lists_t: an immutable base shared by reference with
- * the old one, plus a small delta (entries added, base entries removed)
- * copied and changed. A change therefore costs the size of the delta, not
- * of the lists; once the delta outgrows max(4096, base / 16) it is folded
- * into a new base (a copy of everything, so that cost is paid once per
- * that many changes). A lookup probes the base and, when there is a delta,
- * its two tables at each label.
+ * change makes a new lists_t: an immutable base and a middle delta, both
+ * shared by reference with the old one, plus a small top delta (entries
+ * added, entries below removed) copied and changed. A change therefore
+ * costs the size of the top delta (at most 256 entries), not of the lists;
+ * past that the top is merged into a new middle delta (a copy of it, once
+ * per 256 changes), and once the middle outgrows max(4096, base / 16) it
+ * is folded into a new base (a copy of everything, once per that many
+ * changes). A lookup probes the base and, when there are deltas, their
+ * tables at each label.
  *
  * Precedence, for a name covered by several entries: the operator's allow
  * and block lists beat the automatic drop list, always; between allow and

@@ -59,7 +59,7 @@ struct protocol {
     bool snap_args;
     char *chunk; /* WIRE_CHUNK_BYTES, made on the first \0snapshot */
     size_t chunk_len;
-    char snap_header[384];
+    char snap_header[640]; /* numbers and two endpoints of 255 bytes */
     size_t snap_header_len;
 };
 
@@ -391,7 +391,7 @@ static void s_snapshot_args(protocol_t *self, const char *data, size_t size)
 }
 
 /* The \0snapshot reply: a header frame "snapshot EPOCH GENERATION NEXT
- * MORE BYTES CRC PUBLISH" and the chunk ("kind domain" lines), or one frame
+ * MORE BYTES CRC PUBLISH CURVE_PUBLISH" and the chunk ("kind domain" lines), or one frame
  * "gone" when that version is no longer held (start again with 0 0). */
 static size_t s_snapshot(protocol_t *self)
 {
@@ -410,12 +410,15 @@ static size_t s_snapshot(protocol_t *self)
     bool more = false;
     self->chunk_len =
         l ? lists_chunk(l, self->snap_cursor, self->chunk, WIRE_CHUNK_BYTES, &next, &more) : 0;
+    if (more && self->snap_generation == 0)
+        listbox_want(box, lists_generation(l)); /* the next chunks ask for it */
     const char *ep = box && listbox_endpoint(box)[0] ? listbox_endpoint(box) : "-";
+    const char *cep = box && listbox_curve_endpoint(box)[0] ? listbox_curve_endpoint(box) : "-";
     int n = snprintf(
-        self->snap_header, sizeof self->snap_header, "snapshot %llu %llu %llu %d %zu %lu %s",
+        self->snap_header, sizeof self->snap_header, "snapshot %llu %llu %llu %d %zu %lu %s %s",
         box ? (unsigned long long)listbox_epoch(box) : 0ULL,
         l ? (unsigned long long)lists_generation(l) : 0ULL, (unsigned long long)next, more ? 1 : 0,
-        self->chunk_len, (unsigned long)lists_crc32(0, self->chunk, self->chunk_len), ep);
+        self->chunk_len, (unsigned long)lists_crc32(0, self->chunk, self->chunk_len), ep, cep);
     self->snap_header_len = n > 0 && (size_t)n < sizeof self->snap_header ? (size_t)n : 0;
     return self->nreplies = 2;
 }

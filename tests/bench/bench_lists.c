@@ -7,8 +7,9 @@
  * CRC-32) and to parse and apply those chunks as the hook does (one recursor
  * process, whatever its threads: lua/listsync.h), the memory one copy
  * takes (the process's resident size before and after), the cost of a
- * single change (a new version sharing the base), and the cost of a lookup
- * per name, listed or not, before and after changes. No network: the
+ * single change (a new version sharing the base: with a delta of 1,000
+ * changes, and with the largest delta before a fold), and the cost of a
+ * lookup per name, listed or not, before and after changes. No network: the
  * transfer itself is a loopback copy of the same bytes.
  */
 #include <stdio.h>
@@ -55,6 +56,54 @@ static double s_lookups(const lists_t *l, size_t entries, int listed, size_t n)
         fprintf(stderr, "dnsoracle_bench_lists: %zu of %zu lookups wrong\n",
                 listed ? n - hits : hits, n);
     return ns;
+}
+
+/* `count` single changes on *cur (a new version each, the previous freed
+ * unless it is `keep`); returns us per change and the slowest in *max_us,
+ * or -1 on no memory. */
+static double s_changes(lists_t **cur, const lists_t *keep, int count, const char *prefix,
+                        double *max_us)
+{
+    char d[64];
+    double t0 = s_now();
+    *max_us = 0;
+    for (int i = 0; i < count; i++) {
+        snprintf(d, sizeof d, "%s%d.new.test", prefix, i);
+        list_change_t c = {true, LIST_BLOCK, d};
+        double a = s_now();
+        lists_t *next = lists_change(*cur, &c, 1);
+        if (!next)
+            return -1;
+        if ((s_now() - a) * 1e6 > *max_us)
+            *max_us = (s_now() - a) * 1e6;
+        if (*cur != keep)
+            lists_destroy(cur);
+        *cur = next;
+    }
+    return (s_now() - t0) / count * 1e6;
+}
+
+/* Adds `n` entries to *cur's delta in one batch. Returns 0 or -1. */
+static int s_big_delta(lists_t **cur, const lists_t *keep, size_t n)
+{
+    char(*d)[32] = malloc(n * sizeof *d);
+    list_change_t *c = malloc(n * sizeof *c);
+    lists_t *next = NULL;
+    if (d && c) {
+        for (size_t i = 0; i < n; i++) {
+            snprintf(d[i], sizeof d[i], "z%zu.delta.test", i);
+            c[i] = (list_change_t){true, LIST_BLOCK, d[i]};
+        }
+        next = lists_change(*cur, c, n);
+    }
+    free(d);
+    free(c);
+    if (!next)
+        return -1;
+    if (*cur != keep)
+        lists_destroy(cur);
+    *cur = next;
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -107,22 +156,25 @@ int main(int argc, char **argv)
            s_lookups(copy, entries, 1, 1000000), s_lookups(copy, entries, 0, 1000000));
     /* single changes: each a new version sharing the base */
     lists_t *cur = copy;
-    double c0 = s_now();
-    int changes = 1000;
-    for (int i = 0; i < changes; i++) {
-        snprintf(d, sizeof d, "x%d.new.test", i);
-        list_change_t c = {true, LIST_BLOCK, d};
-        lists_t *next = lists_change(cur, &c, 1);
-        if (!next)
+    double slowest;
+    double each = s_changes(&cur, copy, 1000, "x", &slowest);
+    if (each < 0)
+        return 1;
+    /* the time is taken before the lookups run: a printf's arguments are
+     * evaluated in no fixed order */
+    printf("change: %.1f us each, the slowest %.0f us (1000 single changes, delta 1000), then "
+           "lookup %.0f ns listed, %.0f ns unlisted\n",
+           each, slowest, s_lookups(cur, entries, 1, 1000000), s_lookups(cur, entries, 0, 1000000));
+    /* the same near the largest delta before a fold (lists.h) */
+    size_t big = entries / 16 > 4096 + 2100 ? entries / 16 - 2100 : 0;
+    if (big && s_big_delta(&cur, copy, big) == 0) {
+        each = s_changes(&cur, copy, 1000, "y", &slowest);
+        if (each < 0)
             return 1;
-        if (cur != copy)
-            lists_destroy(&cur);
-        cur = next;
+        printf("change: %.1f us each, the slowest %.0f us (1000 single changes on a delta of "
+               "%zu)\n",
+               each, slowest, big + 1000);
     }
-    printf("change: %.1f us each (%d single changes, delta %d), then lookup %.0f ns listed, "
-           "%.0f ns unlisted\n",
-           (s_now() - c0) / changes * 1e6, changes, changes, s_lookups(cur, entries, 1, 1000000),
-           s_lookups(cur, entries, 0, 1000000));
     lists_destroy(&cur);
     lists_destroy(&copy);
     lists_destroy(&l);

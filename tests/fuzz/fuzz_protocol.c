@@ -252,7 +252,7 @@ static void s_check_command(s_worker_t *w, const s_frame_t *f, size_t n, size_t 
         if (nreplies == 2) {
             size_t clen;
             const char *c = protocol_reply(w->proto, 1, &clen);
-            char head[400], want[32];
+            char head[640], want[32]; /* as big as protocol.c's header */
             FUZZ_CHECK(len > 9 && len < sizeof head && memcmp(r, "snapshot ", 9) == 0);
             memcpy(head, r, len);
             head[len] = 0;

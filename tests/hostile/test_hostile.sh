@@ -6,12 +6,18 @@
 # clients that never read or vanish mid-request, requests that never end).
 # Afterwards the daemon must answer correctly, its memory must be back
 # within 10% of its resting size, every name queued before the storm must be
-# in the database, and SIGTERM must still stop it cleanly. Skipped (77)
-# without mariadbd.
+# in the database, and SIGTERM must still stop it cleanly. Then, on a daemon
+# started again with a control socket, the list changes' publish socket: 20
+# subscribers that never read while thousands of changes are published, and
+# raw connections sending garbage there; the daemon's memory stays bounded,
+# and a subscriber that reads still gets the changes. Skipped (77) without
+# mariadbd.
 set -uo pipefail
 build=$1
 probe=$build/tests/integration/dnsoracle_probe
 hostile=$build/tests/hostile/dnsoracle_hostile
+subscriber=$build/tests/integration/dnsoracle_subscriber
+client=$build/client/dnsoracle_client
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../integration/lib.sh"
 . "$here/../integration/mariadb.sh"
@@ -101,4 +107,84 @@ check "every name queued before the storm is in the database ($(count) of 2000)"
 
 stop_daemon
 check "SIGTERM after the storm: exit 0" 0 "$stop_rc"
+
+# The publish socket, on a daemon of its own (with the control socket, on
+# the same database), so that the storm's memory checks above see the
+# daemon as before.
+publish=tcp://127.0.0.1:$(free_port)
+control=ipc://$tmp/control.sock
+{
+    printf '[server]\nendpoints = %s\ncontrol_endpoint = %s\npublish = %s\n' \
+        "$endpoint" "$control" "$publish"
+    printf 'threads = 2\nlog_level = warning\n[metrics]\nlisten =\n'
+    db_config
+} >"$tmp/pub.conf"
+start_daemon "$tmp/pub.conf" || exit 1
+# Subscribers that never read: 20 of them, each with a receive queue of one
+# message and a 4 KiB kernel buffer, while the lists change: 4000 single
+# changes of 230-byte names (4000 messages), then 40 feed imports that
+# replace 2000 such names with 2000 others (4000 changes, about 1 MB in
+# 16 KiB messages, each). libzmq shares a message between its subscribers,
+# so what a subscriber that never reads could pin is what was published
+# since it stopped: 40 MB here, less the kernel's socket buffers (measured
+# without the bound: 36 MB more). The oracle's queue is 64 messages a
+# subscriber (publish.c): 1 MB here.
+"$subscriber" deaf "$publish" 20 120 >"$tmp/deaf.out" 2>&1 &
+deaf_pid=$!
+sleep 1
+DNSORACLE_HOSTILE_PID=$daemon_pid "$subscriber" churn "$control" 4000 >"$tmp/churn.out" 2>&1
+cat "$tmp/churn.out"
+check "4000 list changes made while 20 subscribers never read" yes \
+    "$(grep -q '^churn: 4000 commands, 4000 ok' "$tmp/churn.out" && echo yes)"
+long=$(printf 'q%.0s' $(seq 1 60))
+for f in a b; do
+    awk -v f="$f" -v l="$long" 'BEGIN { for (i = 0; i < 2000; i++) printf "%s%d.%s.%s.%s.feed.test\n", f, i, l, l, l }' \
+        >"$tmp/feed-$f.txt"
+done
+before=$(rss)
+(
+    top=0
+    while [ ! -e "$tmp/feeds.done" ]; do
+        now=$(rss)
+        [ "${now:-0}" -gt "$top" ] && top=$now && echo "$top" >"$tmp/peak"
+        sleep 0.05
+    done
+) &
+sampler_pid=$!
+ok=0
+for i in $(seq 1 40); do
+    f=$([ $((i % 2)) -eq 1 ] && echo a || echo b)
+    "$client" -C "$control" --import block "$tmp/feed-$f.txt" --replace --reason feed \
+        >>"$tmp/feeds.out" 2>&1 && ok=$((ok + 1))
+done
+sleep 1
+touch "$tmp/feeds.done"
+wait "$sampler_pid"
+peak=$(cat "$tmp/peak" 2>/dev/null)
+check "40 imports of 2000 names replacing 2000 while they never read" 40 "$ok"
+check "subscribers that never read: memory grew less than 16 MB (${before:-?} -> ${peak:-?} kB)" yes \
+    "$([ -n "${peak:-}" ] && [ $((peak - before)) -lt 16384 ] && echo yes)"
+read -r before peak < <(sed -n 's/^churn memory: \([0-9]*\) kB before, \([0-9]*\) kB at the peak$/\1 \2/p' "$tmp/churn.out")
+check "... and during the single changes less than 8 MB (${before:-?} -> ${peak:-?} kB)" yes \
+    "$([ -n "${peak:-}" ] && [ $((peak - before)) -lt 8192 ] && echo yes)"
+# Garbage on the publish port, held open (and the subscribers that never
+# read too) while a subscriber that reads waits for the next change.
+"$subscriber" garbage "$publish" 20 $((5 * slow)) >"$tmp/garbage.out" 2>&1 &
+garbage_pid=$!
+"$subscriber" listen "$publish" $((4 * slow)) >"$tmp/listen.out" 2>&1 &
+listen_pid=$!
+sleep 1
+"$client" -C "$control" --block after.churn.test >/dev/null
+wait "$listen_pid" "$garbage_pid"
+kill "$deaf_pid" 2>/dev/null
+wait "$deaf_pid" 2>/dev/null
+cat "$tmp/garbage.out"
+check "garbage sent to the publish port on 20 connections" yes \
+    "$(grep -q '^garbage: 20 connections, 20 sent' "$tmp/garbage.out" && echo yes)"
+check "afterwards a subscriber that reads gets the next change" yes \
+    "$(grep -qx '+block after.churn.test' "$tmp/listen.out" && echo yes)"
+check "... and the daemon answers" "true 10 false 0 none 0" "$("$probe" "$endpoint" names 10 after.test)"
+
+stop_daemon
+check "SIGTERM after the list changes: exit 0" 0 "$stop_rc"
 finish

@@ -3,7 +3,10 @@
 # files from --gen-keys, configuration errors, and dnsoracled serving a
 # loopback endpoint without CURVE beside a CURVE one, where only clients whose
 # key is in curve_clients get answers; plaintext clients, unknown keys and a
-# wrong server key are refused and counted. (The CURVE endpoint is on
+# wrong server key are refused and counted; [server] curve_publish, where a
+# hook with CURVE keys (the module driven from luajit, as test_listsync.sh
+# does) gets the list changes pushed, and a key not allowed gets nothing
+# (with a private MariaDB; skipped without one). (The CURVE endpoint is on
 # loopback here: the tests reach nothing else. Binding another address is
 # the same code path; [server] endpoints refusing it is test_daemon's.)
 set -uo pipefail
@@ -160,23 +163,113 @@ check "stops cleanly with a CURVE endpoint (exit 0, within 2 s)" "0 yes" \
 # under tests/valgrind.sh no memory error).
 if [ ! -f "$build/CMakeCache.txt" ] || ! grep -q '^DNSORACLE_TESTING:BOOL=ON' "$build/CMakeCache.txt"; then
     echo "no test hooks in this build (DNSORACLE_TESTING off): skipping the stop-deadline check"
+else
+    hs() { "$probe" "$curve" handshake "$keys/r1.key" "$keys/oracle.pub" $((1500 * slow)); }
+    DNSORACLE_TEST_PROXY_STOP_MS=10000 start_daemon "$conf" || exit 1
+    check "the handshake probe: an unknown key is refused (r1 was removed above)" refused "$(hs)"
+    kill -TERM "$daemon_pid"
+    for _ in $(seq 1 $((90 * slow))); do
+        grep -q "the proxy thread did not stop within" "$tmp/daemon.log" && break
+        sleep 0.1
+    done
+    check "the proxy missed its stop deadline (logged)" yes \
+        "$(grep -q "the proxy thread did not stop within" "$tmp/daemon.log" && echo yes)"
+    check "... and meanwhile an unknown key is still not let in" no \
+        "$([ "$(hs)" = succeeded ] && echo yes || echo no)"
+    wait "$daemon_pid"
+    rc=$?
+    daemon_pid=
+    check "... then it exits 0" 0 "$rc"
+fi
+
+# curve_publish: what --check-config refuses
+cpub=tcp://127.0.0.1:$(free_port)
+printf '[server]\ncurve_publish = %s\n' "$cpub" >"$tmp/nocurve.conf"
+out=$("$build/oracle/dnsoracled" --check-config -c "$tmp/nocurve.conf" 2>&1)
+check "curve_publish without curve_endpoints: refused" "1 yes" \
+    "$? $(case $out in *"curve_publish $cpub needs curve_endpoints"*) echo yes ;; esac)"
+write_conf "$keys/oracle.key" "$keys/clients"
+printf '[server]\ncurve_publish = %s %s\n' "$cpub" "$cpub" >>"$conf"
+out=$("$build/oracle/dnsoracled" --check-config -c "$conf" 2>&1)
+check "curve_publish with two endpoints: refused" "1 yes" \
+    "$? $(case $out in *"one endpoint only"*) echo yes ;; esac)"
+printf '[server]\npublish = tcp://0.0.0.0:%s\n' "$port" >"$tmp/pubopen.conf"
+out=$("$build/oracle/dnsoracled" --check-config -c "$tmp/pubopen.conf" 2>&1)
+check "publish on an address other hosts reach: refused, naming curve_publish" "1 yes" \
+    "$? $(case $out in *"publish tcp://0.0.0.0:$port"*"curve_publish"*) echo yes ;; esac)"
+write_conf "$tmp/open.key" "$keys/clients"
+printf '[server]\ncurve_publish = %s\n' "$cpub" >>"$conf"
+out=$("$build/oracle/dnsoracled" --check-config -c "$conf" 2>&1)
+check "curve_publish with a secret key others may read: refused" "1 yes" \
+    "$? $(case $out in *"mode 644"*) echo yes ;; esac)"
+
+. "$(dirname "$0")/mariadb.sh"
+if ! command -v mariadbd >/dev/null || ! command -v luajit >/dev/null ||
+    [ ! -e "$build/lua/dnsoracle_c.so" ]; then
+    echo "test_curve: no mariadbd, luajit or module: curve_publish with a hook skipped"
     finish
     exit $?
 fi
-hs() { "$probe" "$curve" handshake "$keys/r1.key" "$keys/oracle.pub" $((1500 * slow)); }
-DNSORACLE_TEST_PROXY_STOP_MS=10000 start_daemon "$conf" || exit 1
-check "the handshake probe: an unknown key is refused (r1 was removed above)" refused "$(hs)"
-kill -TERM "$daemon_pid"
-for _ in $(seq 1 $((90 * slow))); do
-    grep -q "the proxy thread did not stop within" "$tmp/daemon.log" && break
-    sleep 0.1
+db_start && db_setup || exit 1
+control=ipc://$tmp/control.sock
+subscriber=$build/tests/integration/dnsoracle_subscriber
+# No plaintext publish: a change within 2 s (the hook polls every 60 s)
+# can only come by curve_publish.
+{
+    printf '[server]\nendpoints = %s\ncurve_endpoints = %s\ncurve_secret_key = %s\n' \
+        "$endpoint" "$curve" "$keys/oracle.key"
+    printf 'curve_clients = %s\nthreads = 2\ncontrol_endpoint = %s\npublish =\ncurve_publish = %s\n' \
+        "$keys/clients" "$control" "$cpub"
+    db_config
+    printf '[metrics]\nlisten =\n[hook]\nendpoint = %s\nrefresh_seconds = 60\n' "$curve"
+    printf 'curve_key = %s\ncurve_server_key = %s\n' "$keys/r2.key" "$keys/oracle.pub"
+} >"$conf"
+start_daemon "$conf" || exit 1
+check "the daemon says where it publishes with CURVE" yes \
+    "$(grep -q "publishing list changes with CURVE on $cpub" "$tmp/daemon.log" && echo yes)"
+subs=()
+for who in r1 r2 plain; do
+    case $who in
+    plain) "$subscriber" listen "$cpub" $((5 * slow)) >"$tmp/sub-$who.out" 2>&1 & ;;
+    *) "$subscriber" listen "$cpub" $((5 * slow)) "$keys/$who.key" "$keys/oracle.pub" \
+        >"$tmp/sub-$who.out" 2>&1 & ;;
+    esac
+    subs+=($!)
 done
-check "the proxy missed its stop deadline (logged)" yes \
-    "$(grep -q "the proxy thread did not stop within" "$tmp/daemon.log" && echo yes)"
-check "... and meanwhile an unknown key is still not let in" no \
-    "$([ "$(hs)" = succeeded ] && echo yes || echo no)"
-wait "$daemon_pid"
-rc=$?
-daemon_pid=
-check "... then it exits 0" 0 "$rc"
+preload=
+if [[ $(ldd "$build/lua/dnsoracle_c.so") == *libasan* ]]; then
+    preload="$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libubsan.so)"
+fi
+LUA_CPATH="$build/lua/?.so" LD_PRELOAD=$preload ASAN_OPTIONS=detect_leaks=0 DNSORACLE_CONF=$conf \
+    CLIENT="$client -C $control" luajit - >"$tmp/lua.out" 2>&1 <<'LUA'
+local h = assert(require('dnsoracle_c').open(os.getenv('DNSORACLE_CONF')))
+local function now() local f = io.popen('date +%s%N'); local t = f:read('*n'); f:close(); return t / 1e9 end
+local function until_(cond, seconds)
+    local t0 = now()
+    while now() - t0 < seconds do
+        h:sync(100)
+        if cond() then return true end
+    end
+    return false
+end
+print('snapshot over CURVE', until_(function() return h:stats().list_snapshots >= 1 end, 5) and 'yes' or 'no')
+local t0 = now()
+os.execute(os.getenv('CLIENT') .. ' --block pushed.test >/dev/null')
+local seen = until_(function() return h:listed('www.pushed.test') == 'blocklist' end, 5)
+print('block pushed over CURVE', seen and (now() - t0 < 2 and 'within 2 s' or 'late') or 'never')
+print('snapshots', h:stats().list_snapshots)
+LUA
+wait "${subs[@]}"
+cat "$tmp/lua.out" >&2
+check "a CURVE hook fetches its snapshot over CURVE" yes \
+    "$(grep -qx 'snapshot over CURVE	yes' "$tmp/lua.out" && echo yes)"
+check "a block reaches the CURVE hook within 2 s, pushed on curve_publish" yes \
+    "$(grep -qx 'block pushed over CURVE	within 2 s' "$tmp/lua.out" && echo yes)"
+check "... without another snapshot" yes "$(grep -qx 'snapshots	1' "$tmp/lua.out" && echo yes)"
+check "an allowed key on curve_publish hears the block" yes \
+    "$(grep -qx '+block pushed.test' "$tmp/sub-r2.out" && echo yes)"
+check "a key not in curve_clients hears nothing there" "heard 0 messages" "$(head -1 "$tmp/sub-r1.out")"
+check "a plaintext subscriber hears nothing there" "heard 0 messages" "$(head -1 "$tmp/sub-plain.out")"
+stop_daemon
+check "stops cleanly with curve_publish (exit 0)" 0 "$stop_rc"
 finish

@@ -182,6 +182,94 @@ static void test_change_and_diff(void **state)
     lists_destroy(&a);
 }
 
+#define S_UNIVERSE 6000
+
+/* Every version against a model (a flag per kind and domain) through
+ * 24000 changes in batches of 1 to 300 (every fifth version checked
+ * whole), so that the top delta is merged
+ * into the middle one many times and the middle one folded into a new
+ * base: the entries, the sizes, the chunk walk and the diff agree, and
+ * the version a change started from is left as it was. */
+static void test_layers_against_a_model(void **state)
+{
+    (void)state;
+    static char names[S_UNIVERSE][32];
+    static bool model[LIST_KINDS][S_UNIVERSE], before[LIST_KINDS][S_UNIVERSE];
+    unsigned seed = 42;
+    lists_t *cur = lists_new();
+    assert_non_null(cur);
+    for (int i = 0; i < S_UNIVERSE; i++) {
+        snprintf(names[i], sizeof names[i], "m%d.model.test", i);
+        for (int k = 0; k < LIST_KINDS; k++)
+            if ((model[k][i] = (i + k) % 2 == 0))
+                assert_int_equal(lists_add(cur, (list_kind_t)k, names[i]), 0);
+    }
+    static list_change_t batch[300];
+    static char buf[1 << 20];
+    for (int done = 0, step = 0; done < 24000; step++) {
+        seed = seed * 1103515245u + 12345u;
+        size_t n = (seed >> 16) % 10 == 0 ? 300 : 1 + (seed >> 16) % 5;
+        memcpy(before, model, sizeof model);
+        for (size_t j = 0; j < n; j++) {
+            seed = seed * 1103515245u + 12345u;
+            int i = (int)((seed >> 8) % S_UNIVERSE), k = (int)((seed >> 4) % LIST_KINDS);
+            batch[j] = (list_change_t){(seed >> 3) % 2 == 0, (list_kind_t)k, names[i]};
+            model[k][i] = batch[j].add;
+        }
+        lists_t *next = lists_change(cur, batch, n);
+        assert_non_null(next);
+        done += (int)n;
+        size_t total = 0;
+        for (int k = 0; k < LIST_KINDS; k++)
+            for (int i = 0; i < S_UNIVERSE; i++) {
+                total += model[k][i];
+                if (step % 50 == 0 && lists_has(cur, (list_kind_t)k, names[i]) != before[k][i])
+                    fail_msg("step %d: the old version changed at %s", step, names[i]);
+                if (step % 5 == 0 && lists_has(next, (list_kind_t)k, names[i]) != model[k][i])
+                    fail_msg("step %d: %s %s", step, lists_kind_name((list_kind_t)k), names[i]);
+            }
+        for (size_t j = 0; j < n; j++)
+            if (lists_has(next, batch[j].kind, batch[j].domain) !=
+                model[batch[j].kind][atoi(batch[j].domain + 1)])
+                fail_msg("step %d: %s", step, batch[j].domain);
+        assert_int_equal(lists_total(next), total);
+        lists_destroy(&cur);
+        cur = next;
+        if (step % 40 != 0)
+            continue;
+        /* the walk: every entry once, each a listed one */
+        uint64_t cursor = 0;
+        bool more = true;
+        size_t lines = 0;
+        while (more) {
+            size_t len = lists_chunk(cur, cursor, buf, 4096, &cursor, &more);
+            for (char *l = buf, *end = buf + len; l < end; lines++) {
+                char *nl = memchr(l, '\n', (size_t)(end - l)),
+                     *sp = memchr(l, ' ', (size_t)(end - l));
+                assert_non_null(nl);
+                *nl = *sp = 0;
+                assert_true(lists_has(cur, (list_kind_t)lists_kind_parse(l), sp + 1));
+                l = nl + 1;
+            }
+        }
+        assert_int_equal(lines, total);
+    }
+    /* built afresh from the model: no difference */
+    lists_t *fresh = lists_new();
+    assert_non_null(fresh);
+    for (int k = 0; k < LIST_KINDS; k++)
+        for (int i = 0; i < S_UNIVERSE; i++)
+            if (model[k][i])
+                assert_int_equal(lists_add(fresh, (list_kind_t)k, names[i]), 0);
+    list_change_t *d = NULL;
+    size_t n = 1;
+    assert_int_equal(lists_diff(cur, fresh, &d, &n), 0);
+    assert_int_equal(n, 0);
+    free(d);
+    lists_destroy(&fresh);
+    lists_destroy(&cur);
+}
+
 /* A reader that stalls inside a request keeps what it read alive across
  * any number of swaps; once it leaves, the next swap frees it. */
 static void test_listbox_generations(void **state)
@@ -280,7 +368,7 @@ static void test_change_messages(void **state)
     assert_non_null(box);
     s_published_t *p = calloc(1, sizeof *p);
     assert_non_null(p);
-    listbox_set_publisher(box, s_publish, p, "");
+    listbox_set_publisher(box, s_publish, p, "", "");
     listbox_put(box, s_lists());
     listbox_message_t m;
     assert_int_equal(listbox_parse_message(p->text, p->len, &m), 0);
@@ -325,12 +413,50 @@ static void test_change_messages(void **state)
     free(p);
 }
 
+/* A replaced version is kept for a snapshot only when one began on it: a
+ * stream of single changes does not pile up keep_seconds of versions. */
+static void test_listbox_wanted(void **state)
+{
+    (void)state;
+    listbox_t *box = listbox_new(1, 30);
+    assert_non_null(box);
+    listbox_put(box, s_lists());
+    for (int i = 0; i < 100; i++) {
+        char d[32];
+        snprintf(d, sizeof d, "c%d.churn.test", i);
+        list_change_t c = {i % 2 == 0, LIST_BLOCK, d};
+        assert_int_equal(listbox_change(box, &c, 1), 0);
+    }
+    assert_int_equal(listbox_retired(box), 0); /* nobody reads, nobody fetches */
+    const lists_t *fetched = listbox_enter(box, 0);
+    uint64_t gen = lists_generation(fetched);
+    listbox_want(box, gen); /* a snapshot began on it */
+    listbox_leave(box, 0);
+    list_change_t c = {true, LIST_BLOCK, "after.churn.test"};
+    assert_int_equal(listbox_change(box, &c, 1), 0);
+    assert_int_equal(listbox_change(box, &c, 1), 0); /* changes nothing: no version */
+    c.add = false;
+    assert_int_equal(listbox_change(box, &c, 1), 0);
+    assert_int_equal(listbox_retired(box), 1); /* kept for its snapshot, the other freed */
+    const lists_t *cur = listbox_enter(box, 0);
+    assert_ptr_not_equal(cur, fetched);
+    assert_ptr_equal(listbox_find(box, 0, gen), fetched);
+    assert_null(listbox_find(box, 0, gen + 1)); /* not wanted: gone */
+    listbox_leave(box, 0);
+    listbox_destroy(&box);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_precedence),          cmocka_unit_test(test_apply),
-        cmocka_unit_test(test_chunks_and_kinds),    cmocka_unit_test(test_change_and_diff),
-        cmocka_unit_test(test_listbox_generations), cmocka_unit_test(test_chunk_round_trip),
+        cmocka_unit_test(test_precedence),
+        cmocka_unit_test(test_apply),
+        cmocka_unit_test(test_chunks_and_kinds),
+        cmocka_unit_test(test_change_and_diff),
+        cmocka_unit_test(test_layers_against_a_model),
+        cmocka_unit_test(test_listbox_generations),
+        cmocka_unit_test(test_listbox_wanted),
+        cmocka_unit_test(test_chunk_round_trip),
         cmocka_unit_test(test_change_messages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

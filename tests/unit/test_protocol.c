@@ -379,7 +379,7 @@ static void test_lists_and_stats(void **state)
      * cursor, more, bytes, CRC-32, where changes are published), then the
      * entries */
     assert_int_equal(s_request(f, &frames[0], &lens[0], 2), 2);
-    char chunk[64];
+    char chunk[9000]; /* as big as s_reply's buffer: no truncation */
     snprintf(chunk, sizeof chunk, "%s", s_reply(f, 1));
     assert_non_null(strstr(chunk, "drop busy.test\n"));
     assert_non_null(strstr(chunk, "block blocked.test\n"));
@@ -388,14 +388,23 @@ static void test_lists_and_stats(void **state)
     int more;
     size_t bytes;
     unsigned long crc;
-    char ep[64];
-    assert_int_equal(sscanf(s_reply(f, 0), "snapshot %llu %llu %llu %d %zu %lu %63s", &epoch, &gen,
-                            &next, &more, &bytes, &crc, ep),
-                     7);
+    char ep[64], cep[64];
+    assert_int_equal(sscanf(s_reply(f, 0), "snapshot %llu %llu %llu %d %zu %lu %63s %63s", &epoch,
+                            &gen, &next, &more, &bytes, &crc, ep, cep),
+                     8);
     assert_int_equal(more, 0);
     assert_int_equal(bytes, 34);
     assert_int_equal(crc, lists_crc32(0, chunk, 34));
     assert_string_equal(ep, "-");
+    assert_string_equal(cep, "-");
+    /* where the changes are published, without CURVE and with it */
+    listbox_set_publisher(f->lists, NULL, NULL, "ipc:///tmp/pub", "tcp://192.0.2.1:5557");
+    assert_int_equal(s_request(f, &frames[0], &lens[0], 2), 2);
+    assert_int_equal(sscanf(s_reply(f, 0), "snapshot %*u %*u %*u %*d %*u %*u %63s %63s", ep, cep),
+                     2);
+    assert_string_equal(ep, "ipc:///tmp/pub");
+    assert_string_equal(cep, "tcp://192.0.2.1:5557");
+    listbox_set_publisher(f->lists, NULL, NULL, "", NULL);
     /* a version no longer held, and a malformed request */
     const char *gone[] = {"\0snapshot", "999 0"}, *bad[] = {"\0snapshot", "x"};
     const size_t glen[] = {9, 5}, blen[] = {9, 1};
