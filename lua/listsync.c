@@ -232,10 +232,11 @@ static void s_publish_view(listsync_t *self, lists_t *lists, const list_change_t
 /* The first line of a poll is kept; the work logs once per event. */
 __attribute__((format(printf, 2, 3))) static void s_log(listsync_news_t *news, const char *fmt, ...)
 {
+    if (news->log[0])
+        return;
     va_list ap;
     va_start(ap, fmt);
-    if (!news->log[0])
-        vsnprintf(news->log, sizeof news->log, fmt, ap);
+    vsnprintf(news->log, sizeof news->log, fmt, ap);
     va_end(ap);
 }
 

@@ -68,7 +68,7 @@ CREATE TABLE IF NOT EXISTS evidence (
     KEY by_age (updated_at)
 ) ENGINE = InnoDB;
 
--- Refusals and who asked (oracle/events.c): one row per minute, client
+-- Refusals and who asked (oracle/store/events.c): one row per minute, client
 -- (`-` unknown or not kept, [events] client), registrable domain (`` for a
 -- name that is not one) and reason, with the number of refusals, the first
 -- and last time, and of one of them the query name, type, action (`refused`,

@@ -1,10 +1,12 @@
-/* oracle/common/wire_limits.h - the limits of the wire protocol, in one place.
+/* oracle/common/wire_limits.h - the limits the oracle and its clients must agree on.
  *
  * docs/protocol.md states them; dnsoracled's fronts and protocol
  * (oracle/wire, oracle/daemon), the hook's C module (lua/) and
  * dnsoracle_client (client/) all take them from here, so that a client never
  * sends what the oracle refuses and the oracle never answers more than a
  * client takes. Only constants: any part of the project may include it.
+ * Limits one side keeps alone (a connection's unread replies in front.c,
+ * the PUB queue in publish.c) stay with that side, stated in docs/protocol.md.
  */
 #ifndef DNSORACLE_WIRE_LIMITS_H
 #define DNSORACLE_WIRE_LIMITS_H

@@ -9,7 +9,7 @@
  * applies only the difference). Either way the new version shares the old
  * one's base (lists.h), so a single change never rebuilds a million
  * entries, and every change is handed, in order and under the writers'
- * lock, to a publisher (oracle/publish.c sends it to the hooks):
+ * lock, to a publisher (oracle/wire/publish.c sends it to the hooks):
  *
  *   lists EPOCH GEN N\n        then N lines "+kind domain" or "-kind domain"
  *   lists EPOCH GEN reset\n    too many changes at once: fetch a snapshot

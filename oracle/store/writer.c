@@ -181,6 +181,25 @@ static size_t s_build(writer_t *self, const s_entry_t *batch, size_t n, char *sq
     return rows ? w : 0;
 }
 
+/* Moves queued names into batch[n..] up to S_BATCH; returns the new count.
+ * With the lock held. count > 0 exactly when first != NULL; the loop tests
+ * the pointer it uses. */
+static size_t s_take(writer_t *self, s_entry_t *batch, size_t n)
+{
+    while (n < S_BATCH && self->first) {
+        s_block_t *b = self->first;
+        batch[n++] = b->e[b->head++];
+        self->count--;
+        if (b->head == b->tail) { /* drained: give it back */
+            self->first = b->next;
+            if (!self->first)
+                self->last = NULL;
+            free(b);
+        }
+    }
+    return n;
+}
+
 static void s_run(void *pipe, void *arg)
 {
     writer_t *self = arg;
@@ -201,19 +220,7 @@ static void s_run(void *pipe, void *arg)
         }
         bool stopping = self->stopping;
         double deadline = self->deadline;
-        /* count > 0 exactly when first != NULL; the loop tests the
-         * pointer it uses. */
-        while (n < S_BATCH && self->first) {
-            s_block_t *b = self->first;
-            batch[n++] = b->e[b->head++];
-            self->count--;
-            if (b->head == b->tail) { /* drained: give it back */
-                self->first = b->next;
-                if (!self->first)
-                    self->last = NULL;
-                free(b);
-            }
-        }
+        n = s_take(self, batch, n);
         size_t left = self->count;
         pthread_mutex_unlock(&self->lock);
 

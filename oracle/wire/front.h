@@ -9,7 +9,7 @@
  * most once every 10 s. Replies a slow client has not taken yet wait in a
  * bounded buffer; a client that does not read them at all is closed.
  *
- * The front belongs to the proxy thread (server.c) once made.
+ * The front belongs to the proxy thread (oracle/daemon/routing.c) once made.
  */
 #ifndef DNSORACLE_FRONT_H
 #define DNSORACLE_FRONT_H

@@ -1,5 +1,5 @@
 -- sql/migrations/002_evidence.sql - schema version 1 -> 2: the domain layer's
--- evidence, shared by the oracles on one database (oracle/droplist.c).
+-- evidence, shared by the oracles on one database (oracle/store/droplist.c).
 CREATE TABLE IF NOT EXISTS evidence (
     registrable VARCHAR(253) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
     instance    VARCHAR(64) NOT NULL,

@@ -1,5 +1,5 @@
 -- sql/migrations/003_events.sql - schema version 2 -> 3: refusals and who
--- asked (oracle/events.c), one row per minute, client, registrable domain and
+-- asked (oracle/store/events.c), one row per minute, client, registrable domain and
 -- reason, with a count.
 CREATE TABLE IF NOT EXISTS events (
     minute     DATETIME NOT NULL,

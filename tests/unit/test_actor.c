@@ -1,4 +1,4 @@
-/* tests/unit/test_actor.c - the actor module (oracle/actor.c): a thread that
+/* tests/unit/test_actor.c - the actor module (oracle/common/actor.c): a thread that
  * starts with a ready handshake or reports why it could not, numbered
  * commands whose late answers are never taken for newer ones, liveness
  * pings, and a stop with a deadline, then a join. */

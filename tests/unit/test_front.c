@@ -1,4 +1,4 @@
-/* tests/unit/test_front.c - the plaintext TCP front (oracle/front.c) on a
+/* tests/unit/test_front.c - the plaintext TCP front (oracle/wire/front.c) on a
  * loopback port: a libzmq REQ client's request arrives parsed and bounded
  * (frames past max_batch counted, not kept), the reply reaches it, and
  * connections past max_connections are closed at once and counted. */

@@ -1,4 +1,4 @@
-/* tests/unit/test_lists.c - the drop, block and allow lists (oracle/lists.c):
+/* tests/unit/test_lists.c - the drop, block and allow lists (oracle/engine/lists.c):
  * precedence between the kinds, the text the hook reads (snapshot chunks
  * and change messages, written and parsed here), and the listbox:
  * a replaced object is freed only once every reader has moved past it,

@@ -1,4 +1,4 @@
-/* tests/unit/test_stats.c - the daemon's counters (oracle/stats.c): slots
+/* tests/unit/test_stats.c - the daemon's counters (oracle/common/stats.c): slots
  * added up, verdicts by reason, gauges, the latency histogram at its
  * bounds, and the stats text of docs/protocol.md. */
 #include <setjmp.h>

@@ -1,4 +1,4 @@
-/* tests/unit/test_writer.c - the writer (oracle/writer.c) against a fake
+/* tests/unit/test_writer.c - the writer (oracle/store/writer.c) against a fake
  * database (writer_store_t): names are batched into one INSERT with repeats
  * dropped, kept while the database is away and written when it returns,
  * refused when the queue is full or the name is not storable text, and
