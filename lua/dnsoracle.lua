@@ -293,6 +293,9 @@ function preresolve(dq)
         return false
     end
     log_blocked(q, reason, S.action, dq)
+    -- Not for the recursor's packet cache: an unlist or an allow must
+    -- answer the name again at once, not after the cached refusal expires.
+    dq.variable = true
     if S.action == "drop" then
         -- pdns.DROP does not drop in 4.8: the policy kind does.
         dq.appliedPolicy.policyKind = pdns.policykinds.Drop

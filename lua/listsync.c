@@ -351,6 +351,9 @@ static void s_subscribe(listsync_t *self, const char *plain, const char *curve)
         zmq_close(self->sub);
     self->sub = strcmp(endpoint, "-") ? s_socket(self, ZMQ_SUB, endpoint) : NULL;
     strlcpy(self->sub_endpoint, endpoint, sizeof self->sub_endpoint);
+    /* silence counts from the subscription on, not from the start */
+    self->last_heard = s_now();
+    self->away_logged = false;
 }
 
 /* The last chunk came: the new lists, then the changes published since. */

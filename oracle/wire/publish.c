@@ -56,13 +56,22 @@ int publish_check(const config_t *cfg, char *err, size_t errcap)
         snprintf(err, errcap, "[server] curve_publish %s: one endpoint only", cep);
         return -EINVAL;
     }
+    /* Named to the hooks as it is written: an address they can reach, not a
+     * wildcard the oracle binds on. */
+    if (strstr(cep, "://*:") || strstr(cep, "://0.0.0.0:") || strstr(cep, "://[::]:")) {
+        snprintf(err, errcap,
+                 "[server] curve_publish %s: the hooks are told this endpoint as written, so it "
+                 "must be an address they reach (this host's), not a wildcard",
+                 cep);
+        return -EINVAL;
+    }
     /* The keys and the clients directory are checked with curve_endpoints
      * (server_check); without them no ZAP handler runs, and libzmq would
      * let in any CURVE client. */
     if (!cfg->server.curve_endpoints[0]) {
         snprintf(err, errcap,
                  "[server] curve_publish %s needs curve_endpoints (with curve_secret_key and "
-                 "curve_clients): the hooks that subscribe there ask there",
+                 "curve_clients): its subscribers are let in by the same CURVE keys",
                  cep);
         return -EINVAL;
     }

@@ -86,7 +86,7 @@ static double s_changes(lists_t **cur, const lists_t *keep, int count, const cha
 /* Adds `n` entries to *cur's delta in one batch. Returns 0 or -1. */
 static int s_big_delta(lists_t **cur, const lists_t *keep, size_t n)
 {
-    char(*d)[32] = malloc(n * sizeof *d);
+    char(*d)[48] = malloc(n * sizeof *d); /* "z" + up to 20 digits + ".delta.test" */
     list_change_t *c = malloc(n * sizeof *c);
     lists_t *next = NULL;
     if (d && c) {

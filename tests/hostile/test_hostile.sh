@@ -27,6 +27,7 @@ command -v mariadbd >/dev/null || { echo "mariadbd not installed: skipped"; exit
 libs=$(ldd "$build/oracle/dnsoracled")
 bound=110 # percent of the resting size
 warmup=10 # the warm-up storm: a tenth of the real one
+pub_mb=16 churn_mb=8 # the publish phase's growth, at most
 if [[ $libs == *libasan* ]]; then
     # ASan's allocator keeps some of its pages, and how many depends on how
     # a storm's allocations fell: after each of six storms in a row 36 to
@@ -35,6 +36,10 @@ if [[ $libs == *libasan* ]]; then
     # leaks are valgrind's to find (tests/valgrind.sh).
     bound=140
     warmup=1
+    # ASan's allocator rounds and pads every block: the many small ones of
+    # list versions weigh about three times as much (measured 37 and 51 MB
+    # on a loaded machine, under the bounds below when it is not)
+    pub_mb=48 churn_mb=32
     export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0:thread_local_quarantine_size_kb=0:allocator_release_to_os_interval_ms=500"
 fi
 db_start && db_setup || exit 1
@@ -162,16 +167,16 @@ touch "$tmp/feeds.done"
 wait "$sampler_pid"
 peak=$(cat "$tmp/peak" 2>/dev/null)
 check "40 imports of 2000 names replacing 2000 while they never read" 40 "$ok"
-check "subscribers that never read: memory grew less than 16 MB (${before:-?} -> ${peak:-?} kB)" yes \
-    "$([ -n "${peak:-}" ] && [ $((peak - before)) -lt 16384 ] && echo yes)"
+check "subscribers that never read: memory grew less than $pub_mb MB (${before:-?} -> ${peak:-?} kB)" yes \
+    "$([ -n "${peak:-}" ] && [ $((peak - before)) -lt $((pub_mb * 1024)) ] && echo yes)"
 read -r before peak < <(sed -n 's/^churn memory: \([0-9]*\) kB before, \([0-9]*\) kB at the peak$/\1 \2/p' "$tmp/churn.out")
-check "... and during the single changes less than 8 MB (${before:-?} -> ${peak:-?} kB)" yes \
-    "$([ -n "${peak:-}" ] && [ $((peak - before)) -lt 8192 ] && echo yes)"
+check "... and during the single changes less than $churn_mb MB (${before:-?} -> ${peak:-?} kB)" yes \
+    "$([ -n "${peak:-}" ] && [ $((peak - before)) -lt $((churn_mb * 1024)) ] && echo yes)"
 # Garbage on the publish port, held open (and the subscribers that never
 # read too) while a subscriber that reads waits for the next change.
 "$subscriber" garbage "$publish" 20 $((5 * slow)) >"$tmp/garbage.out" 2>&1 &
 garbage_pid=$!
-"$subscriber" listen "$publish" $((4 * slow)) >"$tmp/listen.out" 2>&1 &
+"$subscriber" listen "$publish" $((10 * slow)) >"$tmp/listen.out" 2>&1 &
 listen_pid=$!
 sleep 1
 "$client" -C "$control" --block after.churn.test >/dev/null
@@ -183,7 +188,12 @@ check "garbage sent to the publish port on 20 connections" yes \
     "$(grep -q '^garbage: 20 connections, 20 sent' "$tmp/garbage.out" && echo yes)"
 check "afterwards a subscriber that reads gets the next change" yes \
     "$(grep -qx '+block after.churn.test' "$tmp/listen.out" && echo yes)"
-check "... and the daemon answers" "true 10 false 0 none 0" "$("$probe" "$endpoint" names 10 after.test)"
+for _ in $(seq 1 $((20 * slow))); do # the backlog of the storm drains first
+    answer=$("$probe" "$endpoint" names 10 after.test)
+    [ "$answer" = "true 10 false 0 none 0" ] && break
+    sleep 0.5
+done
+check "... and the daemon answers" "true 10 false 0 none 0" "$answer"
 
 stop_daemon
 check "SIGTERM after the list changes: exit 0" 0 "$stop_rc"

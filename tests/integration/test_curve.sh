@@ -193,6 +193,11 @@ printf '[server]\ncurve_publish = %s %s\n' "$cpub" "$cpub" >>"$conf"
 out=$("$build/oracle/dnsoracled" --check-config -c "$conf" 2>&1)
 check "curve_publish with two endpoints: refused" "1 yes" \
     "$? $(case $out in *"one endpoint only"*) echo yes ;; esac)"
+write_conf "$keys/oracle.key" "$keys/clients"
+printf '[server]\ncurve_publish = tcp://0.0.0.0:%s\n' "$(free_port)" >>"$conf"
+out=$("$build/oracle/dnsoracled" --check-config -c "$conf" 2>&1)
+check "curve_publish on a wildcard address (told to the hooks as written): refused" "1 yes" \
+    "$? $(case $out in *"not a wildcard"*) echo yes ;; esac)"
 printf '[server]\npublish = tcp://0.0.0.0:%s\n' "$port" >"$tmp/pubopen.conf"
 out=$("$build/oracle/dnsoracled" --check-config -c "$tmp/pubopen.conf" 2>&1)
 check "publish on an address other hosts reach: refused, naming curve_publish" "1 yes" \
