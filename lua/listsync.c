@@ -236,6 +236,7 @@ __attribute__((format(printf, 2, 3))) static void s_log(listsync_news_t *news, c
         return;
     va_list ap;
     va_start(ap, fmt);
+    // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start is on the line above
     vsnprintf(news->log, sizeof news->log, fmt, ap);
     va_end(ap);
 }
