@@ -127,6 +127,15 @@ static int s_thread_recv(void *pipe, int flags, actor_cmd_t *cmd)
 
 int actor_recv(void *pipe, actor_cmd_t *cmd) { return s_thread_recv(pipe, 0, cmd); }
 
+bool actor_stop_asked(void *pipe)
+{
+    actor_cmd_t cmd;
+    int rc = actor_recv(pipe, &cmd);
+    if (rc == 0)
+        actor_reply(pipe, &cmd, 0, NULL, 0);
+    return rc <= 0;
+}
+
 int actor_recv_nowait(void *pipe, actor_cmd_t *cmd)
 {
     int rc = s_thread_recv(pipe, ZMQ_DONTWAIT, cmd);

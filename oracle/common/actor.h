@@ -21,6 +21,7 @@
 #ifndef DNSORACLE_ACTOR_H
 #define DNSORACLE_ACTOR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -60,6 +61,12 @@ int actor_ready(void *pipe, int status);
  * command the body must answer, 1 for a "ping" already answered, -1 when the
  * pipe failed (the context is shutting down: the body should return). */
 int actor_recv(void *pipe, actor_cmd_t *cmd);
+
+/* Thread side, for a body whose only command is "stop": reads the next
+ * command (blocking) and returns true when the body must return: the pipe
+ * failed, or a command came, which is answered 0 here. A ping is answered
+ * and gives false. */
+bool actor_stop_asked(void *pipe);
 
 /* As actor_recv, but returns 2 at once when no command is waiting. */
 int actor_recv_nowait(void *pipe, actor_cmd_t *cmd);

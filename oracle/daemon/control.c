@@ -456,16 +456,8 @@ static void s_run(void *pipe, void *arg)
                 continue;
             break;
         }
-        if (items[0].revents & ZMQ_POLLIN) {
-            actor_cmd_t cmd;
-            int rc = actor_recv(pipe, &cmd);
-            if (rc < 0)
-                break;
-            if (rc == 0) { /* "stop", the only command besides ping */
-                actor_reply(pipe, &cmd, 0, NULL, 0);
-                break;
-            }
-        }
+        if ((items[0].revents & ZMQ_POLLIN) && actor_stop_asked(pipe))
+            break;
         if (items[1].revents & ZMQ_POLLIN)
             s_serve(self);
     }

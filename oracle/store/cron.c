@@ -126,12 +126,8 @@ static void s_run(void *pipe, void *arg)
     }
     pthread_mutex_unlock(&self->lock);
     /* cron_destroy() sent its command before it set `stop`: answer it */
-    actor_cmd_t cmd;
-    int rc;
-    while ((rc = actor_recv(pipe, &cmd)) == 1)
+    while (!actor_stop_asked(pipe))
         ;
-    if (rc == 0)
-        actor_reply(pipe, &cmd, 0, NULL, 0);
 }
 
 static void s_free(cron_t *self)

@@ -260,12 +260,8 @@ static void s_run(void *pipe, void *arg)
                     "flush deadline)",
                     n + writer_backlog(self));
     /* writer_stop() sent its command before it set `stopping`: answer it */
-    actor_cmd_t cmd;
-    int rc;
-    while ((rc = actor_recv(pipe, &cmd)) == 1)
+    while (!actor_stop_asked(pipe))
         ;
-    if (rc == 0)
-        actor_reply(pipe, &cmd, 0, NULL, 0);
 done:
     free(batch);
     free(sql);

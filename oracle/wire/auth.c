@@ -187,16 +187,8 @@ static void s_run(void *pipe, void *arg)
             s_zap(self, zap);
         if (items[2].revents & ZMQ_POLLIN)
             s_event(self, monitor);
-        if (items[0].revents & ZMQ_POLLIN) {
-            actor_cmd_t cmd;
-            int rc = actor_recv(pipe, &cmd);
-            if (rc < 0)
-                break;
-            if (rc == 0) { /* "stop", the only command besides ping */
-                actor_reply(pipe, &cmd, 0, NULL, 0);
-                break;
-            }
-        }
+        if ((items[0].revents & ZMQ_POLLIN) && actor_stop_asked(pipe))
+            break;
     }
 }
 
