@@ -317,14 +317,5 @@ int events_retention(store_t *store, const config_t *cfg, unsigned long long *de
                        "DELETE FROM events WHERE minute < UTC_TIMESTAMP() - INTERVAL %u DAY "
                        "LIMIT 10000",
                        cfg->events.retention_days);
-    for (int i = 0; i < 100; i++) {
-        int rc = store_exec(store, sql, (size_t)len);
-        if (rc != 0)
-            return rc;
-        unsigned long long n = store_affected(store);
-        *deleted += n;
-        if (n < 10000)
-            break;
-    }
-    return 0;
+    return store_delete_batches(store, sql, (size_t)len, 10000, 100, deleted);
 }

@@ -208,6 +208,21 @@ unsigned long long store_affected(store_t *self)
     return self->db ? (unsigned long long)mysql_affected_rows(self->db) : 0;
 }
 
+int store_delete_batches(store_t *self, const char *sql, size_t len, unsigned long long batch,
+                         int rounds, unsigned long long *deleted)
+{
+    for (int i = 0; i < rounds; i++) {
+        int rc = store_exec(self, sql, len);
+        if (rc != 0)
+            return rc;
+        unsigned long long n = store_affected(self);
+        *deleted += n;
+        if (n < batch)
+            break;
+    }
+    return 0;
+}
+
 long store_escape(store_t *self, char *to, const char *from, size_t len)
 {
     if (!self->db)

@@ -56,6 +56,13 @@ unsigned long store_connects(const store_t *self);
 /* Rows changed by the last statement. */
 unsigned long long store_affected(store_t *self);
 
+/* Runs `sql`, a DELETE ... LIMIT `batch`, again until it deletes fewer than
+ * `batch` rows or has run `rounds` times, so that no statement holds the
+ * table long (retention). Adds the rows deleted to *deleted. Returns 0, or
+ * store_exec()'s error (what was deleted until then is counted). */
+int store_delete_batches(store_t *self, const char *sql, size_t len, unsigned long long batch,
+                         int rounds, unsigned long long *deleted);
+
 /* Escapes `len` bytes for a quoted SQL string into `to` (room for 2*len+1).
  * Needs a connection (the server's character set); returns the length, or
  * -1 when not connected. */
