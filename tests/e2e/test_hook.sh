@@ -69,13 +69,7 @@ dns2tcp_start || exit 1
 # A sanitizer build's module needs the sanitizer runtimes loaded first: the
 # recursor gets them preloaded, so the hook's C code is checked in the real
 # recursor (leak checking off: that would judge the recursor's own memory).
-preload=
-# (ldd's whole output is read first: with pipefail, grep -q quitting early
-# would make ldd die of SIGPIPE and the test fail at random.)
-libs=$(ldd "$build/lua/dnsoracle_c.so")
-if [[ $libs == *libasan* ]]; then
-    preload="$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libubsan.so)"
-fi
+preload=$(module_preload "$build/lua/dnsoracle_c.so")
 # with_hook [KEY=VALUE...]: (re)starts the recursor with the hook and those
 # [hook] settings.
 with_hook() {

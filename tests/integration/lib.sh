@@ -35,6 +35,18 @@ logged() {
     return 1
 }
 
+# module_preload MODULE: what LD_PRELOAD needs so that a program built
+# without sanitizers (luajit, pdns_recursor) can load a sanitizer build's
+# MODULE: its runtimes, else nothing. (ldd's whole output is read first: with
+# pipefail, grep -q quitting early would make ldd die of SIGPIPE.)
+module_preload() {
+    local libs
+    libs=$(ldd "$1")
+    if [[ $libs == *libasan* ]]; then
+        echo "$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libubsan.so)"
+    fi
+}
+
 cleanup() {
     for pid in $daemon_pid ${extra_pids:-}; do
         if kill -0 "$pid" 2>/dev/null; then

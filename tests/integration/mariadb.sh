@@ -2,7 +2,7 @@
 # socket and a free loopback port, torn down by the test's cleanup. Source it
 # after lib.sh. Sets db_dir, db_socket, db_port; db_start/db_stop/db_kill by
 # pid; db_sql runs SQL as root; db_setup creates the schema and the daemon's
-# user (password in $db_dir/password).
+# user (password in $db_dir/password); db_require does both, or skips.
 db_dir=$tmp/mariadb
 db_socket=$db_dir/run/mysqld.sock
 db_pid=
@@ -56,6 +56,17 @@ db_setup() {
 }
 
 # Prints a [database] section for the daemon.
+# db_require: a private MariaDB started and set up, or the test skipped
+# (exit 77) where mariadb-server is not installed.
+db_require() {
+    if ! command -v mariadbd >/dev/null; then
+        echo "mariadbd not installed (apt-get install mariadb-server): skipped"
+        exit 77
+    fi
+    db_start || exit 1
+    db_setup || exit 1
+}
+
 db_config() {
     printf '[database]\nsocket = %s\nuser = dnsoracle\npassword = %s\nname = dns\n' \
         "$db_socket" "$(cat "$db_dir/password")"

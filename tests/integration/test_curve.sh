@@ -241,10 +241,7 @@ for who in r1 r2 plain; do
     esac
     subs+=($!)
 done
-preload=
-if [[ $(ldd "$build/lua/dnsoracle_c.so") == *libasan* ]]; then
-    preload="$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libubsan.so)"
-fi
+preload=$(module_preload "$build/lua/dnsoracle_c.so")
 LUA_CPATH="$build/lua/?.so" LD_PRELOAD=$preload ASAN_OPTIONS=detect_leaks=0 DNSORACLE_CONF=$conf \
     CLIENT="$client -C $control" luajit - >"$tmp/lua.out" 2>&1 <<'LUA'
 local h = assert(require('dnsoracle_c').open(os.getenv('DNSORACLE_CONF')))

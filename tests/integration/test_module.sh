@@ -18,11 +18,7 @@ command -v luajit >/dev/null || { echo "test_module: luajit not installed: skipp
 
 # A sanitizer build's module needs its runtimes loaded first (luajit itself
 # is not built with them), as the e2e test does for the recursor.
-preload=
-libs=$(ldd "$build/lua/dnsoracle_c.so")
-if [[ $libs == *libasan* ]]; then
-    preload="$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libubsan.so)"
-fi
+preload=$(module_preload "$build/lua/dnsoracle_c.so")
 
 port=$(free_port)
 endpoint=tcp://127.0.0.1:$port

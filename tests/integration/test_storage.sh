@@ -9,12 +9,7 @@ probe=$build/tests/integration/dnsoracle_probe
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 . "$here/mariadb.sh"
-if ! command -v mariadbd >/dev/null; then
-    echo "mariadbd not installed (apt-get install mariadb-server): skipped"
-    exit 77
-fi
-db_start || exit 1
-db_setup || exit 1
+db_require
 
 port=$(free_port)
 endpoint=tcp://127.0.0.1:$port

@@ -19,10 +19,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 command -v luajit >/dev/null || { echo "test_verdict: luajit not installed: skipped"; exit 77; }
 [ -e "$build/lua/dnsoracle_c.so" ] || { echo "test_verdict: no module: skipped"; exit 77; }
 command -v mariadbd >/dev/null || { echo "test_verdict: mariadbd not installed: skipped"; exit 77; }
-preload=
-if [[ $(ldd "$build/lua/dnsoracle_c.so") == *libasan* ]]; then
-    preload="$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libubsan.so)"
-fi
+preload=$(module_preload "$build/lua/dnsoracle_c.so")
 db_start || exit 1
 db_setup || exit 1
 
